@@ -1,0 +1,33 @@
+"""pinnbalance: physics-informed neural networks that do not fail, on JAX.
+
+Gradient-adaptive loss weighting (Wang, Teng & Perdikaris 2021) and friends, with the
+whole training loop compiled on device.
+"""
+
+from pinnbalance.methods import METHODS, Method
+from pinnbalance.nn import MLP, count_params, mlp_for
+from pinnbalance.problems import PROBLEMS, Box, Problem, Term, klein_gordon
+from pinnbalance.training import DivergenceError, FitResult, TrainConfig, fit
+from pinnbalance.weighting import Constant, LearningRateAnnealing
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "MLP",
+    "PROBLEMS",
+    "Box",
+    "Constant",
+    "DivergenceError",
+    "FitResult",
+    "LearningRateAnnealing",
+    "Method",
+    "Problem",
+    "Term",
+    "TrainConfig",
+    "__version__",
+    "count_params",
+    "fit",
+    "klein_gordon",
+    "mlp_for",
+]

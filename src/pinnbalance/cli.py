@@ -1,0 +1,121 @@
+"""Command line: ``pinnbalance reproduce``, ``pinnbalance list``.
+
+Names (problems, methods) are mapped to objects here and only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+QUICK_STEPS = 2001
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 1234,1,2; got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pinnbalance", description="Physics-informed neural networks with balanced loss weights.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("reproduce", help="reproduce a published experiment (standard PINN vs gradient-adaptive weights)")
+    r.add_argument("problem", help="problem name, e.g. klein-gordon (see `pinnbalance list`)")
+    r.add_argument("--steps", type=_positive, default=None, help="training steps (default: 40001, as published)")
+    seeds = r.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=None, help="one seed (default 1234)")
+    seeds.add_argument("--seeds", type=_int_list, default=None, help="comma-separated seeds, e.g. 1234,1,2,3,4")
+    r.add_argument("--methods", default="M1,M2", help="comma-separated methods (default M1,M2; see `pinnbalance list`)")
+    r.add_argument("--out", default=None, help="output folder (default runs/<problem>)")
+    r.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
+    r.add_argument("--quick", action="store_true", help=f"a short run for a first look ({QUICK_STEPS} steps)")
+    r.add_argument("--float64", action="store_true", help="train in double precision")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    sub.add_parser("list", help="list problems, methods and weighting schemes")
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"pinnbalance: error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_list() -> int:
+    from pinnbalance.methods import METHODS
+    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.weighting import SCHEMES
+
+    print("problems:")
+    for name, factory in PROBLEMS.items():
+        print(f"  {name:16s} {factory().description}")
+    print("methods:")
+    for name, m in METHODS.items():
+        print(f"  {name:16s} {m.description}")
+    print("schemes:")
+    for name, cls in SCHEMES.items():
+        print(f"  {name:16s} {(cls.__doc__ or '').strip().splitlines()[0]}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from pinnbalance.methods import METHODS
+    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.reproduce import RunFolderError, reproduce
+    from pinnbalance.training import DivergenceError, TrainConfig
+
+    if args.problem not in PROBLEMS:
+        return _fail(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        return _fail(f"unknown method(s) {bad or args.methods!r}; valid methods: {', '.join(METHODS)}")
+    if len(set(methods)) != len(methods):
+        return _fail(f"method listed twice in --methods {args.methods!r}")
+    seeds = args.seeds or [args.seed if args.seed is not None else 1234]
+    if len(set(seeds)) != len(seeds):
+        return _fail(f"seed listed twice in {seeds}")
+    steps = args.steps or (QUICK_STEPS if args.quick else 40_001)
+    config = dataclasses.replace(TrainConfig(), steps=steps, dtype="float64" if args.float64 else "float32")
+    if args.float64:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    out = args.out or f"runs/{args.problem}" + ("-quick" if args.quick else "")
+    try:
+        summary = reproduce(args.problem, methods, seeds, config, out, args.overwrite, not args.no_progress, not args.no_figures)
+    except (RunFolderError, DivergenceError) as err:
+        return _fail(str(err))
+    from pathlib import Path
+
+    print((Path(out) / "summary.md").read_text())
+    print(f"results in {out}/ (summary.json, summary.md, per-method folders, figures)")
+    del summary
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "list":
+        return cmd_list()
+    return cmd_reproduce(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

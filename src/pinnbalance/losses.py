@@ -1,0 +1,24 @@
+"""Per-term mean-squared losses and their weighted sum.
+
+L_i = mean_j sum_c r_{i,c}(p_j)^2,        L = sum_i w_i L_i
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+
+from pinnbalance.problems.base import Problem, residuals
+
+
+def term_losses(problem: Problem, network, params, batch: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+    """Each term's unweighted loss on ``batch``: ``{name: scalar}``."""
+    rs = residuals(problem, network.field(params), batch)
+    return {name: jnp.mean(jnp.sum(r**2, axis=-1)) for name, r in rs.items()}
+
+
+def weighted_sum(losses: Mapping[str, jax.Array], weights: Mapping[str, jax.Array]) -> jax.Array:
+    """``sum_i w_i L_i`` over the terms of ``losses``."""
+    return sum(weights[name] * loss for name, loss in losses.items())

@@ -1,0 +1,194 @@
+"""``fit``: the whole training compiled as chunks of ``lax.scan``.
+
+Steps are grouped in blocks of ``log_every``; the first step of each block is recorded
+(its minibatch's unweighted term losses, the weights after it, and the relative L2 error
+on the evaluation grid after it), as the published code logs at ``step % 100 == 0``.
+A chunk scans ``chunk_logs`` blocks on device; the host only sees a chunk's records,
+advances the progress bar and checks health. Every full chunk has the same shape, so it
+compiles once; a final partial chunk compiles at most twice more.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import jax
+import numpy as np
+
+from pinnbalance.metrics import evaluation_grid, predict, relative_l2
+from pinnbalance.problems.base import Problem
+from pinnbalance.training.config import TrainConfig
+from pinnbalance.training.state import TrainState, initial_train_state
+from pinnbalance.training.step import make_step, make_steps, run_steps
+
+
+class DivergenceError(RuntimeError):
+    """Raised when a loss, weight or gradient became non-finite during training."""
+
+    def __init__(self, step: int, term: str, result: FitResult):
+        self.step, self.term, self.result = step, term, result
+        super().__init__(
+            f"training diverged: {term} became non-finite (NaN or inf) at step {step}. "
+            "Lower the learning rate, use float64, or check the problem's residuals; the "
+            "history up to that chunk is in this error's .result."
+        )
+
+
+@dataclass
+class FitResult:
+    """What a training returns: final state, history (numpy arrays) and timings."""
+
+    state: TrainState
+    history: dict[str, np.ndarray]
+    train_seconds: float
+    first_chunk_seconds: float
+    traces: int
+    term_names: tuple[str, ...]
+    config: TrainConfig
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def params(self):
+        return self.state.params
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {n: float(w) for n, w in self.state.weights.weights.items()}
+
+
+def schedule_period(scheme, log_every: int) -> int | None | str:
+    """The static update period of ``scheme`` if one applies, else ``"dynamic"``.
+
+    None means the scheme never needs per-term gradients. A period that divides
+    ``log_every`` gives a static schedule (no ``cond`` in the loop).
+    """
+    if scheme.needs_grads(0) is False:
+        return None
+    period = getattr(scheme, "period", None)
+    if isinstance(period, int) and log_every % period == 0:
+        return period
+    return "dynamic"
+
+
+def make_chunk(problem: Problem, network, scheme, optimizer, dtype, log_every: int, counter: list[int]):
+    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len) -> (state, records)``."""
+    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype)
+    period = schedule_period(scheme, log_every)
+    if period == "dynamic":
+        cond_step = make_step(problem, network, scheme, optimizer, dtype)
+        plain_step = update_step = cond_step
+        period = None
+
+    def chunk(state, grid, exact, n_blocks: int, block_len: int):
+        counter[0] += 1  # runs only when jax traces: counts compilations
+
+        def block(s, _):
+            # the recorded step's own effect is visible in the record: losses of its
+            # batch, then weights and L2 error after it (as the published logging)
+            s1, losses = (update_step if period else plain_step)(s)
+            rec = {
+                "step": s.step,
+                "losses": losses,
+                "weights": dict(s1.weights.weights),
+                "l2": relative_l2(predict(network, s1.params, grid), exact),
+            }
+            if block_len > 1:
+                s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
+            return s1, rec
+
+        return jax.lax.scan(block, state, None, length=n_blocks)
+
+    return jax.jit(chunk, static_argnums=(3, 4))
+
+
+def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, int]]:
+    """``[(n_blocks, block_len), ...]`` covering ``steps`` steps; all but the last two are equal."""
+    full_blocks, rest = divmod(steps, log_every)
+    plan = [(chunk_logs, log_every)] * (full_blocks // chunk_logs)
+    if full_blocks % chunk_logs:
+        plan.append((full_blocks % chunk_logs, log_every))
+    if rest:
+        plan.append((1, rest))
+    return plan
+
+
+def fit(
+    problem: Problem, network, scheme, config: TrainConfig = TrainConfig(), optimizer=None, progress: bool | str = True
+) -> FitResult:
+    """Train ``network`` on ``problem`` with loss weights from ``scheme``.
+
+    ``progress`` is True/False or a label shown in the progress bar. Raises
+    ``DivergenceError`` naming the first step and term that became non-finite.
+
+    Example:
+        >>> from pinnbalance import klein_gordon, mlp_for, LearningRateAnnealing, TrainConfig
+        >>> problem = klein_gordon()
+        >>> result = fit(problem, mlp_for(problem.domain, (20, 20)), LearningRateAnnealing(),
+        ...              TrainConfig(steps=200), progress=False)
+        >>> sorted(result.weights)
+        ['bcs', 'ics', 'res']
+    """
+    dtype = config.jnp_dtype
+    optimizer = config.optimizer() if optimizer is None else optimizer
+    init_key, data_key = jax.random.split(jax.random.PRNGKey(config.seed))
+    params = network.init(init_key, dtype)
+    state = initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key)
+    grid, exact = evaluation_grid(problem, config.eval_grid, dtype)
+    counter = [0]
+    chunk = make_chunk(problem, network, scheme, optimizer, dtype, config.log_every, counter)
+    records = []
+    bar = _progress_bar(config.steps, progress)
+    start = time.perf_counter()
+    first_chunk_seconds = 0.0
+    with jax.default_matmul_precision(config.matmul_precision):
+        for i, (n_blocks, block_len) in enumerate(chunk_plan(config.steps, config.log_every, config.chunk_logs)):
+            state, rec = chunk(state, grid, exact, n_blocks, block_len)
+            rec = jax.device_get(rec)  # the one host sync of the chunk
+            if i == 0:
+                first_chunk_seconds = time.perf_counter() - start
+            records.append(rec)
+            _advance(bar, n_blocks * block_len, rec, problem.reference)
+            if int(state.bad_step) >= 0:
+                break
+    train_seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    result = FitResult(
+        state, _history(records, problem.term_names), train_seconds, first_chunk_seconds, counter[0], problem.term_names, config
+    )
+    if int(state.bad_step) >= 0:
+        names = [*problem.term_names, "the parameter gradient"]
+        term = names[int(state.bad_term)]
+        raise DivergenceError(int(state.bad_step), term if term.startswith("the") else f"term {term!r}", result)
+    return result
+
+
+def _history(records, names) -> dict[str, np.ndarray]:
+    cat = lambda get: np.concatenate([np.asarray(get(r)) for r in records])  # noqa: E731
+    history = {"step": cat(lambda r: r["step"]), "l2": cat(lambda r: r["l2"])}
+    for n in names:
+        history[f"loss_{n}"] = cat(lambda r, n=n: r["losses"][n])
+    for n in names:
+        history[f"weight_{n}"] = cat(lambda r, n=n: r["weights"][n])
+    return history
+
+
+def _progress_bar(total: int, progress):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, desc=progress if isinstance(progress, str) else "training", unit="step", dynamic_ncols=True, mininterval=0.5
+    )
+
+
+def _advance(bar, n: int, rec, reference: str) -> None:
+    if bar is None:
+        return
+    post = {"l2": f"{float(rec['l2'][-1]):.2e}"}
+    post.update({f"L_{k}": f"{float(v[-1]):.1e}" for k, v in rec["losses"].items()})
+    post.update({f"w_{k}": f"{float(v[-1]):.3g}" for k, v in rec["weights"].items() if k != reference})
+    bar.set_postfix(post, refresh=False)
+    bar.update(n)

@@ -1,0 +1,104 @@
+"""Learning-rate annealing against hand-computed statistics on a toy gradient pytree."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pinnbalance.weighting import MAX_ABS, MEAN_ABS, Constant, LearningRateAnnealing, weight_matrices
+
+
+def toy_grads():
+    """Per-term gradients of a 2 -> 3 -> 1 network; biases are huge so that including
+    them would change every statistic."""
+    f = lambda a: jnp.asarray(a, jnp.float64)
+    return {
+        "res": [{"W": f([[1, -2, 3], [0.5, 0, -7]]), "b": f([100, 0, 0])}, {"W": f([[4], [-1], [2]]), "b": f([0])}],
+        "ics": [{"W": f([[0.1, -0.1, 0.1], [0.1, 0.1, -0.1]]), "b": f([1000, 0, 0])}, {"W": f([[1], [2], [-3]]), "b": f([0])}],
+        "bcs": [{"W": f(np.full((2, 3), 0.02)), "b": f([0, 0, 0])}, {"W": f(np.full((3, 1), -0.04)), "b": f([1e6])}],
+    }
+
+
+MAX_RES = 7.0  # max over layers of max |g|: layer 1 holds -7, biases excluded
+MEAN_ICS = (0.1 + 2.0) / 2  # mean of per-layer means, not the global mean (0.733)
+MEAN_BCS = (0.02 + 0.04) / 2
+NAMES = ("res", "ics", "bcs")
+EPS = 1e-10  # the published eps in lam_hat = max / (mean + eps)
+
+
+def test_statistics_by_hand():
+    g = toy_grads()
+    assert float(MAX_ABS(weight_matrices(g["res"]))) == MAX_RES
+    np.testing.assert_allclose(MEAN_ABS(weight_matrices(g["ics"])), MEAN_ICS, rtol=1e-12)
+    np.testing.assert_allclose(MEAN_ABS(weight_matrices(g["bcs"])), MEAN_BCS, rtol=1e-12)
+    assert float(MAX_ABS(g["res"][0]["b"][None])) == 100.0  # what counting biases would give
+
+
+def test_one_update_unweighted_is_the_ema_of_max_over_mean():
+    scheme = LearningRateAnnealing(grad_of="unweighted")
+    state = scheme.update(scheme.init(NAMES, jnp.float64), toy_grads(), {}, 0)
+    # EMA convention: new = beta * old + (1 - beta) * hat, beta = 0.9 on the OLD value
+    np.testing.assert_allclose(state.weights["ics"], 0.9 * 1 + 0.1 * MAX_RES / (MEAN_ICS + EPS), rtol=1e-9)
+    np.testing.assert_allclose(state.weights["bcs"], 0.9 * 1 + 0.1 * MAX_RES / (MEAN_BCS + EPS), rtol=1e-9)
+    assert float(state.weights["res"]) == 1.0
+
+
+def test_weighted_rule_divides_by_the_current_weight():
+    scheme = LearningRateAnnealing(grad_of="weighted", initial={"ics": 2.0})
+    state = scheme.update(scheme.init(NAMES, jnp.float64), toy_grads(), {}, 0)
+    np.testing.assert_allclose(state.weights["ics"], 0.9 * 2 + 0.1 * MAX_RES / (2 * MEAN_ICS + EPS), rtol=1e-9)
+
+
+def test_including_biases_changes_the_statistics():
+    scheme = LearningRateAnnealing(grad_of="unweighted", leaves="all")
+    state = scheme.update(scheme.init(NAMES, jnp.float64), toy_grads(), {}, 0)
+    mean_ics_all = (0.1 + 1000 / 3 + 2.0 + 0.0) / 4
+    np.testing.assert_allclose(state.weights["ics"], 0.9 + 0.1 * 100 / (mean_ics_all + EPS), rtol=1e-9)
+
+
+@pytest.mark.parametrize("grad_of, power", [("unweighted", 1.0), ("weighted", 0.5)])
+def test_fixed_points_on_constant_statistics(grad_of, power):
+    """Unweighted settles at max/mean; weighted (gradient of lam * L) at sqrt(max/mean)."""
+    scheme = LearningRateAnnealing(grad_of=grad_of)
+    state = scheme.init(NAMES, jnp.float64)
+    grads = toy_grads()
+    for step in range(600):
+        state = scheme.update(state, grads, {}, step)
+    np.testing.assert_allclose(state.weights["ics"], (MAX_RES / MEAN_ICS) ** power, rtol=1e-6)
+    np.testing.assert_allclose(state.weights["bcs"], (MAX_RES / MEAN_BCS) ** power, rtol=1e-6)
+
+
+def test_every_period_schedule():
+    steps = jnp.arange(35)
+    wants = LearningRateAnnealing(period=10).needs_grads(steps)
+    assert list(np.flatnonzero(wants)) == [0, 10, 20, 30]
+    assert Constant().needs_grads(0) is False
+
+
+def test_non_finite_statistics_hold_the_weights_and_count():
+    scheme = LearningRateAnnealing()
+    state = scheme.init(NAMES, jnp.float64)
+    grads = toy_grads()
+    grads["bcs"][0]["W"] = grads["bcs"][0]["W"].at[0, 0].set(jnp.nan)
+    new = scheme.update(state, grads, {}, 0)
+    assert int(new.held) == 1
+    assert all(float(new.weights[n]) == 1.0 for n in NAMES)
+
+
+def test_wrong_names_and_fields_are_rejected():
+    with pytest.raises(KeyError, match="valid term names are"):
+        LearningRateAnnealing(reference="pde").init(NAMES)
+    with pytest.raises(KeyError, match=r"\['bsc'\]"):
+        Constant({"bsc": 2.0}).init(NAMES)
+    with pytest.raises(ValueError, match="beta"):
+        LearningRateAnnealing(beta=1.0)
+    with pytest.raises(ValueError, match="grad_of"):
+        LearningRateAnnealing(grad_of="both")
+    with pytest.raises(ValueError, match="leaves"):
+        LearningRateAnnealing(leaves="biases")
+
+
+def test_constant_keeps_given_weights():
+    scheme = Constant({"bcs": 10.0})
+    state = scheme.init(NAMES)
+    assert float(state.weights["bcs"]) == 10.0 and float(state.weights["ics"]) == 1.0
+    assert scheme.update(state, toy_grads(), {}, 0) is state
