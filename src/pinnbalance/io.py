@@ -91,6 +91,7 @@ def save_params(folder: str | Path, network: MLP, params) -> None:
         "activation": network.activation,
         "input_mean": list(network.input_mean) if network.input_mean is not None else None,
         "input_std": list(network.input_std) if network.input_std is not None else None,
+        "taylor_mode": network.taylor_mode,
     }
     write_json(folder / "network.json", spec)
 
@@ -106,6 +107,7 @@ def load_params(folder: str | Path) -> tuple[MLP, list[dict[str, jax.Array]]]:
         spec["activation"],
         tuple(spec["input_mean"]) if spec["input_mean"] is not None else None,
         tuple(spec["input_std"]) if spec["input_std"] is not None else None,
+        spec.get("taylor_mode", "auto"),
     )
     with np.load(folder / "params.npz", allow_pickle=False) as data:
         n_layers = len(network.layers) - 1

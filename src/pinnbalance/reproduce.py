@@ -8,7 +8,9 @@ Run folder layout::
     OUT/<method>/          history.csv, params.npz + network.json, predictions.npz
     OUT/*.png              fields, comparison, losses, l2, weights (seed_spread for seeds)
 
-With several seeds each seed has its own ``OUT/seed_<S>/`` holding the method folders.
+With several seeds each seed has its own ``OUT/seed_<S>/`` holding the method folders, and
+all seeds of a method train together in one compiled program (``fit_seeds``, vmapped);
+their ``train_seconds`` is then the wall time of that whole program.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pinnbalance.methods import get_method
 from pinnbalance.metrics import evaluation_losses, evaluation_set, predict
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.problems.base import Problem
-from pinnbalance.training import FitResult, TrainConfig, fit
+from pinnbalance.training import FitResult, TrainConfig, fit, fit_seeds
 
 
 class RunFolderError(FileExistsError):
@@ -142,14 +144,17 @@ def reproduce(
     per_seed: dict[str, list[dict]] = {m: [] for m in methods}
     histories: dict[str, list[dict]] = {m: [] for m in methods}
     predictions: dict[str, list[dict]] = {m: [] for m in methods}
-    for seed in seeds:
-        run_config = dataclasses.replace(config, seed=seed)
-        base = out if len(seeds) == 1 else out / f"seed_{seed}"
-        for m in methods:
-            method = get_method(m)
-            network = method.network(problem)
-            label = f"{m} seed {seed}" if len(seeds) > 1 else m
-            result = fit(problem, network, method.scheme(problem), run_config, progress=label if progress else False)
+    for m in methods:
+        method = get_method(m)
+        network, scheme = method.network(problem), method.scheme(problem)
+        label = m if progress else False
+        if len(seeds) == 1:
+            results = [fit(problem, network, scheme, dataclasses.replace(config, seed=seeds[0]), progress=label)]
+        else:  # all seeds of a method in one compiled program
+            label = f"{m} x {len(seeds)} seeds" if progress else False
+            results = fit_seeds(problem, network, scheme, config, seeds, progress=label)
+        for seed, result in zip(seeds, results):
+            base = out if len(seeds) == 1 else out / f"seed_{seed}"
             predictions[m].append(save_method(base / m, problem, network, result, config.eval_grid))
             per_seed[m].append(method_metrics(problem, network, result, eval_points))
             histories[m].append(result.history)

@@ -19,8 +19,10 @@ def setup():
 def test_per_term_grads_equal_separate_gradients():
     problem, net, params, batch = setup()
     loss_fn = lambda p: term_losses(problem, net, p, batch)
-    losses, grads = per_term_grads(loss_fn, params, problem.term_names)
+    fns = {n: (lambda p, n=n: loss_fn(p)[n]) for n in problem.term_names}
+    losses, grads = per_term_grads(fns, params)
     for name in problem.term_names:
+        np.testing.assert_allclose(losses[name], loss_fn(params)[name], rtol=1e-14)
         want = jax.grad(lambda p: loss_fn(p)[name])(params)
         for a, b in zip(jax.tree_util.tree_leaves(grads[name]), jax.tree_util.tree_leaves(want)):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
@@ -31,7 +33,7 @@ def test_reused_gradients_equal_the_weighted_loss_gradient():
     problem, net, params, batch = setup()
     loss_fn = lambda p: term_losses(problem, net, p, batch)
     weights = {"res": 1.0, "ics": 37.0, "bcs": 250.0}
-    _, grads = per_term_grads(loss_fn, params, problem.term_names)
+    _, grads = per_term_grads({n: (lambda p, n=n: loss_fn(p)[n]) for n in problem.term_names}, params)
     want = jax.grad(lambda p: weighted_sum(loss_fn(p), weights))(params)
     for a, b in zip(jax.tree_util.tree_leaves(combine(grads, weights)), jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -49,8 +49,11 @@ class MLP:
     activation: str = "tanh"
     input_mean: tuple[float, ...] | None = None
     input_std: tuple[float, ...] | None = None
+    taylor_mode: str = "auto"
 
     def __post_init__(self):
+        if self.taylor_mode not in ("auto", "stacked", "streams"):
+            raise ValueError(f"taylor_mode must be 'auto', 'stacked' or 'streams', got {self.taylor_mode!r}")
         if len(self.layers) < 2 or any(int(n) < 1 for n in self.layers):
             raise ValueError(f"MLP layers must be at least two positive sizes, e.g. (2, 50, 1); got {self.layers}")
         if self.activation not in ACTIVATIONS:
@@ -81,9 +84,79 @@ class MLP:
         out = h @ params[-1]["W"] + params[-1]["b"]
         return out[0] if self.layers[-1] == 1 else out
 
-    def field(self, params: Params):
+    def field(self, params: Params) -> MLPField:
         """``u(z)`` with the parameters bound: the function residuals differentiate."""
-        return lambda z: self.apply(params, z)
+        return MLPField(self, params)
+
+    def taylor2(self, params: Params, z: jax.Array, directions: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """Value, first and pure second directional derivatives, pushed through the layers together.
+
+        For k directions the layer carries ``a``, ``Da.v_k`` and ``D^2a[v_k, v_k]``; a
+        linear layer maps each with the same matrix, and an elementwise activation s gives
+
+            value: s(h),  first: s'(h) dh,  second: s''(h) dh^2 + s'(h) d2h.
+
+        Exact (no truncation): the same numbers as forward-over-forward mode, with
+        1 + 2k streams instead of its ~4k. ``taylor_mode`` picks how streams meet the
+        weights: ``"stacked"`` (one ``(1 + 2k, width)`` product per layer: fewer, larger
+        kernels, best on GPU) or ``"streams"`` (three products per layer, no
+        concatenation: best on CPU); ``"auto"`` chooses by backend at trace time.
+        """
+        k = directions.shape[0]
+        dtype = z.dtype
+        a, da = z, directions.astype(dtype)
+        if self.input_mean is not None:
+            a = a - jnp.asarray(self.input_mean, dtype)
+        if self.input_std is not None:
+            std = jnp.asarray(self.input_std, dtype)
+            a, da = a / std, da / std
+        d2a = jnp.zeros_like(da)
+        mode = self.taylor_mode
+        if mode == "auto":
+            mode = "streams" if jax.default_backend() == "cpu" else "stacked"
+        act = ACTIVATIONS[self.activation]
+        for i, layer in enumerate(params):
+            W = layer["W"]
+            if mode == "stacked":
+                h = jnp.concatenate([a[None], da, d2a]) @ W
+                h0, dh, d2h = h[0], h[1 : 1 + k], h[1 + k :]
+            else:
+                h0, dh = a @ W, da @ W
+                d2h = d2a @ W if i > 0 else jnp.zeros_like(dh)  # the input's second derivative is 0
+            h0 = h0 + layer["b"]
+            if i == len(params) - 1:
+                a, da, d2a = h0, dh, d2h
+                break
+            s0, s1, s2 = _value_and_two_derivatives(act, h0)
+            a, da, d2a = s0, s1 * dh, s2 * dh**2 + s1 * d2h
+        if self.layers[-1] == 1:
+            return a[0], da[:, 0], d2a[:, 0]
+        return a, da, d2a
+
+
+def _value_and_two_derivatives(act, h: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``s(h), s'(h), s''(h)`` elementwise, by forward mode (exact for any activation)."""
+    ones = jnp.ones_like(h)
+
+    def first(x):
+        return jax.jvp(act, (x,), (ones,))
+
+    (s0, s1), (_, s2) = jax.jvp(first, (h,), (ones,))
+    return s0, s1, s2
+
+
+@dataclass(frozen=True)
+class MLPField:
+    """An MLP with its parameters bound: callable as ``u(z)``, with a fast ``taylor2``."""
+
+    network: MLP
+    params: Params
+
+    def __call__(self, z: jax.Array) -> jax.Array:
+        return self.network.apply(self.params, z)
+
+    def taylor2(self, z: jax.Array, directions: jax.Array):
+        return self.network.taylor2(self.params, z, directions)
 
 
 def count_params(params) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.derivatives import partial, second_partial, value_and_axis_derivatives
+from pinnbalance.derivatives import axis_derivatives, partial
 from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.domain import Box, stacked, uniform
 
@@ -44,8 +44,8 @@ def klein_gordon(alpha: float = -1.0, beta: float = 0.0, gamma: float = 1.0, k: 
 
     def operator(u, z):
         """``u_tt + alpha u_xx + beta u + gamma u^k`` at z."""
-        value, _, u_tt = value_and_axis_derivatives(u, z, T)
-        u_xx = second_partial(u, z, X)
+        value, _, second = axis_derivatives(u, z)  # one sweep: u, grad u, (u_tt, u_xx)
+        u_tt, u_xx = second[T], second[X]
         return u_tt + alpha * u_xx + beta * value + gamma * value**k
 
     def forcing(z):

@@ -10,10 +10,12 @@ compiles once; a final partial chunk compiles at most twice more.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2
@@ -71,8 +73,12 @@ def schedule_period(scheme, log_every: int) -> int | None | str:
     return "dynamic"
 
 
-def make_chunk(problem: Problem, network, scheme, optimizer, dtype, log_every: int, counter: list[int]):
-    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len) -> (state, records)``."""
+def make_chunk(problem: Problem, network, scheme, optimizer, dtype, log_every: int, counter: list[int], vmapped: bool = False):
+    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len) -> (state, records)``.
+
+    With ``vmapped`` the state (and the records) carry a leading axis of independent runs
+    (seeds) trained by one compiled program.
+    """
     plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype)
     period = schedule_period(scheme, log_every)
     if period == "dynamic":
@@ -97,7 +103,10 @@ def make_chunk(problem: Problem, network, scheme, optimizer, dtype, log_every: i
                 s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
             return s1, rec
 
-        return jax.lax.scan(block, state, None, length=n_blocks)
+        def run(s):
+            return jax.lax.scan(block, s, None, length=n_blocks)
+
+        return jax.vmap(run)(state) if vmapped else run(state)
 
     return jax.jit(chunk, static_argnums=(3, 4))
 
@@ -111,6 +120,14 @@ def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, i
     if rest:
         plan.append((1, rest))
     return plan
+
+
+def initial_state(problem: Problem, network, scheme, optimizer, config: TrainConfig, seed: int) -> TrainState:
+    """The state before step 0: one seed drives initialisation and sampling."""
+    dtype = config.jnp_dtype
+    init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+    params = network.init(init_key, dtype)
+    return initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key)
 
 
 def fit(
@@ -129,14 +146,36 @@ def fit(
         >>> sorted(result.weights)
         ['bcs', 'ics', 'res']
     """
+    return _train(problem, network, scheme, config, optimizer, progress, None)[0]
+
+
+def fit_seeds(
+    problem: Problem, network, scheme, config: TrainConfig, seeds, optimizer=None, progress: bool | str = True
+) -> list[FitResult]:
+    """Train one run per seed, all in ONE compiled program (``vmap`` over the whole state).
+
+    Each seed's result equals ``fit`` with ``config.seed = seed`` up to floating-point
+    rounding (batched matrix products may round differently). ``train_seconds`` of each
+    result is the wall time of the whole vmapped training.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("fit_seeds needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    return _train(problem, network, scheme, config, optimizer, progress, seeds)
+
+
+def _train(problem, network, scheme, config, optimizer, progress, seeds) -> list[FitResult]:
     dtype = config.jnp_dtype
     optimizer = config.optimizer() if optimizer is None else optimizer
-    init_key, data_key = jax.random.split(jax.random.PRNGKey(config.seed))
-    params = network.init(init_key, dtype)
-    state = initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key)
+    vmapped = seeds is not None
+    runs = seeds if vmapped else [config.seed]
+    states = [initial_state(problem, network, scheme, optimizer, config, s) for s in runs]
+    state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if vmapped else states[0]
     grid, exact = evaluation_grid(problem, config.eval_grid, dtype)
     counter = [0]
-    chunk = make_chunk(problem, network, scheme, optimizer, dtype, config.log_every, counter)
+    chunk = make_chunk(problem, network, scheme, optimizer, dtype, config.log_every, counter, vmapped)
     records = []
     bar = _progress_bar(config.steps, progress)
     start = time.perf_counter()
@@ -149,19 +188,32 @@ def fit(
                 first_chunk_seconds = time.perf_counter() - start
             records.append(rec)
             _advance(bar, n_blocks * block_len, rec, problem.reference)
-            if int(state.bad_step) >= 0:
+            if np.any(np.asarray(state.bad_step) >= 0):
                 break
     train_seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
-    result = FitResult(
-        state, _history(records, problem.term_names), train_seconds, first_chunk_seconds, counter[0], problem.term_names, config
-    )
-    if int(state.bad_step) >= 0:
-        names = [*problem.term_names, "the parameter gradient"]
-        term = names[int(state.bad_term)]
-        raise DivergenceError(int(state.bad_step), term if term.startswith("the") else f"term {term!r}", result)
-    return result
+    results = []
+    for i, seed in enumerate(runs):
+        pick = (lambda x, i=i: x[i]) if vmapped else (lambda x: x)
+        seed_state = jax.tree_util.tree_map(pick, state)
+        seed_records = [jax.tree_util.tree_map(lambda x: np.asarray(x)[i] if vmapped else x, r) for r in records]
+        history = _history(seed_records, problem.term_names)
+        config_i = dataclasses.replace(config, seed=seed)
+        result = FitResult(seed_state, history, train_seconds, first_chunk_seconds, counter[0], problem.term_names, config_i)
+        _raise_if_diverged(result, problem, seed if vmapped else None)
+        results.append(result)
+    return results
+
+
+def _raise_if_diverged(result: FitResult, problem: Problem, seed: int | None) -> None:
+    bad_step = int(result.state.bad_step)
+    if bad_step < 0:
+        return
+    names = [*problem.term_names, "the parameter gradient"]
+    term = names[int(result.state.bad_term)]
+    label = term if term.startswith("the") else f"term {term!r}"
+    raise DivergenceError(bad_step, label if seed is None else f"{label} (seed {seed})", result)
 
 
 def _history(records, names) -> dict[str, np.ndarray]:
@@ -187,8 +239,10 @@ def _progress_bar(total: int, progress):
 def _advance(bar, n: int, rec, reference: str) -> None:
     if bar is None:
         return
-    post = {"l2": f"{float(rec['l2'][-1]):.2e}"}
-    post.update({f"L_{k}": f"{float(v[-1]):.1e}" for k, v in rec["losses"].items()})
-    post.update({f"w_{k}": f"{float(v[-1]):.3g}" for k, v in rec["weights"].items() if k != reference})
+    # with several seeds the bar shows the median over seeds of the latest record
+    last = lambda v: float(np.median(np.asarray(v)[..., -1]))  # noqa: E731
+    post = {"l2": f"{last(rec['l2']):.2e}"}
+    post.update({f"L_{k}": f"{last(v):.1e}" for k, v in rec["losses"].items()})
+    post.update({f"w_{k}": f"{last(v):.3g}" for k, v in rec["weights"].items() if k != reference})
     bar.set_postfix(post, refresh=False)
     bar.update(n)

@@ -1,10 +1,11 @@
 """One training step, pure: sample, differentiate, re-weight, update.
 
-On steps where the scheme wants per-term gradients, they come from one forward pass and
-one batched backward pass (``vmap`` of the VJP over one-hot cotangents); the parameter
-gradient of that step is then ``sum_i w_i g_i`` with the freshly updated weights, so no
-second backward pass is made. On other steps a single backward pass of the weighted loss
-is taken.
+On steps where the scheme wants per-term gradients, each term is differentiated on its
+own. Terms are evaluated at disjoint point sets, so the per-term forward and backward
+passes together cost the same as one pass of the weighted total; the parameter gradient
+of that step is then ``sum_i w_i g_i`` with the freshly updated weights, so no second
+backward pass is made. On other steps a single backward pass of the weighted loss is
+taken.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.losses import term_losses, weighted_sum
+from pinnbalance.losses import term_loss, term_losses, weighted_sum
 from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training.state import TrainState
 
 
-def per_term_grads(loss_fn, params, names: tuple[str, ...]):
-    """``(losses, {name: grad of losses[name]})`` with one forward and one batched backward pass."""
-    losses, vjp = jax.vjp(loss_fn, params)
-    eye = jnp.eye(len(names), dtype=losses[names[0]].dtype)
-    cotangents = {name: eye[i] for i, name in enumerate(names)}
-    (stacked,) = jax.vmap(vjp)(cotangents)
-    grads = {name: jax.tree_util.tree_map(lambda g, i=i: g[i], stacked) for i, name in enumerate(names)}
-    return losses, grads
+def per_term_grads(loss_fns, params):
+    """``(losses, grads)``: each term's loss and its own gradient, ``{name: ...}``.
+
+    ``loss_fns`` maps each term name to ``params -> scalar loss``. Each term is
+    differentiated separately (no work is shared between terms, since their points
+    differ), which costs no more than one backward pass of their sum.
+    """
+    pairs = {name: jax.value_and_grad(fn)(params) for name, fn in loss_fns.items()}
+    return {n: v for n, (v, _) in pairs.items()}, {n: g for n, (_, g) in pairs.items()}
 
 
 def combine(term_grads, weights) -> object:
@@ -65,7 +67,8 @@ def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32):
         return losses, grads, wstate
 
     def adaptive(params, batch, wstate, step):
-        losses, term_grads = per_term_grads(lambda p: loss_fn(p, batch), params, names)
+        fns = {n: (lambda p, n=n: term_loss(problem, network, p, batch[n], n)) for n in names}
+        losses, term_grads = per_term_grads(fns, params)
         wstate = scheme.update(wstate, term_grads, losses, step)
         return losses, combine(term_grads, wstate.weights), wstate
 

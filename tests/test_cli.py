@@ -1,0 +1,89 @@
+"""The command line end to end on a short run, and its one-line errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pinnbalance.cli import main
+from pinnbalance.io import load_run
+
+
+def test_list_names_problems_methods_schemes(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("klein-gordon", "M1", "M2", "M2-unweighted", "constant", "lr-annealing"):
+        assert name in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["reproduce", "kleingordon"], "unknown problem 'kleingordon'; valid problems: klein-gordon"),
+        (["reproduce", "klein-gordon", "--methods", "M1,M9"], "unknown method(s) ['M9']; valid methods: M1, M2, M2-unweighted"),
+        (["reproduce", "klein-gordon", "--seeds", "1,1"], "seed listed twice"),
+    ],
+)
+def test_bad_arguments_give_one_line_errors(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_bad_step_count_is_rejected(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "klein-gordon", "--steps", "-5"])
+    assert exc.value.code == 2
+    assert "expected a positive integer, got -5" in capsys.readouterr().err
+
+
+def test_reproduce_writes_a_complete_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["reproduce", "klein-gordon", "--steps", "201", "--methods", "M1,M2", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["problem"] == "klein-gordon" and summary["steps"] == 201 and summary["seed"] == 1234
+    for m in ("M1", "M2"):
+        entry = summary["methods"][m]
+        assert set(entry["final_losses"]) == {"res", "ics", "bcs"}
+        assert set(entry["final_weights"]) == {"ics", "bcs"}
+        assert 0 < entry["min_l2"] <= entry["final_l2"] or entry["min_l2"] == entry["final_l2"]
+        for f in ("history.csv", "params.npz", "network.json", "predictions.npz"):
+            assert (out / m / f).exists()
+    assert summary["methods"]["M1"]["final_weights"] == {"ics": 1.0, "bcs": 1.0}
+    assert summary["methods"]["M2"]["final_weights"]["bcs"] > 1.0
+    for f in (
+        "config.json",
+        "summary.md",
+        "comparison.png",
+        "fields_M1.png",
+        "fields_M2.png",
+        "losses.png",
+        "l2.png",
+        "weights.png",
+    ):
+        assert (out / f).exists(), f
+    assert "| min relative L2 |" in (out / "summary.md").read_text()
+    # the saved network reproduces the saved grid predictions
+    model = load_run(out, "M2")
+    with np.load(out / "M2" / "predictions.npz", allow_pickle=False) as pred:
+        t, x = np.meshgrid(pred["axis0"], pred["axis1"], indexing="ij")
+        u = model.u(np.stack([t.ravel(), x.ravel()], -1)).reshape(t.shape)
+        np.testing.assert_allclose(u, pred["u_pred"], rtol=1e-5, atol=1e-6)
+    # a second run into the same folder is refused, and nothing is touched
+    before = (out / "summary.json").read_text()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "already holds files" in capsys.readouterr().err
+    assert (out / "summary.json").read_text() == before
+
+
+def test_several_seeds_give_aligned_lists(tmp_path):
+    out = tmp_path / "seeds"
+    argv = ["reproduce", "klein-gordon", "--steps", "101", "--methods", "M1", "--seeds", "3,4", "--out", str(out)]
+    assert main([*argv, "--no-progress", "--no-figures"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    entry = summary["methods"]["M1"]
+    assert entry["seeds"] == [3, 4] and len(entry["min_l2"]) == 2 and len(entry["final_losses"]["bcs"]) == 2
+    assert entry["min_l2"][0] != entry["min_l2"][1]
+    assert (out / "seed_3" / "M1" / "params.npz").exists()
