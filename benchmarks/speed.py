@@ -1,0 +1,237 @@
+"""Speed of pinnbalance's training loop, measured side by side with a baseline (and peers).
+
+    python benchmarks/speed.py                  # CPU: full suite -> benchmarks/results/speed.json
+    python benchmarks/speed.py --quick --out /tmp/speed.json   # seconds-long smoke run
+
+Every figure is ms per training step, min and median over ``--repeats`` timed repeats after
+a warm-up call (compile time reported separately). Methods are interleaved repeat by repeat,
+so M1, M2 and the baseline see the same machine noise. The section written ("cpu" or "gpu")
+follows JAX's default backend; the other section of an existing results file is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import baseline_kg  # noqa: E402
+
+from pinnbalance import TrainConfig, klein_gordon  # noqa: E402
+from pinnbalance.io import write_json  # noqa: E402
+from pinnbalance.methods import get_method  # noqa: E402
+from pinnbalance.metrics import evaluation_grid  # noqa: E402
+from pinnbalance.training.fit import fit, initial_state, make_chunk  # noqa: E402
+from pinnbalance.training.step import make_steps  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
+
+
+def stats(seconds: list[float], steps: int) -> dict:
+    ms = [1000 * s / steps for s in seconds]
+    return {"min": min(ms), "median": statistics.median(ms), "repeats_ms": ms, "steps_per_repeat": steps}
+
+
+class Runner:
+    """A compiled pinnbalance chunk with its own state: ``time(n_blocks, block_len)`` trains on."""
+
+    def __init__(self, method: str, batch: int, seeds: list[int] | None = None, config: TrainConfig = TrainConfig()):
+        problem = klein_gordon(batch_size=batch)
+        m = get_method(method)
+        network, scheme = m.network(problem), m.scheme(problem)
+        optimizer = config.optimizer()
+        self.counter = [0]
+        self.chunk = make_chunk(
+            problem, network, scheme, optimizer, config.jnp_dtype, config.log_every, self.counter, seeds is not None
+        )
+        states = [initial_state(problem, network, scheme, optimizer, config, s) for s in (seeds or [config.seed])]
+        self.state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if seeds else states[0]
+        self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
+        plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype)
+        self.single = states[0]
+        self.step_fns = (plain, update)
+        self.period = getattr(scheme, "period", None) if scheme.needs_grads(0) is not False else None
+
+    def time(self, n_blocks: int, block_len: int) -> float:
+        start = time.perf_counter()
+        self.state, rec = self.chunk(self.state, self.grid, self.exact, n_blocks, block_len)
+        jax.block_until_ready((self.state, rec))
+        return time.perf_counter() - start
+
+    def flops_per_step(self) -> float | None:
+        """XLA's FLOP count of one plain step and one update step, averaged over the schedule."""
+
+        def flops(fn):
+            cost = jax.jit(fn).lower(self.single).compile().cost_analysis()
+            cost = cost[0] if isinstance(cost, list) else cost
+            return float(cost.get("flops", float("nan"))) if cost else float("nan")
+
+        plain, update = self.step_fns
+        try:
+            f_plain = flops(plain)
+            if self.period is None:
+                return f_plain
+            return ((self.period - 1) * f_plain + flops(update)) / self.period
+        except Exception:  # cost analysis is best effort and backend-dependent
+            return None
+
+
+def time_methods(batch: int, blocks: int, block_len: int, repeats: int, baseline: bool) -> dict:
+    """Interleaved repeats of M1, M2 (and the in-benchmark baseline) at one batch size."""
+    runners = {m: Runner(m, batch) for m in ("M1", "M2")}
+    steps = blocks * block_len
+    compile_s, times = {}, {m: [] for m in runners}
+    for m, r in runners.items():
+        first = r.time(blocks, block_len)
+        compile_s[m] = max(first - r.time(blocks, block_len), 0.0)
+    base = {}
+    if baseline:
+        for m, adaptive in (("baseline_M1", False), ("baseline_M2", True)):
+            base[m] = baseline_kg.make(batch, adaptive)
+            t = time.perf_counter()
+            base[m](steps)  # warm-up: compiles the jitted pieces
+            compile_s[m] = time.perf_counter() - t
+            times[m] = []
+    for _ in range(repeats):
+        for m, r in runners.items():
+            times[m].append(r.time(blocks, block_len))
+        for m, run in base.items():
+            t = time.perf_counter()
+            run(steps)
+            times[m].append(time.perf_counter() - t)
+    out = {m: stats(ts, steps) for m, ts in times.items()}
+    # M2 overhead: per repeat, M2 vs the M1 run next to it
+    out["M2_over_M1"] = {
+        "min": min(a / b for a, b in zip(times["M2"], times["M1"])),
+        "median": statistics.median(a / b for a, b in zip(times["M2"], times["M1"])),
+    }
+    if baseline:
+        ratios = [b / a for a, b in zip(times["M2"], times["baseline_M2"])]
+        out["speedup_vs_baseline_M2"] = {"min": min(ratios), "median": statistics.median(ratios)}
+    flops = runners["M2"].flops_per_step()
+    out["flops_per_step_M2"] = flops
+    if flops:
+        out["gflops_per_second_M2"] = flops / (out["M2"]["min"] / 1000) / 1e9
+    out["compile_seconds"] = compile_s
+    out["traces"] = {m: r.counter[0] for m, r in runners.items()}
+    return out
+
+
+def time_seeds(n_seeds: int, batch: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """``n_seeds`` vmapped in one program vs one seed, M2; the ratio of their step times."""
+    one, many = Runner("M2", batch), Runner("M2", batch, seeds=list(range(n_seeds)))
+    for r in (one, many):
+        r.time(blocks, block_len)
+    t1, tn = [], []
+    for _ in range(repeats):
+        t1.append(one.time(blocks, block_len))
+        tn.append(many.time(blocks, block_len))
+    steps = blocks * block_len
+    ratios = [b / a for a, b in zip(t1, tn)]
+    return {
+        "one_seed": stats(t1, steps),
+        f"{n_seeds}_seeds": stats(tn, steps),
+        "ratio": {"min": min(ratios), "median": statistics.median(ratios)},
+    }
+
+
+def full_run_seconds(steps: int) -> dict:
+    problem = klein_gordon()
+    m = get_method("M2")
+    r = fit(problem, m.network(problem), m.scheme(problem), TrainConfig(steps=steps), progress=False)
+    chunks = max(1, (steps - 1) // 1000)
+    steady = (r.train_seconds - r.first_chunk_seconds) / max(chunks - 1, 1)
+    return {
+        "wall_seconds_with_compile": r.train_seconds,
+        "seconds_compile_excluded": r.train_seconds - r.first_chunk_seconds + steady,
+        "min_l2": float(r.history["l2"].min()),
+    }
+
+
+def machine() -> dict:
+    dev = jax.devices()[0]
+    return {
+        "backend": jax.default_backend(),
+        "device": getattr(dev, "device_kind", str(dev)),
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": sys.version.split()[0],
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "dtype": "float32",
+        "matmul_precision": "default",
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def peak_memory() -> dict:
+    out = {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    try:
+        mem = jax.devices()[0].memory_stats() or {}
+        if "peak_bytes_in_use" in mem:
+            out["device_peak_mib"] = mem["peak_bytes_in_use"] / 2**20
+    except Exception:
+        pass
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
+    p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training (GPU section)")
+    p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
+    p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
+    args = p.parse_args(argv)
+    gpu = jax.default_backend() == "gpu"
+    repeats = 2 if args.quick else args.repeats
+    section: dict = {"machine": machine()}
+    plan = {128: (10, 100), 1024: (2, 100), 8192: (1, 100)}
+    if gpu:
+        plan = {128: (10, 100), 8192: (10, 100)}
+    if args.quick:
+        plan = {128: (1, 20)}
+    for batch, (blocks, block_len) in plan.items():
+        print(f"batch {batch}: timing M1, M2{'' if gpu else ' and the baseline'} ...", flush=True)
+        res = time_methods(batch, blocks, block_len, repeats, baseline=not gpu and batch <= 1024)
+        section[f"batch_{batch}"] = {k: res[k]["median"] for k in ("M1", "M2", "baseline_M1", "baseline_M2") if k in res}
+        section[f"batch_{batch}"]["details"] = res
+        print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
+    n_seeds = args.seeds or (64 if gpu else 8)
+    if args.quick:
+        n_seeds = 2
+    print(f"{n_seeds} vmapped seeds vs 1 ...", flush=True)
+    blocks, block_len = plan[128]
+    seeds = time_seeds(n_seeds, 128, blocks, block_len, repeats)
+    section[f"seeds_{n_seeds}_vs_1"] = seeds["ratio"]["median"]
+    section[f"seeds_{n_seeds}_vs_1_details"] = seeds
+    if gpu:
+        print(f"full {args.full_steps}-step M2 training ...", flush=True)
+        full = full_run_seconds(args.full_steps if not args.quick else 201)
+        section[f"full_{args.full_steps}_M2_seconds"] = full["seconds_compile_excluded"]
+        section["full_run_details"] = full
+    if not gpu and args.peers.exists():
+        peers = json.loads(args.peers.read_text())
+        section["batch_128"]["peers"] = {k: v.get("median_ms_per_step") for k, v in peers.items() if isinstance(v, dict)}
+    section["memory"] = peak_memory()
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results["gpu" if gpu else "cpu"] = section
+    write_json(args.out, results)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
