@@ -12,6 +12,7 @@ follows JAX's default backend; the other section of an existing results file is 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -46,19 +47,24 @@ def stats(seconds: list[float], steps: int) -> dict:
 class Runner:
     """A compiled pinnbalance chunk with its own state: ``time(n_blocks, block_len)`` trains on."""
 
-    def __init__(self, method: str, batch: int, seeds: list[int] | None = None, config: TrainConfig = TrainConfig()):
+    def __init__(
+        self,
+        method: str,
+        batch: int,
+        seeds: list[int] | None = None,
+        config: TrainConfig = TrainConfig(),
+        taylor_mode: str = "auto",
+    ):
         problem = klein_gordon(batch_size=batch)
         m = get_method(method)
-        network, scheme = m.network(problem), m.scheme(problem)
+        network, scheme = dataclasses.replace(m.network(problem), taylor_mode=taylor_mode), m.scheme(problem)
         optimizer = config.optimizer()
         self.counter = [0]
-        self.chunk = make_chunk(
-            problem, network, scheme, optimizer, config.jnp_dtype, config.log_every, self.counter, seeds is not None
-        )
+        self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None)
         states = [initial_state(problem, network, scheme, optimizer, config, s) for s in (seeds or [config.seed])]
         self.state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if seeds else states[0]
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
-        plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype)
+        plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype, config.flat_optimizer)
         self.single = states[0]
         self.step_fns = (plain, update)
         self.period = getattr(scheme, "period", None) if scheme.needs_grads(0) is not False else None
@@ -146,6 +152,45 @@ def time_seeds(n_seeds: int, batch: int, blocks: int, block_len: int, repeats: i
     }
 
 
+def time_taylor_modes(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """M2 with each way of taking the second derivatives, interleaved (see ``MLP.taylor2``)."""
+    runners = {mode: Runner("M2", batch, taylor_mode=mode) for mode in ("stacked", "streams", "off")}
+    for r in runners.values():
+        r.time(blocks, block_len)
+    times = {mode: [] for mode in runners}
+    for _ in range(repeats):
+        for mode, r in runners.items():
+            times[mode].append(r.time(blocks, block_len))
+    return {mode: stats(ts, blocks * block_len) for mode, ts in times.items()}
+
+
+VARIANTS = {
+    "default": {},
+    "flat_optimizer": {"flat_optimizer": True},
+    "rbg_prng": {"prng": "rbg"},
+    "unroll_10": {"scan_unroll": 10},
+    "all_three": {"flat_optimizer": True, "prng": "rbg", "scan_unroll": 10},
+}
+
+
+def time_variants(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """M2 under each loop/optimizer/PRNG setting of ``TrainConfig``, interleaved."""
+    runners = {}
+    for name, fields in VARIANTS.items():
+        runners[name] = Runner("M2", batch, config=dataclasses.replace(TrainConfig(), **fields))
+        t = time.perf_counter()
+        runners[name].time(blocks, block_len)
+        runners[name].compile_seconds = time.perf_counter() - t
+    times = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, r in runners.items():
+            times[name].append(r.time(blocks, block_len))
+    out = {name: stats(ts, blocks * block_len) for name, ts in times.items()}
+    for name, r in runners.items():
+        out[name]["first_call_seconds"] = r.compile_seconds
+    return out
+
+
 def full_run_seconds(steps: int) -> dict:
     problem = klein_gordon()
     m = get_method("M2")
@@ -193,11 +238,18 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training (GPU section)")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
+    p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
     p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
     args = p.parse_args(argv)
-    gpu = jax.default_backend() == "gpu"
+    gpu = (args.section or jax.default_backend()) == "gpu"
     repeats = 2 if args.quick else args.repeats
     section: dict = {"machine": machine()}
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+
+    def save() -> None:  # after every part, so a run cut short still leaves its numbers
+        results["gpu" if gpu else "cpu"] = section
+        write_json(args.out, results)
+
     plan = {128: (10, 100), 1024: (2, 100), 8192: (1, 100)}
     if gpu:
         plan = {128: (10, 100), 8192: (10, 100)}
@@ -209,6 +261,7 @@ def main(argv=None) -> int:
         section[f"batch_{batch}"] = {k: res[k]["median"] for k in ("M1", "M2", "baseline_M1", "baseline_M2") if k in res}
         section[f"batch_{batch}"]["details"] = res
         print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
+        save()
     n_seeds = args.seeds or (64 if gpu else 8)
     if args.quick:
         n_seeds = 2
@@ -217,6 +270,17 @@ def main(argv=None) -> int:
     seeds = time_seeds(n_seeds, 128, blocks, block_len, repeats)
     section[f"seeds_{n_seeds}_vs_1"] = seeds["ratio"]["median"]
     section[f"seeds_{n_seeds}_vs_1_details"] = seeds
+    save()
+    print("second-derivative modes (stacked / streams / generic jvp-of-jvp), M2 ...", flush=True)
+    modes = time_taylor_modes(128, blocks, block_len, repeats)
+    section["batch_128"]["taylor_modes_M2"] = {mode: v["median"] for mode, v in modes.items()}
+    section["batch_128"]["details"]["taylor_modes_M2"] = modes
+    save()
+    print("training-loop variants (flat optimizer, rbg PRNG, unrolled scan), M2 ...", flush=True)
+    variants = time_variants(128, blocks, block_len, repeats)
+    section["batch_128"]["variants_M2"] = {name: v["median"] for name, v in variants.items()}
+    section["batch_128"]["details"]["variants_M2"] = variants
+    save()
     if gpu:
         print(f"full {args.full_steps}-step M2 training ...", flush=True)
         full = full_run_seconds(args.full_steps if not args.quick else 201)
@@ -226,9 +290,9 @@ def main(argv=None) -> int:
         peers = json.loads(args.peers.read_text())
         section["batch_128"]["peers"] = {k: v.get("median_ms_per_step") for k, v in peers.items() if isinstance(v, dict)}
     section["memory"] = peak_memory()
-    results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results["gpu" if gpu else "cpu"] = section
-    write_json(args.out, results)
+    if args.quick:
+        section["note"] = "--quick: tiny sizes, for checking the script only; the numbers mean little"
+    save()
     print(f"wrote {args.out}")
     return 0
 

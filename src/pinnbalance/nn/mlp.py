@@ -52,8 +52,8 @@ class MLP:
     taylor_mode: str = "auto"
 
     def __post_init__(self):
-        if self.taylor_mode not in ("auto", "stacked", "streams"):
-            raise ValueError(f"taylor_mode must be 'auto', 'stacked' or 'streams', got {self.taylor_mode!r}")
+        if self.taylor_mode not in ("auto", "stacked", "streams", "off"):
+            raise ValueError(f"taylor_mode must be 'auto', 'stacked', 'streams' or 'off', got {self.taylor_mode!r}")
         if len(self.layers) < 2 or any(int(n) < 1 for n in self.layers):
             raise ValueError(f"MLP layers must be at least two positive sizes, e.g. (2, 50, 1); got {self.layers}")
         if self.activation not in ACTIVATIONS:
@@ -84,8 +84,14 @@ class MLP:
         out = h @ params[-1]["W"] + params[-1]["b"]
         return out[0] if self.layers[-1] == 1 else out
 
-    def field(self, params: Params) -> MLPField:
-        """``u(z)`` with the parameters bound: the function residuals differentiate."""
+    def field(self, params: Params):
+        """``u(z)`` with the parameters bound: the function residuals differentiate.
+
+        With ``taylor_mode="off"`` it is a plain function, so derivatives fall back to
+        generic forward-over-forward mode (for comparison and debugging).
+        """
+        if self.taylor_mode == "off":
+            return lambda z: self.apply(params, z)
         return MLPField(self, params)
 
     def taylor2(self, params: Params, z: jax.Array, directions: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -100,7 +106,8 @@ class MLP:
         1 + 2k streams instead of its ~4k. ``taylor_mode`` picks how streams meet the
         weights: ``"stacked"`` (one ``(1 + 2k, width)`` product per layer: fewer, larger
         kernels, best on GPU) or ``"streams"`` (three products per layer, no
-        concatenation: best on CPU); ``"auto"`` chooses by backend at trace time.
+        concatenation: best on CPU); ``"auto"`` chooses by backend at trace time;
+        ``"off"`` makes ``field`` a plain function (generic jvp-of-jvp derivatives).
         """
         k = directions.shape[0]
         dtype = z.dtype

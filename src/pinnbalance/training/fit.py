@@ -73,16 +73,17 @@ def schedule_period(scheme, log_every: int) -> int | None | str:
     return "dynamic"
 
 
-def make_chunk(problem: Problem, network, scheme, optimizer, dtype, log_every: int, counter: list[int], vmapped: bool = False):
+def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig, counter: list[int], vmapped: bool = False):
     """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len) -> (state, records)``.
 
     With ``vmapped`` the state (and the records) carry a leading axis of independent runs
     (seeds) trained by one compiled program.
     """
-    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype)
-    period = schedule_period(scheme, log_every)
+    dtype, flat = config.jnp_dtype, config.flat_optimizer
+    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype, flat)
+    period = schedule_period(scheme, config.log_every)
     if period == "dynamic":
-        cond_step = make_step(problem, network, scheme, optimizer, dtype)
+        cond_step = make_step(problem, network, scheme, optimizer, dtype, flat)
         plain_step = update_step = cond_step
         period = None
 
@@ -100,7 +101,7 @@ def make_chunk(problem: Problem, network, scheme, optimizer, dtype, log_every: i
                 "l2": relative_l2(predict(network, s1.params, grid), exact),
             }
             if block_len > 1:
-                s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
+                s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1, unroll=config.scan_unroll)
             return s1, rec
 
         def run(s):
@@ -125,9 +126,9 @@ def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, i
 def initial_state(problem: Problem, network, scheme, optimizer, config: TrainConfig, seed: int) -> TrainState:
     """The state before step 0: one seed drives initialisation and sampling."""
     dtype = config.jnp_dtype
-    init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+    init_key, data_key = jax.random.split(config.key(seed))
     params = network.init(init_key, dtype)
-    return initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key)
+    return initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key, config.flat_optimizer)
 
 
 def fit(
@@ -175,7 +176,7 @@ def _train(problem, network, scheme, config, optimizer, progress, seeds) -> list
     state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if vmapped else states[0]
     grid, exact = evaluation_grid(problem, config.eval_grid, dtype)
     counter = [0]
-    chunk = make_chunk(problem, network, scheme, optimizer, dtype, config.log_every, counter, vmapped)
+    chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped)
     records = []
     bar = _progress_bar(config.steps, progress)
     start = time.perf_counter()
