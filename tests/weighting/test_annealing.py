@@ -102,3 +102,93 @@ def test_constant_keeps_given_weights():
     state = scheme.init(NAMES)
     assert float(state.weights["bcs"]) == 10.0 and float(state.weights["ics"]) == 1.0
     assert scheme.update(state, toy_grads(), {}, 0) is state
+
+
+# ---- statistic variants, clipping, field checks ------------------------------------------
+
+MEAN_RES = (13.5 / 6 + 7 / 3) / 2  # per-layer mean |g| of res: (1+2+3+0.5+0+7)/6 and (4+1+2)/3
+Q99_RES = 4 + 0.92 * (7 - 4)  # |g| of res pooled and sorted: [0, .5, 1, 1, 2, 2, 3, 4, 7]; h = 0.99 * 8
+
+
+def no_zero_grads():
+    """toy_grads with res's exact zero replaced by 0.25, so that log-means need no tiny."""
+    g = toy_grads()
+    g["res"][0]["W"] = g["res"][0]["W"].at[1, 1].set(0.25)
+    return g
+
+
+GEO = {  # geometric means of the pooled |g| of the weight matrices of no_zero_grads()
+    "res": (1 * 2 * 3 * 0.5 * 0.25 * 7 * 4 * 1 * 2) ** (1 / 9),
+    "ics": (0.1**6 * 1 * 2 * 3) ** (1 / 9),
+    "bcs": (0.02**6 * 0.04**3) ** (1 / 9),
+}
+
+
+@pytest.mark.parametrize(
+    "variant, ref, mean_ics, mean_bcs",
+    [
+        ("max/mean", MAX_RES, MEAN_ICS, MEAN_BCS),
+        ("mean/mean", MEAN_RES, MEAN_ICS, MEAN_BCS),
+        ("quantile/mean", Q99_RES, MEAN_ICS, MEAN_BCS),
+    ],
+)
+def test_one_update_of_each_variant(variant, ref, mean_ics, mean_bcs):
+    scheme = LearningRateAnnealing.variant(variant, grad_of="unweighted")
+    state = scheme.update(scheme.init(NAMES, jnp.float64), toy_grads(), {}, 0)
+    np.testing.assert_allclose(state.weights["ics"], 0.9 + 0.1 * ref / (mean_ics + EPS), rtol=1e-9)
+    np.testing.assert_allclose(state.weights["bcs"], 0.9 + 0.1 * ref / (mean_bcs + EPS), rtol=1e-9)
+    assert float(state.weights["res"]) == 1.0
+
+
+@pytest.mark.parametrize("grad_of, power", [("unweighted", 1.0), ("weighted", 0.5)])
+def test_log_mean_variant_settles_at_the_ratio_of_geometric_means(grad_of, power):
+    scheme = LearningRateAnnealing.variant("log-mean", grad_of=grad_of)
+    state = scheme.init(NAMES, jnp.float64)
+    for step in range(600):
+        state = scheme.update(state, no_zero_grads(), {}, step)
+    for name in ("ics", "bcs"):
+        np.testing.assert_allclose(state.weights[name], (GEO["res"] / GEO[name]) ** power, rtol=1e-6)
+
+
+def test_variants_table_and_default_is_the_published_pair():
+    assert LearningRateAnnealing().reference_statistic is MAX_ABS
+    assert LearningRateAnnealing().term_statistic is MEAN_ABS
+    default = LearningRateAnnealing()
+    assert (default.w_min, default.w_max, default.beta, default.period, default.grad_of) == (None, None, 0.9, 10, "weighted")
+    assert LearningRateAnnealing.variant("max/mean") == LearningRateAnnealing()
+    with pytest.raises(ValueError, match=r"valid: \['max/mean', 'mean/mean', 'quantile/mean', 'log-mean'\]"):
+        LearningRateAnnealing.variant("median")
+
+
+def test_clipping_bounds_the_updated_weights():
+    scheme = LearningRateAnnealing(grad_of="unweighted", w_min=2.0, w_max=5.0)
+    state = scheme.update(scheme.init(NAMES, jnp.float64), toy_grads(), {}, 0)
+    assert float(state.weights["ics"]) == 2.0  # 0.9 + 0.1 * 7 / 1.05 = 1.567, raised to w_min
+    assert float(state.weights["bcs"]) == 5.0  # 0.9 + 0.1 * 7 / 0.03 = 24.2, lowered to w_max
+    assert float(state.weights["res"]) == 1.0  # the reference is never clipped
+
+
+def test_clipped_fixed_point_is_the_bound():
+    scheme = LearningRateAnnealing(grad_of="unweighted", w_max=100.0)
+    state = scheme.init(NAMES, jnp.float64)
+    for step in range(300):
+        state = scheme.update(state, toy_grads(), {}, step)
+    np.testing.assert_allclose(state.weights["ics"], MAX_RES / MEAN_ICS, rtol=1e-6)  # 6.67, inside the range
+    assert float(state.weights["bcs"]) == 100.0  # 233.3 unclipped
+
+
+def test_clipping_does_not_hide_a_non_finite_statistic():
+    scheme = LearningRateAnnealing.variant("quantile/mean", w_min=0.5, w_max=50.0)
+    grads = toy_grads()
+    grads["res"][1]["W"] = grads["res"][1]["W"].at[0, 0].set(jnp.inf)
+    new = scheme.update(scheme.init(NAMES, jnp.float64), grads, {}, 0)
+    assert int(new.held) == 1 and all(float(new.weights[n]) == 1.0 for n in NAMES)
+
+
+def test_statistic_fields_take_objects_and_bounds_are_checked():
+    with pytest.raises(TypeError, match="registered statistics"):
+        LearningRateAnnealing(reference_statistic="max_abs")
+    with pytest.raises(ValueError, match="w_min must be <= w_max"):
+        LearningRateAnnealing(w_min=10.0, w_max=1.0)
+    with pytest.raises(ValueError, match="w_min must be >= 0"):
+        LearningRateAnnealing(w_min=-1.0)

@@ -1,31 +1,61 @@
-"""Loss-weighting schemes as small pure ``init`` / ``update`` transformations."""
+"""Loss-weighting schemes as small pure ``init`` / ``update`` transformations, and their parts."""
 
-from pinnbalance.weighting.annealing import LearningRateAnnealing
-from pinnbalance.weighting.base import WeightingScheme, WeightState
+from pinnbalance.weighting.annealing import ANNEALING_VARIANTS, LearningRateAnnealing
+from pinnbalance.weighting.base import WeightingScheme, WeightState, hold_if_not_finite
+from pinnbalance.weighting.clipping import clip_weights
 from pinnbalance.weighting.constant import Constant
+from pinnbalance.weighting.ema import ema
+from pinnbalance.weighting.gradnorm import GradNorm
+from pinnbalance.weighting.relobralo import ReLoBRaLo
+from pinnbalance.weighting.softadapt import SoftAdapt
 from pinnbalance.weighting.statistics import (
+    L2_NORM,
     LEAF_FILTERS,
+    LOG_MEAN,
     MAX_ABS,
     MEAN_ABS,
+    QUANTILE_99,
     STATISTICS,
     LayerStatistic,
+    LogMean,
+    Quantile,
+    Statistic,
     all_leaves,
     weight_matrices,
 )
 
-SCHEMES = {"constant": Constant, "lr-annealing": LearningRateAnnealing}
+SCHEMES = {
+    "constant": Constant,
+    "lr-annealing": LearningRateAnnealing,
+    "grad-norm": GradNorm,
+    "softadapt": SoftAdapt,
+    "relobralo": ReLoBRaLo,
+}
 
 __all__ = [
+    "ANNEALING_VARIANTS",
+    "L2_NORM",
     "LEAF_FILTERS",
+    "LOG_MEAN",
     "MAX_ABS",
     "MEAN_ABS",
+    "QUANTILE_99",
     "SCHEMES",
     "STATISTICS",
     "Constant",
+    "GradNorm",
     "LayerStatistic",
     "LearningRateAnnealing",
+    "LogMean",
+    "Quantile",
+    "ReLoBRaLo",
+    "SoftAdapt",
+    "Statistic",
     "WeightState",
     "WeightingScheme",
     "all_leaves",
+    "clip_weights",
+    "ema",
+    "hold_if_not_finite",
     "weight_matrices",
 ]

@@ -3,7 +3,8 @@
 Every ``period`` steps, with the reference term r (the PDE residual, weight 1):
 
     lam_hat_i = S_ref(grad L_r) / (S_i(G_i) + eps)
-    lam_i    <- beta * lam_i + (1 - beta) * lam_hat_i
+    lam_i    <- beta * lam_i + (1 - beta) * lam_hat_i          (``ema``)
+    lam_i    <- min(max(lam_i, w_min), w_max)                  (only if w_min / w_max are set)
 
 where S_ref is ``reference_statistic`` (max of per-layer max |g|), S_i is
 ``term_statistic`` (mean of per-layer mean |g|), both over the leaves chosen by
@@ -11,12 +12,26 @@ where S_ref is ``reference_statistic`` (max of per-layer max |g|), S_i is
 
 - ``grad_of="weighted"``: the gradient of the weighted term ``lam_i * L_i``, as the
   published code differentiates it. Then S_i(G_i) = lam_i S_i(grad L_i), and with steady
-  statistics the rule settles at ``lam = sqrt(max / mean)``;
+  statistics the rule settles at ``lam = sqrt(S_ref / S_i)``;
 - ``grad_of="unweighted"``: the gradient of ``L_i`` alone, as the published formula
-  (Algorithm 1) writes it. It settles at ``lam = max / mean``.
+  (Algorithm 1) writes it. It settles at ``lam = S_ref / S_i``.
 
 The two differ in their fixed point, not only in speed; "weighted" is the default since it
-is what reproduces the published numbers.
+is what reproduces the published numbers. "weighted" uses ``S_i(lam g) = lam S_i(g)``,
+true of every statistic in ``statistics`` (of ``LogMean`` up to its ``tiny``).
+
+Statistic variants (``ANNEALING_VARIANTS``, or ``LearningRateAnnealing.variant(name)``):
+
+- ``"max/mean"``: ``MAX_ABS / MEAN_ABS``, the published rule and the default;
+- ``"mean/mean"``: ``MEAN_ABS / MEAN_ABS``, a ratio of like statistics (settles where the
+  terms' mean gradients match, not at the reference's extreme);
+- ``"quantile/mean"``: ``Quantile(0.99) / MEAN_ABS``: the max replaced by the 99th
+  percentile of the reference's |g| (pooled over the selected leaves), so one outlier
+  entry cannot set the weights; the term statistic stays the published one;
+- ``"log-mean"``: ``LogMean / LogMean``: ratio of geometric means of |g|, insensitive to
+  the heavy tails that move both max and mean.
+
+Only the published variant comes from the paper; the others are this library's options.
 
 Timing, and how it differs from the published code: here the per-term gradients of the
 update step are computed once, the weights are updated from them, and the same gradients,
@@ -32,6 +47,8 @@ Example:
     >>> state = scheme.init(("res", "ics", "bcs"))
     >>> sorted(state.weights)
     ['bcs', 'ics', 'res']
+    >>> LearningRateAnnealing.variant("quantile/mean").reference_statistic.name
+    'quantile_0.99'
 """
 
 from __future__ import annotations
@@ -44,7 +61,24 @@ import jax.numpy as jnp
 
 from pinnbalance.problems.base import check_names
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite, initial_state
-from pinnbalance.weighting.statistics import LEAF_FILTERS, MAX_ABS, MEAN_ABS, LayerStatistic
+from pinnbalance.weighting.clipping import check_bounds, clip_weights
+from pinnbalance.weighting.ema import check_ema_weight, ema
+from pinnbalance.weighting.statistics import (
+    LEAF_FILTERS,
+    LOG_MEAN,
+    MAX_ABS,
+    MEAN_ABS,
+    QUANTILE_99,
+    Statistic,
+    check_statistic,
+)
+
+ANNEALING_VARIANTS: dict[str, tuple[Statistic, Statistic]] = {
+    "max/mean": (MAX_ABS, MEAN_ABS),
+    "mean/mean": (MEAN_ABS, MEAN_ABS),
+    "quantile/mean": (QUANTILE_99, MEAN_ABS),
+    "log-mean": (LOG_MEAN, LOG_MEAN),
+}
 
 
 @dataclass(frozen=True)
@@ -56,21 +90,33 @@ class LearningRateAnnealing:
     beta: float = 0.9
     period: int = 10
     eps: float = 1e-10
-    reference_statistic: LayerStatistic = MAX_ABS
-    term_statistic: LayerStatistic = MEAN_ABS
+    reference_statistic: Statistic = MAX_ABS
+    term_statistic: Statistic = MEAN_ABS
     leaves: str = "weight_matrices"
     initial: Mapping[str, float] = field(default_factory=dict)
+    w_min: float | None = None
+    w_max: float | None = None
     name = "lr-annealing"
 
     def __post_init__(self):
         if self.grad_of not in ("weighted", "unweighted"):
             raise ValueError(f"grad_of must be 'weighted' or 'unweighted', got {self.grad_of!r}")
-        if not 0.0 <= self.beta < 1.0:
-            raise ValueError(f"beta (EMA weight on the old value) must be in [0, 1), got {self.beta}")
+        check_ema_weight(self.beta, "beta")
         if int(self.period) < 1:
             raise ValueError(f"period must be a positive number of steps, got {self.period}")
         if self.leaves not in LEAF_FILTERS:
             raise ValueError(f"unknown leaves filter {self.leaves!r}; valid: {sorted(LEAF_FILTERS)}")
+        check_statistic(self.reference_statistic, "reference_statistic")
+        check_statistic(self.term_statistic, "term_statistic")
+        check_bounds(self.w_min, self.w_max)
+
+    @classmethod
+    def variant(cls, name: str, **fields) -> LearningRateAnnealing:
+        """The scheme with the statistic pair ``ANNEALING_VARIANTS[name]`` and any other ``fields``."""
+        if name not in ANNEALING_VARIANTS:
+            raise ValueError(f"unknown learning-rate annealing variant {name!r}; valid: {list(ANNEALING_VARIANTS)}")
+        reference_statistic, term_statistic = ANNEALING_VARIANTS[name]
+        return cls(reference_statistic=reference_statistic, term_statistic=term_statistic, **fields)
 
     def init(self, term_names, dtype=jnp.float32) -> WeightState:
         check_names(self.reference, term_names, what="reference term")
@@ -94,8 +140,6 @@ class LearningRateAnnealing:
 
     def update(self, state: WeightState, term_grads, term_losses, step) -> WeightState:
         ref, stats = self.statistics(state, term_grads)
-        proposed = dict(state.weights)
-        for name, s in stats.items():
-            lam_hat = ref / (s + self.eps)
-            proposed[name] = self.beta * state.weights[name] + (1 - self.beta) * lam_hat
-        return hold_if_not_finite(state, proposed)
+        lam_hat = {name: ref / (s + self.eps) for name, s in stats.items()}
+        new = clip_weights(ema({n: state.weights[n] for n in lam_hat}, lam_hat, self.beta), self.w_min, self.w_max)
+        return hold_if_not_finite(state, {**state.weights, **new})

@@ -9,7 +9,12 @@ A scheme is a frozen description with two pure functions:
 
 and ``needs_grads(step) -> bool`` (traceable) saying on which steps ``update`` wants the
 per-term gradients; the trainer computes them only then and reuses them for the
-parameter update of that step.
+parameter update of that step. ``update`` is called on those steps only: a scheme whose
+``needs_grads`` is the Python constant ``False`` is never updated.
+
+Schemes that remember something between updates (previous losses, a call count) keep it
+in ``WeightState.memory``, a pytree whose structure ``init`` fixes once and ``update``
+never changes (the state is carried through ``lax.scan``/``lax.cond``).
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import jax.numpy as jnp
 
 
 class WeightState(NamedTuple):
-    """Current loss weights ``{term: scalar}`` plus the count of held (non-finite) updates."""
+    """Current loss weights ``{term: scalar}``, the count of held (non-finite) updates, and
+    the scheme's ``memory`` between updates (``{}``, no leaves, for memoryless schemes)."""
 
     weights: dict[str, jax.Array]
     held: jax.Array
+    memory: dict = {}  # never mutated: updates build new dicts
 
 
 class WeightingScheme(Protocol):
@@ -50,8 +57,18 @@ def initial_state(term_names, initial: Mapping[str, float], dtype=jnp.float32) -
     )
 
 
-def hold_if_not_finite(old: WeightState, proposed: Mapping[str, jax.Array]) -> WeightState:
-    """Take ``proposed`` weights only if all are finite; otherwise keep ``old`` and count it."""
-    finite = jnp.all(jnp.stack([jnp.isfinite(w) for w in proposed.values()]))
-    weights = {name: jnp.where(finite, proposed[name], w) for name, w in old.weights.items()}
-    return WeightState(weights, old.held + (~finite).astype(jnp.int32))
+def hold_if_not_finite(old: WeightState, proposed: Mapping[str, jax.Array], memory=None) -> WeightState:
+    """Take ``proposed`` weights (and ``memory``) only if all are finite; otherwise keep ``old`` and count it.
+
+    ``memory`` defaults to ``old.memory``; when given it must have the structure of
+    ``old.memory``, and its leaves count in the finiteness test too (a non-finite loss
+    is not remembered). Results keep the dtypes of ``old``, so the state can be carried
+    through ``lax.scan`` unchanged in structure.
+    """
+    memory = old.memory if memory is None else memory
+    values = [*proposed.values(), *jax.tree_util.tree_leaves(memory)]
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in values]))
+    keep = lambda new, prev: jnp.where(finite, new, prev).astype(jnp.result_type(prev))
+    weights = {name: keep(proposed[name], w) for name, w in old.weights.items()}
+    memory = jax.tree_util.tree_map(keep, memory, old.memory)
+    return WeightState(weights, old.held + (~finite).astype(jnp.int32), memory)

@@ -1,18 +1,32 @@
 """Which gradient leaves count, and the per-term statistics computed over them.
 
-A statistic reduces each selected leaf (one layer's weight matrix) to a number, then
-aggregates across layers. The published learning-rate annealing rule uses
+A statistic maps the selected leaves of one term's gradient (by default the weight
+matrices) to one non-negative number. Two kinds:
 
-- reference term: ``max_l max_ij |g^l_ij|`` (``MAX_ABS``: max of per-layer maxima),
-- other terms: ``(1/L) sum_l mean_ij |g^l_ij|`` (``MEAN_ABS``: mean of per-layer means),
+- ``LayerStatistic``: reduce each leaf (one layer) to a number, then aggregate across
+  layers. The published learning-rate annealing rule uses
+  ``MAX_ABS = max_l max_ij |g^l_ij|`` for the reference term and
+  ``MEAN_ABS = (1/L) sum_l mean_ij |g^l_ij|`` (mean of per-layer means, so a small layer
+  weighs as much as a large one) for the others. ``L2_NORM = sqrt(sum_l sum_ij (g^l_ij)^2)``
+  is the global Euclidean norm of the selected leaves.
+- pooled statistics: all entries of the selected leaves pooled into one vector ``a = |g|``
+  (each entry counts once, whatever its layer): ``Quantile(q)``, the q-quantile of ``a``;
+  ``LogMean()``, the geometric mean ``exp(mean(log(a + tiny)))``.
 
-so a small layer weighs as much as a large one in the mean.
+Every statistic here is positively homogeneous, ``S(c g) = c S(g)`` for ``c > 0``
+(``LogMean`` up to its ``tiny``), which the "weighted" annealing rule relies on.
+
+Example:
+    >>> import jax.numpy as jnp
+    >>> float(L2_NORM([jnp.array([[3.0, 0.0]]), jnp.array([[0.0], [4.0]])]))
+    5.0
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +45,25 @@ def all_leaves(tree) -> list[jax.Array]:
 LEAF_FILTERS: dict[str, Callable] = {"weight_matrices": weight_matrices, "all": all_leaves}
 
 
+class Statistic(Protocol):
+    """What a scheme needs of a statistic: a ``name`` and ``leaves -> scalar``."""
+
+    name: str
+
+    def __call__(self, leaves: list[jax.Array]) -> jax.Array: ...
+
+
+def _check_leaves(leaves, name: str) -> list[jax.Array]:
+    if len(leaves) == 0:  # len, not truthiness: an array of leaves is accepted too
+        raise ValueError(f"statistic {name!r} got no gradient leaves: the leaf filter selected none (try leaves='all')")
+    return leaves
+
+
+def pooled_abs(leaves: list[jax.Array]) -> jax.Array:
+    """``|g|`` of every entry of ``leaves``, flattened into one vector."""
+    return jnp.concatenate([jnp.abs(g).ravel() for g in leaves])
+
+
 @dataclass(frozen=True)
 class LayerStatistic:
     """``aggregate([per_leaf(g) for g in leaves])`` over the selected leaves."""
@@ -40,9 +73,68 @@ class LayerStatistic:
     aggregate: Callable[[jax.Array], jax.Array]
 
     def __call__(self, leaves: list[jax.Array]) -> jax.Array:
+        leaves = _check_leaves(leaves, self.name)
         return self.aggregate(jnp.stack([self.per_leaf(g) for g in leaves]))
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """The ``q``-quantile of ``|g|`` pooled over the selected leaves.
+
+    Linear interpolation between order statistics (NumPy's default): with the ``n``
+    sorted values ``a_(0) <= ... <= a_(n-1)`` and ``h = q (n - 1)``, it is
+    ``a_(floor h) + (h - floor h) (a_(floor h + 1) - a_(floor h))``. ``q = 1`` is the max.
+    A NaN entry makes the result NaN.
+    """
+
+    q: float
+
+    def __post_init__(self):
+        if not 0.0 <= self.q <= 1.0:
+            raise ValueError(f"quantile q must be in [0, 1], got {self.q}")
+
+    @property
+    def name(self) -> str:
+        return f"quantile_{self.q:g}"
+
+    def __call__(self, leaves: list[jax.Array]) -> jax.Array:
+        return jnp.quantile(pooled_abs(_check_leaves(leaves, self.name)), self.q)
+
+
+@dataclass(frozen=True)
+class LogMean:
+    """The geometric mean ``exp(mean(log(|g| + tiny)))`` of ``|g|`` pooled over the selected leaves.
+
+    ``tiny`` keeps an exact zero entry finite (``log(tiny)`` instead of ``-inf``); None
+    (the default) takes the smallest positive normal number of the gradients' dtype
+    (about 1.2e-38 in float32, 2.2e-308 in float64), so it changes no non-zero entry.
+    """
+
+    tiny: float | None = None
+    name = "log_mean"
+
+    def __post_init__(self):
+        if self.tiny is not None and not self.tiny > 0:
+            raise ValueError(f"LogMean tiny must be > 0 (or None for the dtype's smallest normal), got {self.tiny}")
+
+    def __call__(self, leaves: list[jax.Array]) -> jax.Array:
+        a = pooled_abs(_check_leaves(leaves, self.name))
+        tiny = jnp.finfo(a.dtype).tiny if self.tiny is None else self.tiny
+        return jnp.exp(jnp.mean(jnp.log(a + tiny)))
 
 
 MAX_ABS = LayerStatistic("max_abs", lambda g: jnp.max(jnp.abs(g)), jnp.max)
 MEAN_ABS = LayerStatistic("mean_abs", lambda g: jnp.mean(jnp.abs(g)), jnp.mean)
-STATISTICS = {s.name: s for s in (MAX_ABS, MEAN_ABS)}
+L2_NORM = LayerStatistic("l2_norm", lambda g: jnp.sum(jnp.square(g)), lambda s: jnp.sqrt(jnp.sum(s)))
+QUANTILE_99 = Quantile(0.99)
+LOG_MEAN = LogMean()
+STATISTICS: dict[str, Statistic] = {s.name: s for s in (MAX_ABS, MEAN_ABS, L2_NORM, QUANTILE_99, LOG_MEAN)}
+
+
+def check_statistic(value, field: str) -> None:
+    """Raise a ``TypeError`` naming the registered statistics if ``value`` is not a statistic object."""
+    if isinstance(value, str) or not callable(value) or not isinstance(getattr(value, "name", None), str):
+        raise TypeError(
+            f"{field} must be a statistic object (e.g. STATISTICS[{value!r}] or Quantile(0.95)), got {value!r}; "
+            f"registered statistics: {sorted(STATISTICS)}"
+        )
