@@ -49,6 +49,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     sub.add_parser("list", help="list problems, methods and weighting schemes")
+    run = sub.add_parser("run", help="train as a TOML configuration says, with checkpoints (see configs/)")
+    run.add_argument("config", help="configuration file, e.g. configs/klein-gordon-m2.toml")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a value")
+    run.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue the run in RUN_DIR from its last checkpoint")
+    run.add_argument("--out", default=None, help="output folder (default: output.dir of the configuration)")
+    run.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -114,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "list":
         return cmd_list()
+    if args.command == "run":
+        from pinnbalance.run import main_run
+
+        return main_run(args.config, args.overrides, args.resume, args.overwrite, args.out, not args.no_progress)
     return cmd_reproduce(args)
 
 

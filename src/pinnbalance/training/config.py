@@ -9,7 +9,6 @@ import jax.numpy as jnp
 import optax
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
-PRNG_IMPLS = {"threefry": "threefry2x32", "rbg": "rbg", "unsafe_rbg": "unsafe_rbg"}
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,9 @@ class TrainConfig:
     matmul_precision: str = "default"
     eval_grid: int = 100
     eval_points: int = 10_000
-    prng: str = "threefry"  # "threefry" (portable, the default) or "rbg" (XLA's bit generator: fewer kernels on GPU)
-    scan_unroll: int = 1  # steps unrolled per loop iteration in the compiled loop (fewer loop trips on GPU)
-    flat_optimizer: bool = False  # optimizer on one flat parameter vector: a few large kernels instead of one per leaf
 
     def __post_init__(self):
-        positive = ("steps", "log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points", "scan_unroll")
+        positive = ("steps", "log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points")
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -47,8 +43,6 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.decay_rate must be in (0, 1], got {self.decay_rate}")
         if self.dtype not in DTYPES:
             raise ValueError(f"TrainConfig.dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
-        if self.prng not in PRNG_IMPLS:
-            raise ValueError(f"TrainConfig.prng must be one of {sorted(PRNG_IMPLS)}, got {self.prng!r}")
         if self.matmul_precision not in ("default", "high", "highest"):
             raise ValueError(
                 f"TrainConfig.matmul_precision must be 'default', 'high' or 'highest', got {self.matmul_precision!r}"
@@ -59,8 +53,8 @@ class TrainConfig:
         return DTYPES[self.dtype]
 
     def key(self, seed: int) -> jax.Array:
-        """A typed PRNG key of this run's generator."""
-        return jax.random.key(seed, impl=PRNG_IMPLS[self.prng])
+        """A typed PRNG key (threefry: the same random streams on every backend)."""
+        return jax.random.key(seed)
 
     def optimizer(self) -> optax.GradientTransformation:
         """Adam with exponential learning-rate decay (continuous, as published)."""

@@ -79,11 +79,11 @@ def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig
     With ``vmapped`` the state (and the records) carry a leading axis of independent runs
     (seeds) trained by one compiled program.
     """
-    dtype, flat = config.jnp_dtype, config.flat_optimizer
-    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype, flat)
+    dtype = config.jnp_dtype
+    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype)
     period = schedule_period(scheme, config.log_every)
     if period == "dynamic":
-        cond_step = make_step(problem, network, scheme, optimizer, dtype, flat)
+        cond_step = make_step(problem, network, scheme, optimizer, dtype)
         plain_step = update_step = cond_step
         period = None
 
@@ -101,7 +101,7 @@ def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig
                 "l2": relative_l2(predict(network, s1.params, grid), exact),
             }
             if block_len > 1:
-                s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1, unroll=config.scan_unroll)
+                s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
             return s1, rec
 
         def run(s):
@@ -128,7 +128,7 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     dtype = config.jnp_dtype
     init_key, data_key = jax.random.split(config.key(seed))
     params = network.init(init_key, dtype)
-    return initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key, config.flat_optimizer)
+    return initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key)
 
 
 def fit(
@@ -167,31 +167,93 @@ def fit_seeds(
     return _train(problem, network, scheme, config, optimizer, progress, seeds)
 
 
-def _train(problem, network, scheme, config, optimizer, progress, seeds) -> list[FitResult]:
+class Interrupted(RuntimeError):
+    """Training stopped early on request (a signal); ``results`` holds the runs so far."""
+
+    def __init__(self, step: int, results: list[FitResult]):
+        self.step, self.results = step, results
+        super().__init__(f"training interrupted after step {step}")
+
+
+@dataclasses.dataclass
+class Progress:
+    """What the host knows after a chunk: the state, every record so far, steps done."""
+
+    state: TrainState
+    records: dict  # flat {"step": ..., "l2": ..., "losses.res": ...}, blocks on the last axis
+    steps_done: int
+
+
+def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
+    """Chunks' records joined along the block axis, as a flat dict of arrays."""
+    flat: dict[str, list] = {}
+    for rec in records:
+        for key in ("step", "l2"):
+            flat.setdefault(key, []).append(np.asarray(rec[key]))
+        for group in ("losses", "weights"):
+            for name, v in rec[group].items():
+                flat.setdefault(f"{group}.{name}", []).append(np.asarray(v))
+    return {k: np.concatenate(v, axis=-1) for k, v in flat.items()}
+
+
+def unflatten_records(flat: dict[str, np.ndarray]) -> dict:
+    """The inverse of ``flatten_records`` (one record holding every block)."""
+    rec: dict = {"step": flat["step"], "l2": flat["l2"], "losses": {}, "weights": {}}
+    for key, v in flat.items():
+        if "." in key:
+            group, name = key.split(".", 1)
+            rec[group][name] = v
+    return rec
+
+
+def _train(
+    problem, network, scheme, config, optimizer, progress, seeds, start: Progress | None = None, on_chunk=None, should_stop=None
+) -> list[FitResult]:
+    """The host loop shared by ``fit``, ``fit_seeds`` and resumable runs.
+
+    ``start`` resumes from a saved ``Progress`` (it must end on a chunk boundary of the same
+    plan); ``on_chunk(progress)`` runs after every chunk (checkpoints); ``should_stop()`` is
+    asked after every chunk and, if true, ``Interrupted`` is raised once ``on_chunk`` ran.
+    """
     dtype = config.jnp_dtype
     optimizer = config.optimizer() if optimizer is None else optimizer
     vmapped = seeds is not None
     runs = seeds if vmapped else [config.seed]
-    states = [initial_state(problem, network, scheme, optimizer, config, s) for s in runs]
-    state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if vmapped else states[0]
+    if start is None:
+        states = [initial_state(problem, network, scheme, optimizer, config, s) for s in runs]
+        state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if vmapped else states[0]
+        records, done = [], 0
+    else:
+        state, records, done = start.state, [unflatten_records(start.records)], start.steps_done
     grid, exact = evaluation_grid(problem, config.eval_grid, dtype)
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped)
-    records = []
-    bar = _progress_bar(config.steps, progress)
-    start = time.perf_counter()
+    bar = _progress_bar(config.steps, progress, initial=done)
+    begin = time.perf_counter()
     first_chunk_seconds = 0.0
+    stopped = False
     with jax.default_matmul_precision(config.matmul_precision):
-        for i, (n_blocks, block_len) in enumerate(chunk_plan(config.steps, config.log_every, config.chunk_logs)):
+        position = 0
+        for n_blocks, block_len in chunk_plan(config.steps, config.log_every, config.chunk_logs):
+            position += n_blocks * block_len
+            if position <= done:  # already trained before the resume
+                continue
             state, rec = chunk(state, grid, exact, n_blocks, block_len)
             rec = jax.device_get(rec)  # the one host sync of the chunk
-            if i == 0:
-                first_chunk_seconds = time.perf_counter() - start
+            if not first_chunk_seconds:
+                first_chunk_seconds = time.perf_counter() - begin
             records.append(rec)
+            done = position
             _advance(bar, n_blocks * block_len, rec, problem.reference)
-            if np.any(np.asarray(state.bad_step) >= 0):
+            diverged = np.any(np.asarray(state.bad_step) >= 0)
+            if on_chunk is not None and not diverged:  # never checkpoint a diverged state
+                on_chunk(Progress(state, flatten_records(records), done))
+            if diverged:
                 break
-    train_seconds = time.perf_counter() - start
+            if should_stop is not None and should_stop() and done < config.steps:
+                stopped = True
+                break
+    train_seconds = time.perf_counter() - begin
     if bar is not None:
         bar.close()
     results = []
@@ -204,6 +266,8 @@ def _train(problem, network, scheme, config, optimizer, progress, seeds) -> list
         result = FitResult(seed_state, history, train_seconds, first_chunk_seconds, counter[0], problem.term_names, config_i)
         _raise_if_diverged(result, problem, seed if vmapped else None)
         results.append(result)
+    if stopped:
+        raise Interrupted(done, results)
     return results
 
 
@@ -227,13 +291,18 @@ def _history(records, names) -> dict[str, np.ndarray]:
     return history
 
 
-def _progress_bar(total: int, progress):
+def _progress_bar(total: int, progress, initial: int = 0):
     if not progress:
         return None
     from tqdm.auto import tqdm
 
     return tqdm(
-        total=total, desc=progress if isinstance(progress, str) else "training", unit="step", dynamic_ncols=True, mininterval=0.5
+        initial=initial,
+        total=total,
+        desc=progress if isinstance(progress, str) else "training",
+        unit="step",
+        dynamic_ncols=True,
+        mininterval=0.5,
     )
 
 

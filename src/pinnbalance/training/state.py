@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 
 from pinnbalance.weighting.base import WeightState
 
@@ -27,8 +26,7 @@ class TrainState(NamedTuple):
     bad_term: jax.Array
 
 
-def initial_train_state(params, optimizer, weights: WeightState, key: jax.Array, flat_optimizer: bool = False) -> TrainState:
-    """Step 0's state; with ``flat_optimizer`` the optimizer state is that of the flat parameter vector."""
+def initial_train_state(params, optimizer, weights: WeightState, key: jax.Array) -> TrainState:
+    """The state before step 0."""
     minus_one = jnp.array(-1, jnp.int32)
-    opt_state = optimizer.init(ravel_pytree(params)[0] if flat_optimizer else params)
-    return TrainState(params, opt_state, weights, key, jnp.array(0, jnp.int32), minus_one, minus_one)
+    return TrainState(params, optimizer.init(params), weights, key, jnp.array(0, jnp.int32), minus_one, minus_one)

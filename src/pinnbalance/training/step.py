@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 
 from pinnbalance.losses import term_loss, term_losses, weighted_sum
 from pinnbalance.problems.base import Problem, sample_batch
@@ -47,7 +46,7 @@ def first_bad(state: TrainState, losses, weights, grads, names) -> tuple[jax.Arr
     return jnp.where(is_new, state.step, state.bad_step), jnp.where(is_new, term, state.bad_term)
 
 
-def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, flat_optimizer: bool = False):
+def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32):
     """Build ``(plain_step, update_step)``, each ``state -> (state, losses)``.
 
     ``plain_step`` keeps the weights and takes one backward pass of the weighted loss;
@@ -78,7 +77,8 @@ def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, 
             key, sub = jax.random.split(state.key)
             batch = sample_batch(problem, sub, dtype)
             losses, grads, wstate = grads_fn(state.params, batch, state.weights, state.step)
-            params, opt_state = apply_optimizer(optimizer, grads, state.opt_state, state.params, flat_optimizer)
+            updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+            params = jax.tree_util.tree_map(lambda p, u: p + u.astype(p.dtype), state.params, updates)
             bad_step, bad_term = first_bad(state, losses, wstate.weights, grads, names)
             return TrainState(params, opt_state, wstate, key, state.step + 1, bad_step, bad_term), losses
 
@@ -87,55 +87,43 @@ def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, 
     return wrap(plain), wrap(adaptive)
 
 
-def apply_optimizer(optimizer, grads, opt_state, params, flat: bool):
-    """One optimizer update; ``flat`` runs it on the raveled parameter vector (few large kernels)."""
-    if flat:
-        flat_params, unravel = ravel_pytree(params)
-        updates, opt_state = optimizer.update(ravel_pytree(grads)[0], opt_state, flat_params)
-        return unravel(flat_params + updates.astype(flat_params.dtype)), opt_state
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    return jax.tree_util.tree_map(lambda p, u: p + u.astype(p.dtype), params, updates), opt_state
-
-
-def make_step(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, flat_optimizer: bool = False):
+def make_step(problem: Problem, network, scheme, optimizer, dtype=jnp.float32):
     """One step that asks the scheme at run time (``lax.cond``) whether to update weights.
 
     The general fallback; ``fit`` prefers a static schedule (see ``run_steps``), since a
     ``cond`` in the scanned loop costs as much as the step on CPU.
     """
-    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype, flat_optimizer)
+    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype)
     if scheme.needs_grads(0) is False:
         return plain_step
     return lambda state: jax.lax.cond(scheme.needs_grads(state.step), update_step, plain_step, state)
 
 
-def run_steps(
-    plain_step, update_step, period: int | None, state: TrainState, n: int, offset: int = 0, unroll: int = 1
-) -> TrainState:
+def run_steps(plain_step, update_step, period: int | None, state: TrainState, n: int, offset: int = 0) -> TrainState:
     """Run ``n`` steps with a static schedule: weights update when ``step % period == 0``.
 
     ``offset`` is the phase of the first step (its step number modulo ``period``); with
-    ``period=None`` every step is plain. ``unroll`` steps share one loop iteration. The schedule is unrolled into nested scans, so
+    ``period=None`` every step is plain. The schedule is unrolled into nested scans, so
     the compiled loop holds no ``cond``.
     """
 
-    def repeat(fn, s, times, unroll=1):
+    def repeat(fn, s, times):
         if times <= 0:
             return s
         if times == 1:
             return fn(s)[0]
-        return jax.lax.scan(lambda c, _: (fn(c)[0], None), s, None, length=times, unroll=min(unroll, times))[0]
+        return jax.lax.scan(lambda c, _: (fn(c)[0], None), s, None, length=times)[0]
 
     if period is None:
-        return repeat(plain_step, state, n, unroll)
+        return repeat(plain_step, state, n)
 
-    def cycle(s):  # only the innermost loop is unrolled: compile time stays bounded
-        return repeat(plain_step, update_step(s)[0], period - 1, unroll), None
+    def cycle(s):
+        return repeat(plain_step, update_step(s)[0], period - 1), None
 
     lead = min((period - offset % period) % period, n)  # plain steps up to the next update
-    state = repeat(plain_step, state, lead, unroll)
+    state = repeat(plain_step, state, lead)
     cycles, rest = divmod(n - lead, period)
     state = repeat(cycle, state, cycles)
     if rest:
-        state = repeat(plain_step, update_step(state)[0], rest - 1, unroll)
+        state = repeat(plain_step, update_step(state)[0], rest - 1)
     return state

@@ -1,0 +1,208 @@
+"""``pinnbalance run``: one configured training that can be stopped, resumed and audited.
+
+Run folder::
+
+    RUN/config.toml       the resolved configuration (every default written out)
+    RUN/versions.json     package, JAX, NumPy and Python versions; backend and device
+    RUN/checkpoint.npz    the complete state + history, every train.checkpoint_every steps
+    RUN/summary.json      final metrics (per-seed lists when several seeds)
+    RUN/history.csv, params.npz, network.json, predictions.npz   (RUN/seed_<S>/ for several)
+
+SIGINT or SIGTERM finish the current chunk, write a checkpoint and stop with a message
+saying how to resume; a hard kill loses at most one checkpoint interval. A non-finite loss,
+weight or gradient stops the run with the step and the term, and the last good checkpoint
+stays on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from pinnbalance import config as cfg
+from pinnbalance.io import atomic_write_text, write_json
+from pinnbalance.metrics import evaluation_set
+from pinnbalance.reproduce import method_metrics, prepare_out, save_method
+from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
+from pinnbalance.training.fit import DivergenceError, Interrupted, Progress, _train, initial_state
+
+CHECKPOINT = "checkpoint.npz"
+
+
+class RunError(RuntimeError):
+    """A run could not start or finish; the message says why and what to do."""
+
+
+@contextmanager
+def stop_requests():
+    """Turn SIGINT/SIGTERM into a flag checked between chunks (restored afterwards)."""
+    flag = {"signal": None}
+
+    def handler(signum, frame):
+        if flag["signal"] is not None:  # a second signal: stop now
+            raise KeyboardInterrupt
+        flag["signal"] = signal.Signals(signum).name
+        print(f"\n{flag['signal']} received: finishing the current chunk, then writing a checkpoint...", file=sys.stderr)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: flag["signal"] is not None
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def versions() -> dict:
+    import optax
+
+    from pinnbalance import __version__
+
+    return {
+        "pinnbalance": __version__,
+        "jax": jax.__version__,
+        "optax": optax.__version__,
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "backend": jax.default_backend(),
+        "device": str(jax.devices()[0]),
+    }
+
+
+def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
+    keys = sorted(set(a) | set(b))
+    out = []
+    for k in keys:
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += _differences(va, vb, f"{prefix}{k}.")
+        elif va != vb:
+            out.append(f"{prefix}{k}: {vb!r} in the run folder, {va!r} now")
+    return out
+
+
+def check_resumable(config: cfg.RunConfig, run_dir: Path) -> None:
+    """The configuration must be the run's own (``train.steps`` may grow)."""
+    saved_path = run_dir / "config.toml"
+    if not saved_path.exists():
+        raise RunError(
+            f"{run_dir} is not a pinnbalance run folder (no config.toml); give the folder that `pinnbalance run` wrote"
+        )
+    saved = cfg.load(saved_path).to_dict()
+    now = config.to_dict()
+    for d in (saved, now):
+        d["train"].pop("steps")
+        d["output"].pop("dir")
+    diffs = _differences(now, saved)
+    if diffs:
+        raise RunError(
+            f"cannot resume {run_dir} with a different configuration; only train.steps may change. Differences: "
+            + "; ".join(diffs)
+        )
+
+
+def run(
+    config: cfg.RunConfig, out: str | Path | None = None, overwrite: bool = False, resume: bool = False, progress=True
+) -> dict:
+    """Train as configured, with checkpoints; return the summary written to ``summary.json``."""
+    run_dir = Path(out or config.output_dir)
+    problem = config.build_problem()
+    network = config.build_network(problem)
+    scheme = config.build_scheme(problem)
+    optimizer = config.build_optimizer()
+    seeds = list(config.train.seeds)
+    tconf = config.train_config()
+    if tconf.dtype == "float64" and not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+    start = None
+    if resume:
+        check_resumable(config, run_dir)
+        start = _load_progress(run_dir, problem, network, scheme, optimizer, config)
+        if start.steps_done >= tconf.steps:
+            raise RunError(f"{run_dir} has already trained {start.steps_done} of {tconf.steps} steps; raise train.steps to go on")
+    else:
+        try:
+            prepare_out(run_dir, overwrite)
+        except FileExistsError as err:
+            raise RunError(f"{err}; or resume it with --resume {run_dir}") from None
+        atomic_write_text(run_dir / "config.toml", cfg.dumps(config))
+        write_json(run_dir / "versions.json", versions())
+    every = config.train.checkpoint_every
+
+    def on_chunk(p: Progress) -> None:
+        if p.steps_done % every == 0 or p.steps_done >= tconf.steps or stop():
+            meta = {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}
+            save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta)
+
+    with stop_requests() as stop:
+        try:
+            results = _train(
+                problem, network, scheme, tconf, optimizer, progress, seeds if len(seeds) > 1 else None, start, on_chunk, stop
+            )
+        except Interrupted as err:
+            raise RunError(
+                f"stopped after step {err.step} on request; checkpoint written to {run_dir / CHECKPOINT}. "
+                f"Resume with: pinnbalance run {run_dir / 'config.toml'} --resume {run_dir}"
+            ) from None
+        except DivergenceError as err:
+            last = run_dir / CHECKPOINT
+            where = (
+                f"the last good checkpoint ({last}, step {read_manifest(last)['step']})" if last.exists() else "no checkpoint yet"
+            )
+            raise RunError(f"{err} Kept on disk: {where}.") from None
+    return _write_outputs(run_dir, problem, network, results, seeds, config)
+
+
+def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Progress:
+    seeds = list(config.train.seeds)
+    states = [initial_state(problem, network, scheme, optimizer, config.train_config(s), s) for s in seeds]
+    template = jax.tree_util.tree_map(lambda *xs: jax.numpy.stack(xs), *states) if len(seeds) > 1 else states[0]
+    try:
+        state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
+    except CheckpointError as err:
+        raise RunError(f"cannot resume: {err}") from None
+    step = int(manifest["step"])
+    chunk = config.train.log_every * config.train.chunk_logs
+    if step % chunk and step != config.train.steps:
+        raise RunError(f"cannot resume: checkpoint step {step} is not on a chunk boundary ({chunk} steps)")
+    return Progress(state, records, step)
+
+
+def _write_outputs(run_dir: Path, problem, network, results, seeds, config) -> dict:
+    tconf = config.train_config()
+    eval_points = evaluation_set(problem, tconf.eval_points, tconf.jnp_dtype)
+    per_seed = []
+    for seed, result in zip(seeds, results):
+        folder = run_dir if len(seeds) == 1 else run_dir / f"seed_{seed}"
+        save_method(folder, problem, network, result, tconf.eval_grid)
+        per_seed.append(method_metrics(problem, network, result, eval_points))
+    if len(seeds) == 1:
+        summary = {"problem": problem.name, "steps": tconf.steps, "seed": seeds[0], **per_seed[0]}
+    else:
+        summary = {"problem": problem.name, "steps": tconf.steps, "seeds": seeds}
+        for key in per_seed[0]:
+            first = per_seed[0][key]
+            summary[key] = (
+                {k: [m[key][k] for m in per_seed] for k in first} if isinstance(first, dict) else [m[key] for m in per_seed]
+            )
+    summary["scheme"] = config.weighting.scheme
+    write_json(run_dir / "summary.json", summary)
+    return summary
+
+
+def main_run(config_path: str, overrides: list[str], resume: str | None, overwrite: bool, out: str | None, progress: bool) -> int:
+    """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
+    try:
+        config = cfg.load(config_path, overrides)
+        summary = run(config, resume or out, overwrite, resume is not None, progress)
+    except (cfg.ConfigError, RunError, CheckpointError) as err:
+        print(f"pinnbalance: error: {err}", file=sys.stderr)
+        return 130 if "on request" in str(err) else 2
+    print(json.dumps({k: summary[k] for k in ("min_l2", "final_l2", "final_weights") if k in summary}, indent=1))
+    print(f"results in {resume or out or config.output_dir}/")
+    return 0

@@ -1,0 +1,169 @@
+"""Bad files and bad input: each gives one clear paragraph, never a traceback, and
+leaves existing files intact. (Configuration-value cases live in test_config.py.)"""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from pinnbalance.cli import main
+from pinnbalance.training.checkpoint import CheckpointError, read_manifest
+
+CONFIG = """
+[network]
+hidden = [8]
+[sampling]
+batch_size = 16
+[train]
+steps = 20
+log_every = 10
+chunk_logs = 1
+checkpoint_every = 10
+[output]
+dir = "{out}"
+"""
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished small run to break in various ways (copied per test)."""
+    root = tmp_path_factory.mktemp("finished")
+    path = root / "c.toml"
+    path.write_text(CONFIG.format(out=(root / "run").as_posix()))
+    assert main(["run", str(path), "--no-progress"]) == 0
+    return root
+
+
+@pytest.fixture
+def run_copy(finished, tmp_path):
+    shutil.copytree(finished / "run", tmp_path / "run")
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(out=(tmp_path / "run").as_posix()))
+    return path, tmp_path / "run"
+
+
+def resume(path, run, capsys, *extra):
+    code = main(["run", str(path), "--set", "train.steps=40", "--resume", str(run), "--no-progress", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("pinnbalance: error:") and "Traceback" not in err
+    return err
+
+
+def corrupt(ckpt, how):
+    data = ckpt.read_bytes()
+    if how == "truncated":
+        ckpt.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        ckpt.write_bytes(b"")
+    elif how == "garbage":
+        ckpt.write_bytes(b"\x00\x01 not a zip file at all" * 100)
+    elif how == "flipped":
+        mid = len(data) // 2
+        ckpt.write_bytes(data[:mid] + bytes(b ^ 0xFF for b in data[mid : mid + 64]) + data[mid + 64 :])
+
+
+@pytest.mark.parametrize(
+    "how, message",
+    [
+        ("truncated", "truncated or corrupted"),
+        ("empty", "truncated or corrupted"),
+        ("garbage", "truncated or corrupted"),
+        ("flipped", "corrupted"),
+    ],
+)
+def test_damaged_checkpoint(run_copy, capsys, how, message):
+    path, run = run_copy
+    ckpt = run / "checkpoint.npz"
+    corrupt(ckpt, how)
+    before = ckpt.read_bytes()
+    err = resume(path, run, capsys)
+    assert message in err
+    assert ckpt.read_bytes() == before  # nothing rewritten
+
+
+def test_foreign_npz_is_not_a_checkpoint(run_copy, capsys):
+    path, run = run_copy
+    np.savez(run / "checkpoint.npz", a=np.zeros(3))
+    assert "not a pinnbalance checkpoint (no manifest)" in resume(path, run, capsys)
+
+
+def test_checkpoint_of_another_format_version(run_copy):
+    _, run = run_copy
+    manifest = np.frombuffer(b'{"format": "pinnbalance-checkpoint", "version": 99}', dtype=np.uint8)
+    np.savez(run / "checkpoint.npz", manifest=manifest)
+    with pytest.raises(CheckpointError, match="format version 99"):
+        read_manifest(run / "checkpoint.npz")
+
+
+def test_checkpoint_of_another_network(run_copy, tmp_path, capsys):
+    path, run = run_copy
+    other = tmp_path / "other"
+    p2 = tmp_path / "o.toml"
+    p2.write_text(CONFIG.format(out=other.as_posix()).replace("hidden = [8]", "hidden = [9]"))
+    assert main(["run", str(p2), "--no-progress"]) == 0
+    shutil.copy(other / "checkpoint.npz", run / "checkpoint.npz")
+    assert "belongs to another configuration" in resume(path, run, capsys)
+
+
+def test_missing_checkpoint(run_copy, capsys):
+    path, run = run_copy
+    (run / "checkpoint.npz").unlink()
+    assert "no checkpoint at" in resume(path, run, capsys)
+
+
+def test_resume_of_a_folder_that_is_no_run(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(out=(tmp_path / "x").as_posix()))
+    (tmp_path / "empty").mkdir()
+    assert "is not a pinnbalance run folder" in resume(path, tmp_path / "empty", capsys)
+
+
+def test_resume_when_already_done(run_copy, capsys):
+    path, run = run_copy
+    code = main(["run", str(path), "--resume", str(run), "--no-progress"])
+    assert code == 2 and "already trained 20 of 20 steps" in capsys.readouterr().err
+
+
+def test_existing_output_folder_is_refused_and_untouched(run_copy, capsys):
+    path, run = run_copy
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    assert main(["run", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds files" in err and "--overwrite" in err and "--resume" in err
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+
+
+def test_output_path_is_a_file(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("keep me")
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(out=target.as_posix()))
+    assert main(["run", str(path), "--no-progress"]) == 2
+    assert "is not a folder" in capsys.readouterr().err and target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist"),
+        ("[train\n", "is not valid TOML"),
+        (b"\xff\xfe\x00binary", "is not a text file"),
+        ("[train]\nsteps = 0\n", "train.steps must be a positive integer, got 0"),
+    ],
+)
+def test_bad_configuration_files(tmp_path, capsys, content, message):
+    path = tmp_path / "c.toml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    assert main(["run", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_override(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(out=(tmp_path / "r").as_posix()))
+    assert main(["run", str(path), "--set", "train.steps"]) == 2
+    assert "--set expects key.path=value" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""Runs that can be stopped, resumed and audited (checkpoints, signals, divergence)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pinnbalance import config as cfg
+from pinnbalance.cli import main
+from pinnbalance.io import read_history_csv
+
+SMALL = """
+[network]
+hidden = [16, 16]
+[sampling]
+batch_size = 32
+[train]
+steps = {steps}
+seeds = {seeds}
+log_every = 10
+chunk_logs = 2
+checkpoint_every = 20
+[output]
+dir = "{out}"
+"""
+
+
+def write_config(tmp_path, steps=80, seeds="[1234]", out="run", name="c.toml", extra=""):
+    path = tmp_path / name
+    path.write_text(SMALL.format(steps=steps, seeds=seeds, out=(tmp_path / out).as_posix()) + extra)
+    return path
+
+
+def test_run_writes_config_versions_checkpoint_and_summary(tmp_path):
+    path = write_config(tmp_path)
+    assert main(["run", str(path), "--no-progress"]) == 0
+    run = tmp_path / "run"
+    for f in ("config.toml", "versions.json", "checkpoint.npz", "summary.json", "history.csv", "params.npz"):
+        assert (run / f).exists(), f
+    assert cfg.load(run / "config.toml") == cfg.load(path)
+    assert json.loads((run / "versions.json").read_text())["jax"]
+
+
+@pytest.mark.parametrize("seeds", ["[1234]", "[3, 4]"])
+def test_resume_equals_an_uninterrupted_run(tmp_path, seeds):
+    """2N steps straight == N steps, then resume for N more: bit-identical on CPU."""
+    straight = write_config(tmp_path, steps=80, seeds=seeds, out="straight", name="a.toml")
+    assert main(["run", str(straight), "--no-progress"]) == 0
+    half = write_config(tmp_path, steps=40, seeds=seeds, out="half", name="b.toml")
+    assert main(["run", str(half), "--no-progress"]) == 0
+    assert main(["run", str(half), "--set", "train.steps=80", "--resume", str(tmp_path / "half"), "--no-progress"]) == 0
+    sub = "" if seeds == "[1234]" else "seed_4"
+    a = read_history_csv(tmp_path / "straight" / sub / "history.csv")
+    b = read_history_csv(tmp_path / "half" / sub / "history.csv")
+    assert list(b["step"]) == list(range(0, 80, 10))
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    with np.load(tmp_path / "straight" / sub / "params.npz") as pa, np.load(tmp_path / "half" / sub / "params.npz") as pb:
+        for k in pa.files:
+            np.testing.assert_array_equal(pa[k], pb[k])
+
+
+def test_resume_refuses_another_configuration(tmp_path, capsys):
+    path = write_config(tmp_path, steps=40)
+    assert main(["run", str(path), "--no-progress"]) == 0
+    code = main(["run", str(path), "--set", "train.steps=80", "--set", "weighting.beta=0.5", "--resume", str(tmp_path / "run")])
+    assert code == 2
+    assert "only train.steps may change" in capsys.readouterr().err
+
+
+def test_divergence_names_step_term_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    path = write_config(tmp_path, steps=200, extra='[optimizer]\nname = "sgd"\nlearning_rate = 1e6\n')
+    assert main(["run", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "training diverged" in err and "became non-finite" in err and "at step" in err
+    assert "Kept on disk:" in err
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_sigterm_finishes_the_chunk_writes_a_checkpoint_and_says_how_to_resume(tmp_path):
+    path = write_config(tmp_path, steps=200_000)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pinnbalance.cli", "run", str(path), "--no-progress"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    checkpoint = tmp_path / "run" / "checkpoint.npz"
+    deadline = time.time() + 240
+    while not checkpoint.exists() and time.time() < deadline:
+        time.sleep(0.5)
+    assert checkpoint.exists(), "no checkpoint written in time"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "SIGTERM received" in err and "--resume" in err
+    from pinnbalance.training.checkpoint import read_manifest
+
+    step = read_manifest(checkpoint)["step"]
+    assert 0 < step < 200_000 and step % 20 == 0
+    # it resumes from there
+    assert main(["run", str(path), "--set", f"train.steps={step + 20}", "--resume", str(tmp_path / "run"), "--no-progress"]) == 0
+    assert read_manifest(checkpoint)["step"] == step + 20
+
+
+def test_same_config_bit_identical_histories(tmp_path):
+    a = write_config(tmp_path, out="a", name="a.toml")
+    b = write_config(tmp_path, out="b", name="b.toml")
+    assert main(["run", str(a), "--no-progress"]) == 0 and main(["run", str(b), "--no-progress"]) == 0
+    ha, hb = read_history_csv(tmp_path / "a" / "history.csv"), read_history_csv(tmp_path / "b" / "history.csv")
+    for key in ha:
+        np.testing.assert_array_equal(ha[key], hb[key])
+    assert Path(tmp_path / "a" / "history.csv").read_bytes() == Path(tmp_path / "b" / "history.csv").read_bytes()
