@@ -64,7 +64,7 @@ class Runner:
         states = [initial_state(problem, network, scheme, optimizer, config, s) for s in (seeds or [config.seed])]
         self.state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if seeds else states[0]
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
-        plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype, config.flat_optimizer)
+        plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype)
         self.single = states[0]
         self.step_fns = (plain, update)
         self.period = getattr(scheme, "period", None) if scheme.needs_grads(0) is not False else None
@@ -164,33 +164,6 @@ def time_taylor_modes(batch: int, blocks: int, block_len: int, repeats: int) -> 
     return {mode: stats(ts, blocks * block_len) for mode, ts in times.items()}
 
 
-VARIANTS = {
-    "default": {},
-    "flat_optimizer": {"flat_optimizer": True},
-    "rbg_prng": {"prng": "rbg"},
-    "unroll_10": {"scan_unroll": 10},
-    "all_three": {"flat_optimizer": True, "prng": "rbg", "scan_unroll": 10},
-}
-
-
-def time_variants(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
-    """M2 under each loop/optimizer/PRNG setting of ``TrainConfig``, interleaved."""
-    runners = {}
-    for name, fields in VARIANTS.items():
-        runners[name] = Runner("M2", batch, config=dataclasses.replace(TrainConfig(), **fields))
-        t = time.perf_counter()
-        runners[name].time(blocks, block_len)
-        runners[name].compile_seconds = time.perf_counter() - t
-    times = {name: [] for name in runners}
-    for _ in range(repeats):
-        for name, r in runners.items():
-            times[name].append(r.time(blocks, block_len))
-    out = {name: stats(ts, blocks * block_len) for name, ts in times.items()}
-    for name, r in runners.items():
-        out[name]["first_call_seconds"] = r.compile_seconds
-    return out
-
-
 def full_run_seconds(steps: int) -> dict:
     problem = klein_gordon()
     m = get_method("M2")
@@ -275,11 +248,6 @@ def main(argv=None) -> int:
     modes = time_taylor_modes(128, blocks, block_len, repeats)
     section["batch_128"]["taylor_modes_M2"] = {mode: v["median"] for mode, v in modes.items()}
     section["batch_128"]["details"]["taylor_modes_M2"] = modes
-    save()
-    print("training-loop variants (flat optimizer, rbg PRNG, unrolled scan), M2 ...", flush=True)
-    variants = time_variants(128, blocks, block_len, repeats)
-    section["batch_128"]["variants_M2"] = {name: v["median"] for name, v in variants.items()}
-    section["batch_128"]["details"]["variants_M2"] = variants
     save()
     if gpu:
         print(f"full {args.full_steps}-step M2 training ...", flush=True)

@@ -81,6 +81,11 @@ def test_mlp_taylor2_equals_forward_over_forward_mode():
             for a, b in zip(fast, slow):
                 np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
             np.testing.assert_allclose(fast[2][:2], jnp.diag(jax.hessian(u)(z)), rtol=1e-10)
+            first_fast = d.taylor1(u, z, dirs)
+            first_slow = d.taylor1(lambda y: net.apply(params, y), z, dirs)
+            for a, b in zip(first_fast, first_slow):
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(first_fast[1], fast[1], rtol=1e-12)
 
 
 def test_axis_derivatives_closed_form():

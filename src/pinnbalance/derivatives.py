@@ -57,6 +57,15 @@ def taylor2(u: Field, z: jax.Array, directions: jax.Array) -> tuple[jax.Array, j
     return values[0], first, second
 
 
+def taylor1(u: Field, z: jax.Array, directions: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(u, [Du.v_k]_k)`` for each row ``v_k`` of ``directions`` (a field's fast path if it has one)."""
+    fast = getattr(u, "taylor1", None)
+    if fast is not None:
+        return fast(z, directions)
+    values, first = jax.vmap(lambda v: jax.jvp(u, (z,), (v,)))(directions)
+    return values[0], first
+
+
 def axis_derivatives(u: Field, z: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """``(u, gradient, diagonal of the Hessian)`` at ``z`` along the coordinate axes, in one sweep.
 

@@ -105,10 +105,17 @@ class MLP:
         Exact (no truncation): the same numbers as forward-over-forward mode, with
         1 + 2k streams instead of its ~4k. ``taylor_mode`` picks how streams meet the
         weights: ``"stacked"`` (one ``(1 + 2k, width)`` product per layer: fewer, larger
-        kernels, best on GPU) or ``"streams"`` (three products per layer, no
-        concatenation: best on CPU); ``"auto"`` chooses by backend at trace time;
-        ``"off"`` makes ``field`` a plain function (generic jvp-of-jvp derivatives).
+        kernels, best on GPU) or ``"streams"`` (one product per stream, no concatenation:
+        best on CPU); ``"auto"`` chooses by backend at trace time; ``"off"`` makes
+        ``field`` a plain function (generic jvp-of-jvp derivatives).
         """
+        return self._taylor(params, z, directions, order=2)
+
+    def taylor1(self, params: Params, z: jax.Array, directions: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Value and first directional derivatives (the first-order part of ``taylor2``)."""
+        return self._taylor(params, z, directions, order=1)
+
+    def _taylor(self, params: Params, z: jax.Array, directions: jax.Array, order: int):
         k = directions.shape[0]
         dtype = z.dtype
         a, da = z, directions.astype(dtype)
@@ -117,7 +124,7 @@ class MLP:
         if self.input_std is not None:
             std = jnp.asarray(self.input_std, dtype)
             a, da = a / std, da / std
-        d2a = jnp.zeros_like(da)
+        d2a = jnp.zeros_like(da) if order == 2 else None
         mode = self.taylor_mode
         if mode == "auto":
             mode = "streams" if jax.default_backend() == "cpu" else "stacked"
@@ -125,20 +132,22 @@ class MLP:
         for i, layer in enumerate(params):
             W = layer["W"]
             if mode == "stacked":
-                h = jnp.concatenate([a[None], da, d2a]) @ W
+                h = jnp.concatenate([a[None], da] + ([d2a] if order == 2 else [])) @ W
                 h0, dh, d2h = h[0], h[1 : 1 + k], h[1 + k :]
             else:
                 h0, dh = a @ W, da @ W
-                d2h = d2a @ W if i > 0 else jnp.zeros_like(dh)  # the input's second derivative is 0
+                d2h = None if order == 1 else (d2a @ W if i > 0 else jnp.zeros_like(dh))  # input's 2nd derivative is 0
             h0 = h0 + layer["b"]
             if i == len(params) - 1:
                 a, da, d2a = h0, dh, d2h
                 break
             s0, s1, s2 = _value_and_two_derivatives(act, h0)
-            a, da, d2a = s0, s1 * dh, s2 * dh**2 + s1 * d2h
+            a, da = s0, s1 * dh
+            if order == 2:
+                d2a = s2 * dh**2 + s1 * d2h
         if self.layers[-1] == 1:
-            return a[0], da[:, 0], d2a[:, 0]
-        return a, da, d2a
+            a, da, d2a = a[0], da[:, 0], (d2a[:, 0] if order == 2 else None)
+        return (a, da, d2a) if order == 2 else (a, da)
 
 
 def _value_and_two_derivatives(act, h: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -164,6 +173,9 @@ class MLPField:
 
     def taylor2(self, z: jax.Array, directions: jax.Array):
         return self.network.taylor2(self.params, z, directions)
+
+    def taylor1(self, z: jax.Array, directions: jax.Array):
+        return self.network.taylor1(self.params, z, directions)
 
 
 def count_params(params) -> int:
