@@ -211,6 +211,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training (GPU section)")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, modes, full")
     p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
     p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
     args = p.parse_args(argv)
@@ -235,21 +236,28 @@ def main(argv=None) -> int:
         section[f"batch_{batch}"]["details"] = res
         print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
         save()
+    skip = set(filter(None, args.skip.split(",")))
+    if skip - {"seeds", "modes", "full"}:
+        p.error(f"--skip takes seeds, modes, full; got {args.skip!r}")
+    if skip:
+        section["skipped"] = sorted(skip)
+    blocks, block_len = plan[128]
     n_seeds = args.seeds or (64 if gpu else 8)
     if args.quick:
         n_seeds = 2
-    print(f"{n_seeds} vmapped seeds vs 1 ...", flush=True)
-    blocks, block_len = plan[128]
-    seeds = time_seeds(n_seeds, 128, blocks, block_len, repeats)
-    section[f"seeds_{n_seeds}_vs_1"] = seeds["ratio"]["median"]
-    section[f"seeds_{n_seeds}_vs_1_details"] = seeds
-    save()
-    print("second-derivative modes (stacked / streams / generic jvp-of-jvp), M2 ...", flush=True)
-    modes = time_taylor_modes(128, blocks, block_len, repeats)
-    section["batch_128"]["taylor_modes_M2"] = {mode: v["median"] for mode, v in modes.items()}
-    section["batch_128"]["details"]["taylor_modes_M2"] = modes
-    save()
-    if gpu:
+    if "seeds" not in skip:
+        print(f"{n_seeds} vmapped seeds vs 1 ...", flush=True)
+        seeds = time_seeds(n_seeds, 128, blocks, block_len, repeats)
+        section[f"seeds_{n_seeds}_vs_1"] = seeds["ratio"]["median"]
+        section[f"seeds_{n_seeds}_vs_1_details"] = seeds
+        save()
+    if "modes" not in skip:
+        print("second-derivative modes (stacked / streams / generic jvp-of-jvp), M2 ...", flush=True)
+        modes = time_taylor_modes(128, blocks, block_len, repeats)
+        section["batch_128"]["taylor_modes_M2"] = {mode: v["median"] for mode, v in modes.items()}
+        section["batch_128"]["details"]["taylor_modes_M2"] = modes
+        save()
+    if gpu and "full" not in skip:
         print(f"full {args.full_steps}-step M2 training ...", flush=True)
         full = full_run_seconds(args.full_steps if not args.quick else 201)
         section[f"full_{args.full_steps}_M2_seconds"] = full["seconds_compile_excluded"]

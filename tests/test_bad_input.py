@@ -167,3 +167,26 @@ def test_bad_override(tmp_path, capsys):
     path.write_text(CONFIG.format(out=(tmp_path / "r").as_posix()))
     assert main(["run", str(path), "--set", "train.steps"]) == 2
     assert "--set expects key.path=value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["reproduce", "klein-gordon", "--methods", "M7"], "unknown method(s) ['M7']"),
+        (["compare", "klein-gordon", "--schemes", "softadapt,ntk9"], "unknown scheme(s) ['ntk9']"),
+        (["compare", "heat"], "unknown problem 'heat'"),
+    ],
+)
+def test_bad_command_line_names(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_checkpoint_with_pickled_objects_is_refused(run_copy, capsys):
+    """An archive that needs pickle to load is never unpickled."""
+    path, run = run_copy
+    manifest = np.frombuffer(b'{"format": "pinnbalance-checkpoint", "version": 1, "step": 10}', dtype=np.uint8)
+    np.savez(run / "checkpoint.npz", manifest=manifest, **{"state/0": np.array([object()], dtype=object)})
+    err = resume(path, run, capsys)
+    assert "truncated or corrupted" in err or "another structure" in err

@@ -87,3 +87,36 @@ def test_several_seeds_give_aligned_lists(tmp_path):
     assert entry["seeds"] == [3, 4] and len(entry["min_l2"]) == 2 and len(entry["final_losses"]["bcs"]) == 2
     assert entry["min_l2"][0] != entry["min_l2"][1]
     assert (out / "seed_3" / "M1" / "params.npz").exists()
+
+
+def test_compare_writes_json_table_figures_and_report(tmp_path):
+    out = tmp_path / "cmp"
+    argv = ["compare", "klein-gordon", "--schemes", "constant,lr-annealing", "--seeds", "1,2", "--steps", "101"]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads((out / "compare.json").read_text())
+    assert summary["seeds"] == [1, 2] and set(summary["schemes"]) == {"constant", "lr-annealing"}
+    for entry in summary["schemes"].values():
+        assert len(entry["min_l2"]) == 2 and len(entry["final_l2"]) == 2 and entry["ms_per_step"] > 0
+    assert summary["schemes"]["constant"]["overhead_vs_constant"] == 0.0
+    assert summary["schemes"]["lr-annealing"]["final_weights"]["bcs"][0] > 1.0
+    html = (out / "report.html").read_text()
+    assert "<table>" in html and html.count("data:image/png;base64,") == 2
+    assert "| lr-annealing |" in (out / "compare.md").read_text()
+
+
+def test_compare_rejects_unknown_scheme(capsys):
+    assert main(["compare", "klein-gordon", "--schemes", "ntk2"]) == 2
+    assert "unknown scheme(s) ['ntk2']; valid schemes: constant, lr-annealing" in capsys.readouterr().err
+
+
+def test_diagnose_finds_the_published_boundary_imbalance(tmp_path, capsys):
+    """Klein-Gordon with equal weights: the boundary and initial gradients are far weaker
+    than the residual's (the pathology of the 2021 study), and the verdict says so."""
+    out = tmp_path / "diag"
+    assert main(["diagnose", "klein-gordon", "--steps", "200", "--out", str(out)]) == 0
+    report = json.loads((out / "diagnose.json").read_text())
+    for term in ("ics", "bcs"):
+        assert report["at_init"]["ratios"][term]["mean_over_mean"] > 10, term
+    assert report["after_200_steps"]["ratios"]["bcs"]["mean_over_mean"] > 10
+    assert "bcs term's gradients are" in report["verdict"] and "A gradient-based scheme is advised" in report["verdict"]
+    assert (out / "gradients.png").exists()

@@ -49,6 +49,20 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     sub.add_parser("list", help="list problems, methods and weighting schemes")
+    d = sub.add_parser("diagnose", help="measure the gradient imbalance between loss terms, with a verdict")
+    d.add_argument("problem", help="problem name, e.g. klein-gordon")
+    d.add_argument("--steps", type=_positive, default=1000, help="standard-PINN steps before the second measurement")
+    d.add_argument("--seed", type=int, default=1234)
+    d.add_argument("--out", default=None, help="output folder (default runs/diagnose-<problem>)")
+    d.add_argument("--overwrite", action="store_true")
+    c = sub.add_parser("compare", help="compare weighting schemes on a problem over seeds (table, figures, report.html)")
+    c.add_argument("problem", help="problem name, e.g. klein-gordon")
+    c.add_argument("--schemes", default=None, help="comma-separated schemes (default: all, see `pinnbalance list`)")
+    c.add_argument("--seeds", type=_int_list, default=[1234, 1, 2, 3, 4], help="comma-separated seeds (default 1234,1,2,3,4)")
+    c.add_argument("--steps", type=_positive, default=40_001, help="training steps (default 40001)")
+    c.add_argument("--out", default=None, help="output folder (default runs/compare-<problem>)")
+    c.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
     run = sub.add_parser("run", help="train as a TOML configuration says, with checkpoints (see configs/)")
     run.add_argument("config", help="configuration file, e.g. configs/klein-gordon-m2.toml")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a value")
@@ -117,10 +131,59 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_diagnose(args) -> int:
+    from pinnbalance.diagnose import diagnose
+    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.reproduce import RunFolderError
+
+    if args.problem not in PROBLEMS:
+        return _fail(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    out = args.out or f"runs/diagnose-{args.problem}"
+    try:
+        report = diagnose(args.problem, args.steps, args.seed, out, args.overwrite)
+    except RunFolderError as err:
+        return _fail(str(err))
+    print(report["verdict"])
+    print(f"details in {out}/ (diagnose.json, diagnose.md, gradients.png)")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from pinnbalance.compare import compare
+    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.reproduce import RunFolderError
+    from pinnbalance.training import DivergenceError, TrainConfig
+    from pinnbalance.weighting import SCHEMES
+
+    if args.problem not in PROBLEMS:
+        return _fail(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    schemes = [s.strip() for s in (args.schemes or ",".join(SCHEMES)).split(",") if s.strip()]
+    bad = [s for s in schemes if s not in SCHEMES]
+    if bad or not schemes:
+        return _fail(f"unknown scheme(s) {bad or args.schemes!r}; valid schemes: {', '.join(SCHEMES)}")
+    if len(set(args.seeds)) != len(args.seeds):
+        return _fail(f"seed listed twice in {args.seeds}")
+    out = args.out or f"runs/compare-{args.problem}"
+    config = dataclasses.replace(TrainConfig(), steps=args.steps)
+    try:
+        compare(args.problem, schemes, args.seeds, config, out, args.overwrite, not args.no_progress)
+    except (RunFolderError, DivergenceError) as err:
+        return _fail(str(err))
+    from pathlib import Path
+
+    print((Path(out) / "compare.md").read_text())
+    print(f"results in {out}/ (compare.json, compare.md, figures, report.html)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "list":
         return cmd_list()
+    if args.command == "diagnose":
+        return cmd_diagnose(args)
+    if args.command == "compare":
+        return cmd_compare(args)
     if args.command == "run":
         from pinnbalance.run import main_run
 

@@ -62,6 +62,16 @@ def fields(predictions: Mapping[str, Mapping[str, np.ndarray]], names: tuple[str
     return _save(fig, path)
 
 
+def _finish(fig, ax, ylabel: str, path: str | Path) -> Path:
+    """Label, grid and legend a step-axis plot, then write it."""
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _per_method(histories, key, ax, label_suffix=""):
     for method, h in histories.items():
         if key in h:
@@ -91,12 +101,7 @@ def l2_error(
     _per_method(histories, "l2", ax)
     for i, (method, value) in enumerate((published or {}).items()):
         ax.axhline(value, ls="--", lw=0.8, color=f"C{i}", label=f"{method} published min {value:.2e}")
-    ax.set_xlabel("step")
-    ax.set_ylabel("relative L2 error")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, "relative L2 error", path)
 
 
 def weights(histories: Mapping[str, Mapping[str, np.ndarray]], terms: tuple[str, ...], path: str | Path) -> Path:
@@ -107,12 +112,7 @@ def weights(histories: Mapping[str, Mapping[str, np.ndarray]], terms: tuple[str,
     for i, (method, h) in enumerate(histories.items()):
         for j, term in enumerate(terms):
             ax.semilogy(h["step"], h[f"weight_{term}"], styles[j % 4], color=f"C{i}", label=f"{method}: w_{term}", lw=1)
-    ax.set_xlabel("step")
-    ax.set_ylabel("weight")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, "weight", path)
 
 
 def seed_spread(histories_by_method: Mapping[str, list[Mapping[str, np.ndarray]]], path: str | Path) -> Path:
@@ -124,9 +124,4 @@ def seed_spread(histories_by_method: Mapping[str, list[Mapping[str, np.ndarray]]
         step = hs[0]["step"]
         ax.fill_between(step, l2.min(0), l2.max(0), color=f"C{i}", alpha=0.25)
         ax.semilogy(step, np.median(l2, 0), color=f"C{i}", label=f"{method} (median, range over {len(hs)} seeds)")
-    ax.set_xlabel("step")
-    ax.set_ylabel("relative L2 error")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, ax, "relative L2 error", path)
