@@ -35,9 +35,36 @@ def test_no_recompilation_after_the_first_chunk():
 def test_history_records_every_log_step():
     result = small_run()
     np.testing.assert_array_equal(result.history["step"], [0, 10, 20, 30, 40, 50])
-    assert set(result.history) == {"step", "l2", "loss_res", "loss_ics", "loss_bcs", "weight_res", "weight_ics", "weight_bcs"}
+    terms = ("res", "ics", "bcs")
+    want = {"step", "l2"} | {f"{k}_{t}" for k in ("loss", "weight", "weighted_loss", "grad_norm") for t in terms}
+    assert set(result.history) == want
+    np.testing.assert_allclose(result.history["weighted_loss_bcs"], result.history["weight_bcs"] * result.history["loss_bcs"])
     assert np.all(result.history["weight_res"] == 1.0)
     assert np.all(np.diff(result.history["weight_bcs"]) != 0)  # weights move on update steps
+
+
+def test_recorded_gradient_norms_are_those_of_each_term():
+    """The history's grad_norm at step 0 equals the norm of jax.grad of that term's loss on
+    step 0's batch with the initial parameters (recomputed here from the seed)."""
+    import jax
+
+    from pinnbalance.losses import term_loss
+    from pinnbalance.problems import sample_batch
+
+    problem = klein_gordon(batch_size=32)
+    net = mlp_for(problem.domain, (16, 16))
+    config = dataclasses.replace(SMALL, dtype="float64", steps=10)
+    result = fit(problem, net, Constant(), config, progress=False)
+    init_key, data_key = jax.random.split(config.key(config.seed))
+    params = net.init(init_key, jnp.float64)
+    batch = sample_batch(problem, jax.random.split(data_key)[1], jnp.float64)
+    for name in problem.term_names:
+        g = jax.grad(lambda p, name=name: term_loss(problem, net, p, batch[name], name))(params)
+        np.testing.assert_allclose(
+            result.history[f"grad_norm_{name}"][0],
+            np.sqrt(sum(np.sum(np.square(x)) for x in jax.tree_util.tree_leaves(g))),
+            rtol=1e-10,
+        )
 
 
 def test_same_seed_identical_history_other_seed_differs():

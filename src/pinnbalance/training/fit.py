@@ -80,7 +80,7 @@ def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig
     (seeds) trained by one compiled program.
     """
     dtype = config.jnp_dtype
-    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype)
+    plain_step, update_step, observed_step = make_steps(problem, network, scheme, optimizer, dtype, observed=True)
     period = schedule_period(scheme, config.log_every)
     if period == "dynamic":
         cond_step = make_step(problem, network, scheme, optimizer, dtype)
@@ -93,10 +93,11 @@ def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig
         def block(s, _):
             # the recorded step's own effect is visible in the record: losses of its
             # batch, then weights and L2 error after it (as the published logging)
-            s1, losses = (update_step if period else plain_step)(s)
+            s1, info = observed_step(s)
             rec = {
                 "step": s.step,
-                "losses": losses,
+                "losses": info["losses"],
+                "grad_norms": info["grad_norms"],
                 "weights": dict(s1.weights.weights),
                 "l2": relative_l2(predict(network, s1.params, grid), exact),
             }
@@ -167,6 +168,9 @@ def fit_seeds(
     return _train(problem, network, scheme, config, optimizer, progress, seeds)
 
 
+RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
+
+
 class Interrupted(RuntimeError):
     """Training stopped early on request (a signal); ``results`` holds the runs so far."""
 
@@ -190,7 +194,7 @@ def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
     for rec in records:
         for key in ("step", "l2"):
             flat.setdefault(key, []).append(np.asarray(rec[key]))
-        for group in ("losses", "weights"):
+        for group in RECORD_GROUPS:
             for name, v in rec[group].items():
                 flat.setdefault(f"{group}.{name}", []).append(np.asarray(v))
     return {k: np.concatenate(v, axis=-1) for k, v in flat.items()}
@@ -198,7 +202,7 @@ def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
 
 def unflatten_records(flat: dict[str, np.ndarray]) -> dict:
     """The inverse of ``flatten_records`` (one record holding every block)."""
-    rec: dict = {"step": flat["step"], "l2": flat["l2"], "losses": {}, "weights": {}}
+    rec: dict = {"step": flat["step"], "l2": flat["l2"], **{group: {} for group in RECORD_GROUPS}}
     for key, v in flat.items():
         if "." in key:
             group, name = key.split(".", 1)
@@ -288,6 +292,10 @@ def _history(records, names) -> dict[str, np.ndarray]:
         history[f"loss_{n}"] = cat(lambda r, n=n: r["losses"][n])
     for n in names:
         history[f"weight_{n}"] = cat(lambda r, n=n: r["weights"][n])
+    for n in names:  # the weight the step's parameter update used, times that step's loss
+        history[f"weighted_loss_{n}"] = history[f"weight_{n}"] * history[f"loss_{n}"]
+    for n in names:
+        history[f"grad_norm_{n}"] = cat(lambda r, n=n: r["grad_norms"][n])
     return history
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.kernel import STATISTICS as KERNEL_STATISTICS
+from pinnbalance.kernel import term_statistics
 from pinnbalance.losses import term_loss, term_losses, weighted_sum
 from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training.state import TrainState
@@ -27,6 +29,11 @@ def per_term_grads(loss_fns, params):
     """
     pairs = {name: jax.value_and_grad(fn)(params) for name, fn in loss_fns.items()}
     return {n: v for n, (v, _) in pairs.items()}, {n: g for n, (_, g) in pairs.items()}
+
+
+def global_norm(tree) -> jax.Array:
+    """``sqrt(sum of squares)`` over every leaf of a pytree."""
+    return jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in jax.tree_util.tree_leaves(tree)))
 
 
 def combine(term_grads, weights) -> object:
@@ -46,14 +53,22 @@ def first_bad(state: TrainState, losses, weights, grads, names) -> tuple[jax.Arr
     return jnp.where(is_new, state.step, state.bad_step), jnp.where(is_new, term, state.bad_term)
 
 
-def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32):
-    """Build ``(plain_step, update_step)``, each ``state -> (state, losses)``.
+def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, observed: bool = False):
+    """Build ``(plain_step, update_step)``, each ``state -> (state, info)``; ``info["losses"]``
+    holds each term's unweighted loss on the step's batch.
 
     ``plain_step`` keeps the weights and takes one backward pass of the weighted loss;
     ``update_step`` takes the per-term gradients, updates the weights from them and
-    reuses them for the parameter update.
+    reuses them for the parameter update. With ``observed=True`` a third step is returned:
+    it always takes per-term gradients (same cost as one backward pass), updates the
+    weights if the scheme wants to on that step, and adds each term's gradient norm to
+    ``info["grad_norms"]``: the step the history records.
     """
     names = problem.term_names
+    needed = tuple(getattr(scheme, "statistics_needed", ()))
+    unknown = [s for s in needed if s not in KERNEL_STATISTICS]
+    if unknown:
+        raise ValueError(f"scheme {type(scheme).__name__} needs unknown statistics {unknown}; known: {sorted(KERNEL_STATISTICS)}")
 
     def loss_fn(params, batch):
         return term_losses(problem, network, params, batch)
@@ -64,27 +79,45 @@ def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32):
             return weighted_sum(losses, wstate.weights), losses
 
         (_, losses), grads = jax.value_and_grad(total, has_aux=True)(params)
-        return losses, grads, wstate
+        return {"losses": losses}, grads, wstate
+
+    def term_gradients(params, batch):
+        fns = {n: (lambda p, n=n: term_loss(problem, network, p, batch[n], n)) for n in names}
+        return per_term_grads(fns, params)
+
+    def reweight(wstate, term_grads, losses, step, params, batch):
+        if needed:  # e.g. NTK traces: computed only on update steps, only for schemes that ask
+            stats = term_statistics(needed, problem, network, params, batch)
+            return scheme.update(wstate, term_grads, losses, step, stats)
+        return scheme.update(wstate, term_grads, losses, step)
 
     def adaptive(params, batch, wstate, step):
-        fns = {n: (lambda p, n=n: term_loss(problem, network, p, batch[n], n)) for n in names}
-        losses, term_grads = per_term_grads(fns, params)
-        wstate = scheme.update(wstate, term_grads, losses, step)
-        return losses, combine(term_grads, wstate.weights), wstate
+        losses, term_grads = term_gradients(params, batch)
+        wstate = reweight(wstate, term_grads, losses, step, params, batch)
+        return {"losses": losses}, combine(term_grads, wstate.weights), wstate
+
+    def observe(params, batch, wstate, step):
+        losses, term_grads = term_gradients(params, batch)
+        wants = scheme.needs_grads(step)
+        if wants is not False:
+            wstate = jax.lax.cond(wants, lambda w: reweight(w, term_grads, losses, step, params, batch), lambda w: w, wstate)
+        norms = {n: global_norm(term_grads[n]) for n in names}
+        return {"losses": losses, "grad_norms": norms}, combine(term_grads, wstate.weights), wstate
 
     def wrap(grads_fn):
         def step(state: TrainState):
             key, sub = jax.random.split(state.key)
             batch = sample_batch(problem, sub, dtype)
-            losses, grads, wstate = grads_fn(state.params, batch, state.weights, state.step)
+            info, grads, wstate = grads_fn(state.params, batch, state.weights, state.step)
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
             params = jax.tree_util.tree_map(lambda p, u: p + u.astype(p.dtype), state.params, updates)
-            bad_step, bad_term = first_bad(state, losses, wstate.weights, grads, names)
-            return TrainState(params, opt_state, wstate, key, state.step + 1, bad_step, bad_term), losses
+            bad_step, bad_term = first_bad(state, info["losses"], wstate.weights, grads, names)
+            return TrainState(params, opt_state, wstate, key, state.step + 1, bad_step, bad_term), info
 
         return step
 
-    return wrap(plain), wrap(adaptive)
+    steps = (wrap(plain), wrap(adaptive))
+    return (*steps, wrap(observe)) if observed else steps
 
 
 def make_step(problem: Problem, network, scheme, optimizer, dtype=jnp.float32):

@@ -6,6 +6,7 @@ from pinnbalance.weighting.clipping import clip_weights
 from pinnbalance.weighting.constant import Constant
 from pinnbalance.weighting.ema import ema
 from pinnbalance.weighting.gradnorm import GradNorm
+from pinnbalance.weighting.ntk import NTK
 from pinnbalance.weighting.relobralo import ReLoBRaLo
 from pinnbalance.weighting.softadapt import SoftAdapt
 from pinnbalance.weighting.statistics import (
@@ -30,6 +31,7 @@ SCHEMES = {
     "grad-norm": GradNorm,
     "softadapt": SoftAdapt,
     "relobralo": ReLoBRaLo,
+    "ntk": NTK,
 }
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "LayerStatistic",
     "LearningRateAnnealing",
     "LogMean",
+    "NTK",
     "Quantile",
     "ReLoBRaLo",
     "SoftAdapt",

@@ -1,0 +1,46 @@
+"""Neural tangent kernel statistics of the loss terms, without materialising the kernel.
+
+For term i with residuals ``r_j`` (every point and component of its batch), the diagonal
+block of the NTK is ``K_ii = J_i J_i^T`` with ``J_i = d r / d theta``. Its trace is the sum of
+squared per-point gradient norms:
+
+    tr(K_ii) = sum_j || d r_j / d theta ||^2
+
+computed here by ``vmap`` over points of the reverse-mode Jacobian of one point's residual
+vector: memory ``n_points x components x n_params``, never ``n_points^2``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from pinnbalance.problems.base import Problem
+
+
+def ntk_trace(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
+    """``tr(K_ii)`` of term ``name`` at ``points``.
+
+    Example:
+        >>> from pinnbalance import klein_gordon, mlp_for
+        >>> problem = klein_gordon(batch_size=4)
+        >>> net = mlp_for(problem.domain, (8,))
+        >>> params = net.init(jax.random.PRNGKey(0))
+        >>> float(ntk_trace(problem, net, params, jnp.zeros((4, 2)), "ics")) > 0
+        True
+    """
+    term = problem.terms[name]
+
+    def residual_at(p, x):
+        return jnp.ravel(term.residual(network.field(p), x))
+
+    jac = jax.vmap(jax.jacrev(residual_at), in_axes=(None, 0))(params, points)
+    return sum(jnp.sum(leaf**2) for leaf in jax.tree_util.tree_leaves(jac))
+
+
+STATISTICS = {"ntk_trace": ntk_trace}
+
+
+def term_statistics(names_needed, problem: Problem, network, params, batch) -> dict[str, dict[str, jax.Array]]:
+    """``{statistic: {term: value}}`` for each statistic a scheme declares in ``statistics_needed``."""
+    return {s: {n: STATISTICS[s](problem, network, params, batch[n], n) for n in problem.term_names} for s in names_needed}
