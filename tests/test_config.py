@@ -66,6 +66,36 @@ def test_overrides(tmp_path):
         ({"network": {"hidden": []}}, "network.hidden must list at least one hidden layer width"),
         ({"network": {"hidden": [50, -1]}}, "network.hidden[1] must be a positive integer, got -1"),
         ({"network": {"activation": "tahn"}}, "network.activation 'tahn' is unknown (did you mean 'tanh'?)"),
+        ({"network": {"type": "fourer"}}, "network.type 'fourer' is unknown (did you mean 'fourier'?)"),
+        ({"network": {"type": 3}}, "network.type must be an architecture name, got 3"),
+        (
+            {"network": {"type": "fourier", "fourier_sigma": [1.0]}},
+            "unknown key network.'fourier_sigma' (did you mean 'fourier_sigmas'?)",
+        ),
+        (
+            {"network": {"fourier_sigmas": [1.0, 10.0]}},
+            "network.fourier_sigmas applies only to type = 'fourier'; this network has type = 'mlp'",
+        ),
+        (
+            {"network": {"type": "fourier", "encoder_bias": "glorot"}},
+            "network.encoder_bias applies only to type = 'modified-mlp'; this network has type = 'fourier'",
+        ),
+        ({"network": {"type": "fourier", "fourier_sigmas": []}}, "network.fourier_sigmas must list at least one scale"),
+        ({"network": {"type": "fourier", "fourier_sigmas": [1.0, 0]}}, "network.fourier_sigmas[1] must be > 0, got 0"),
+        ({"network": {"type": "fourier", "fourier_features": 0}}, "network.fourier_features must be a positive integer, got 0"),
+        ({"network": {"type": "fourier", "fourier_seed": -2}}, "network.fourier_seed must be a non-negative integer, got -2"),
+        ({"network": {"type": "fourier", "fourier_time_sigmas": "1"}}, "network.fourier_time_sigmas must be a list of scales"),
+        ({"network": {"rwf": [1.0]}}, "network.rwf must be [mu, sigma] (random weight factorisation"),
+        ({"network": {"rwf": [1.0, "x"]}}, "network.rwf[1] must be a number, got 'x'"),
+        ({"network": {"rwf": [1.0, -0.1]}}, "network.rwf[1] (sigma, the spread of the log-scales) must be >= 0, got -0.1"),
+        (
+            {"network": {"type": "modified-mlp", "hidden": [50, 40]}},
+            "network.hidden must list equal widths for type = 'modified-mlp'",
+        ),
+        (
+            {"network": {"type": "modified-mlp", "encoder_bias": "xavier"}},
+            "network.encoder_bias must be 'zeros' or 'glorot' (published code), got 'xavier'",
+        ),
         (
             {"problem": {"name": "klein_gordon"}},
             "problem.name 'klein_gordon' is not a known problem (did you mean 'klein-gordon'?)",
@@ -90,3 +120,43 @@ def test_bad_files(tmp_path):
         cfg.load(bad)
     with pytest.raises(cfg.ConfigError, match="expects key.path=value"):
         cfg.parse_override("train.steps")
+
+
+@pytest.mark.parametrize(
+    "table, kind, n_params",
+    [
+        ({"hidden": [8], "rwf": [1.0, 0.1]}, "MLP", (2 * 8 + 8 + 8) + (8 + 1 + 1)),
+        ({"type": "modified-mlp", "hidden": [8, 8]}, "ModifiedMLP", 3 * (2 * 8 + 8) + (8 * 8 + 8) + (8 + 1)),
+        (
+            {"type": "fourier", "hidden": [8], "fourier_sigmas": [1.0, 10.0], "fourier_features": 4},
+            "FourierFeatures",
+            (8 * 8 + 8) + (2 * 8 + 1),
+        ),
+        (
+            {"type": "fourier", "hidden": [8], "fourier_features": 4, "fourier_time_sigmas": [1.0, 2.0]},
+            "FourierFeatures",
+            (8 * 8 + 8) + (2 * 8 + 1),
+        ),
+    ],
+)
+def test_network_types_build_and_round_trip_through_toml(tmp_path, table, kind, n_params):
+    import jax
+
+    from pinnbalance.nn import count_params
+
+    config = cfg.from_dict({**MINIMAL, "network": table})
+    problem = config.build_problem()
+    net = config.build_network(problem)
+    assert type(net).__name__ == kind and net.layers[0] == 2 and net.input_mean == problem.domain.mean()
+    assert count_params(net.init(jax.random.PRNGKey(0))) == n_params
+    path = tmp_path / "c.toml"
+    path.write_text(cfg.dumps(config))
+    again = cfg.load(path)
+    assert again == config and again.build_network(problem) == net
+    assert config.to_dict()["network"]["type"] == table.get("type", "mlp")
+
+
+def test_spatio_temporal_fourier_takes_the_t_coordinate():
+    config = cfg.from_dict({"network": {"type": "fourier", "fourier_time_sigmas": [1.0]}})
+    problem = config.build_problem()
+    assert config.build_network(problem).time_axis == problem.domain.names.index("t")

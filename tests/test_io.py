@@ -15,7 +15,7 @@ from pinnbalance.io import (
     save_params,
     write_history_csv,
 )
-from pinnbalance.nn import MLP
+from pinnbalance.nn import MLP, FourierFeatures, ModifiedMLP
 
 
 def test_params_round_trip_without_pickle(tmp_path):
@@ -28,6 +28,71 @@ def test_params_round_trip_without_pickle(tmp_path):
     assert net2 == net
     for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(params2)):
         np.testing.assert_array_equal(a, b)
+
+
+ARCHITECTURES = {
+    "mlp-rwf": MLP((2, 5, 4, 1), "tanh", (0.5, 0.5), (0.3, 0.3), rwf=(1.0, 0.1)),
+    "modified-mlp": ModifiedMLP((2, 6, 6, 1), "sin", (0.5, 0.5), (0.3, 0.3), encoder_bias="glorot"),
+    "modified-mlp-rwf": ModifiedMLP((2, 6, 6, 2), rwf=(0.5, 0.2)),
+    "fourier": FourierFeatures((2, 5, 3, 1), (1.0, 10.0), features=4, input_mean=(0.5, 0.5), seed=3),
+    "fourier-st": FourierFeatures((2, 5, 1), (1.0, 2.0), 3, time_axis=0, time_sigmas=(0.5,), rwf=(1.0, 0.1)),
+}
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_every_architecture_round_trips_without_pickle(tmp_path, name):
+    net = ARCHITECTURES[name]
+    params = net.init(jax.random.PRNGKey(1), jnp.float64)
+    save_params(tmp_path, net, params)
+    with np.load(tmp_path / "params.npz", allow_pickle=False) as data:
+        assert all(data[k].dtype != object for k in data.files)
+    assert json.loads((tmp_path / "network.json").read_text())["type"] == type(net).__name__
+    net2, params2 = load_params(tmp_path)
+    assert net2 == net and hash(net2) == hash(net)
+    assert jax.tree_util.tree_structure(params2) == jax.tree_util.tree_structure(params)
+    for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(params2)):
+        np.testing.assert_array_equal(a, b)
+    z = jnp.array([0.2, 0.6])
+    np.testing.assert_array_equal(net2.apply(params2, z), net.apply(params, z))
+
+
+def test_fourier_frequencies_are_read_from_params_npz_not_redrawn(tmp_path):
+    net = ARCHITECTURES["fourier"]
+    params = net.init(jax.random.PRNGKey(1), jnp.float64)
+    save_params(tmp_path, net, params)
+    with np.load(tmp_path / "params.npz", allow_pickle=False) as data:
+        assert sorted(k for k in data.files if k.startswith("fourier.")) == ["fourier.G0", "fourier.G1"]
+        np.testing.assert_array_equal(data["fourier.G1"], net.frequencies[1])
+    spec = json.loads((tmp_path / "network.json").read_text())
+    spec["seed"] = 99  # a different seed in the description: the saved draws still win
+    (tmp_path / "network.json").write_text(json.dumps(spec))
+    net2, params2 = load_params(tmp_path)
+    assert net2.frequencies == net.frequencies
+    np.testing.assert_array_equal(net2.apply(params2, jnp.array([0.1, 0.9])), net.apply(params, jnp.array([0.1, 0.9])))
+
+
+def test_loading_checks_type_fields_and_shapes(tmp_path):
+    save_params(tmp_path, ARCHITECTURES["modified-mlp"], ARCHITECTURES["modified-mlp"].init(jax.random.PRNGKey(0)))
+    spec = json.loads((tmp_path / "network.json").read_text())
+    (tmp_path / "network.json").write_text(json.dumps({**spec, "type": "MLP", "encoder_bias": "zeros"}))
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['encoder_bias'\] for MLP"):
+        load_params(tmp_path)
+    spec.pop("encoder_bias")
+    (tmp_path / "network.json").write_text(json.dumps({**spec, "type": "MLP"}))  # an MLP description, gated params
+    with pytest.raises(ValueError, match="do not match the network in network.json"):
+        load_params(tmp_path)
+    (tmp_path / "network.json").write_text(json.dumps({**spec, "type": "Transformer"}))
+    with pytest.raises(ValueError, match="unsupported network type 'Transformer'"):
+        load_params(tmp_path)
+
+
+def test_network_json_written_before_rwf_existed_still_loads(tmp_path):
+    net = MLP((2, 4, 1), "tanh", (0.5, 0.5), (0.3, 0.3))
+    save_params(tmp_path, net, net.init(jax.random.PRNGKey(0)))
+    spec = json.loads((tmp_path / "network.json").read_text())
+    del spec["rwf"]
+    (tmp_path / "network.json").write_text(json.dumps(spec))
+    assert load_params(tmp_path)[0] == net
 
 
 def test_trained_model_evaluates_u_and_derivatives(tmp_path):

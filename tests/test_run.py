@@ -119,3 +119,22 @@ def test_same_config_bit_identical_histories(tmp_path):
     for key in ha:
         np.testing.assert_array_equal(ha[key], hb[key])
     assert Path(tmp_path / "a" / "history.csv").read_bytes() == Path(tmp_path / "b" / "history.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "network", ['type = "modified-mlp"\nhidden = [8, 8]\nrwf = [1.0, 0.1]', 'type = "fourier"\nhidden = [8]']
+)
+def test_other_architectures_run_end_to_end_and_load(tmp_path, network):
+    from pinnbalance.io import load_run
+
+    path = write_config(tmp_path, steps=20)
+    path.write_text(path.read_text().replace("[network]\nhidden = [16, 16]", "[network]\n" + network))
+    assert main(["run", str(path), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert np.isfinite(summary["final_l2"])
+    model = load_run(tmp_path / "run")
+    with np.load(tmp_path / "run" / "predictions.npz") as pred:
+        t, x = np.meshgrid(pred["axis0"], pred["axis1"], indexing="ij")
+        u = model.u(np.stack([t.ravel(), x.ravel()], -1)).reshape(t.shape)
+        np.testing.assert_allclose(u, pred["u_pred"], rtol=1e-5, atol=1e-6)
+    assert model.coordinates == ("t", "x") and np.isfinite(model.derivative([[0.5, 0.5]], "x", order=2)).all()

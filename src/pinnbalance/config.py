@@ -7,9 +7,16 @@ Every run is fully described by one TOML file::
     parameters = { alpha = -1.0, beta = 0.0, gamma = 1.0, k = 3 }
 
     [network]
+    type = "mlp"                     # or "modified-mlp", "fourier" (see pinnbalance.nn)
     hidden = [50, 50, 50, 50, 50]
     activation = "tanh"
     normalization = "exact"          # or "sampled" (100,000 uniform draws, as published)
+    # rwf = [1.0, 0.1]               # random weight factorisation (mu, sigma), any type
+    # encoder_bias = "zeros"         # modified-mlp: or "glorot" (published code)
+    # fourier_sigmas = [1.0, 10.0]   # fourier: one embedding per scale
+    # fourier_features = 100         # fourier: rows of each B (embedding size 2 x this)
+    # fourier_time_sigmas = [1.0]    # fourier: spatio-temporal variant (coordinate "t")
+    # fourier_seed = 0               # fourier: seed of the fixed frequency draws
 
     [weighting]
     scheme = "lr-annealing"          # see `pinnbalance list`; other keys are the scheme's fields
@@ -54,7 +61,7 @@ from typing import Any
 
 import optax
 
-from pinnbalance.nn import ACTIVATIONS, mlp_for
+from pinnbalance.nn import ACTIVATIONS, ARCHITECTURES, fourier_for, mlp_for, modified_mlp_for
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.training.config import DTYPES, TrainConfig
 from pinnbalance.weighting import SCHEMES, STATISTICS
@@ -96,9 +103,27 @@ class ProblemConfig:
 
 @dataclass(frozen=True)
 class NetworkConfig:
+    """``[network]``: the architecture (``type``, a key of ``nn.ARCHITECTURES``) and its fields."""
+
     hidden: tuple[int, ...] = (50, 50, 50, 50, 50)
     activation: str = "tanh"
     normalization: str = "exact"
+    type: str = "mlp"
+    rwf: tuple[float, float] | None = None
+    encoder_bias: str = "zeros"
+    fourier_sigmas: tuple[float, ...] = (1.0,)
+    fourier_features: int = 100
+    fourier_time_sigmas: tuple[float, ...] | None = None
+    fourier_seed: int = 0
+
+
+# keys that only one architecture takes; the others ([type, hidden, activation,
+# normalization, rwf]) apply to every type
+NETWORK_TYPE_KEYS = {
+    "mlp": (),
+    "modified-mlp": ("encoder_bias",),
+    "fourier": ("fourier_sigmas", "fourier_features", "fourier_time_sigmas", "fourier_seed"),
+}
 
 
 @dataclass(frozen=True)
@@ -143,8 +168,21 @@ class RunConfig:
         return PROBLEMS[self.problem.name](**self.problem.parameters).with_batch_sizes(self.batch_size)
 
     def build_network(self, problem):
-        samples = 100_000 if self.network.normalization == "sampled" else None
-        return mlp_for(problem.domain, self.network.hidden, self.network.activation, samples=samples)
+        n = self.network
+        samples = 100_000 if n.normalization == "sampled" else None
+        common = {"hidden": n.hidden, "activation": n.activation, "samples": samples, "rwf": n.rwf}
+        if n.type == "modified-mlp":
+            return modified_mlp_for(problem.domain, encoder_bias=n.encoder_bias, **common)
+        if n.type == "fourier":
+            return fourier_for(
+                problem.domain,
+                n.fourier_sigmas,
+                n.fourier_features,
+                time_sigmas=n.fourier_time_sigmas,
+                seed=n.fourier_seed,
+                **common,
+            )
+        return mlp_for(problem.domain, **common)
 
     def build_scheme(self, problem):
         cls = SCHEMES[self.weighting.scheme]
@@ -179,17 +217,25 @@ class RunConfig:
         """The resolved configuration as plain data (the shape of the TOML file)."""
         return {
             "problem": {"name": self.problem.name, "parameters": dict(self.problem.parameters)},
-            "network": {
-                "hidden": list(self.network.hidden),
-                "activation": self.network.activation,
-                "normalization": self.network.normalization,
-            },
+            "network": _network_dict(self.network),
             "weighting": {"scheme": self.weighting.scheme, **dict(self.weighting.options)},
             "optimizer": dataclasses.asdict(self.optimizer),
             "sampling": {"batch_size": self.batch_size if isinstance(self.batch_size, int) else dict(self.batch_size)},
             "train": {**dataclasses.asdict(self.train), "seeds": list(self.train.seeds)},
             "output": {"dir": self.output_dir},
         }
+
+
+def _network_dict(n: NetworkConfig) -> dict:
+    """The ``[network]`` table: common keys, ``rwf`` if set, then the type's own keys."""
+    d = {"type": n.type, "hidden": list(n.hidden), "activation": n.activation, "normalization": n.normalization}
+    if n.rwf is not None:
+        d["rwf"] = list(n.rwf)
+    for key in NETWORK_TYPE_KEYS[n.type]:
+        value = getattr(n, key)
+        if value is not None:
+            d[key] = list(value) if isinstance(value, tuple) else value
+    return d
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:
@@ -218,6 +264,11 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     output_dir = _expect("output.dir", out.get("dir", "runs/run"), str, "a folder path (string)")
     config = RunConfig(problem, network, weighting, optimizer, batch_size, train, output_dir)
     problem_obj = config.build_problem()
+    names = problem_obj.domain.names
+    if network.fourier_time_sigmas is not None and "t" not in names:
+        raise ConfigError(
+            f"network.fourier_time_sigmas needs a time coordinate named 't'; problem {problem.name!r} has {list(names)}"
+        )
     try:
         scheme = config.build_scheme(problem_obj)
         scheme.init(problem_obj.term_names)
@@ -250,11 +301,22 @@ def _network(d) -> NetworkConfig:
     for key in d:
         if key not in valid:
             raise _unknown("network.", key, valid)
+    kind = _expect("network.type", d.get("type", "mlp"), str, "an architecture name")
+    if kind not in ARCHITECTURES:
+        raise ConfigError(f"network.type {kind!r} is unknown{_suggest(kind, ARCHITECTURES)}; valid: {sorted(ARCHITECTURES)}")
+    for key in d:
+        owner = next((t for t, keys in NETWORK_TYPE_KEYS.items() if key in keys), kind)
+        if owner != kind:
+            raise ConfigError(f"network.{key} applies only to type = {owner!r}; this network has type = {kind!r}")
     hidden = _expect("network.hidden", d.get("hidden", [50] * 5), list, "a list of layer widths, e.g. [50, 50, 50]")
     if not hidden:
         raise ConfigError("network.hidden must list at least one hidden layer width, e.g. [50, 50]")
     for i, width in enumerate(hidden):
         _positive_int(f"network.hidden[{i}]", width)
+    if kind == "modified-mlp" and len(set(hidden)) != 1:
+        raise ConfigError(
+            f"network.hidden must list equal widths for type = 'modified-mlp' (each gate mixes two encoders); got {hidden}"
+        )
     activation = _expect("network.activation", d.get("activation", "tanh"), str, "an activation name")
     if activation not in ACTIVATIONS:
         raise ConfigError(
@@ -263,7 +325,58 @@ def _network(d) -> NetworkConfig:
     norm = _expect("network.normalization", d.get("normalization", "exact"), str, "'exact' or 'sampled'")
     if norm not in ("exact", "sampled"):
         raise ConfigError(f"network.normalization must be 'exact' or 'sampled', got {norm!r}")
-    return NetworkConfig(tuple(hidden), activation, norm)
+    defaults = NetworkConfig()
+    return NetworkConfig(
+        tuple(hidden),
+        activation,
+        norm,
+        kind,
+        rwf=_rwf(d["rwf"]) if "rwf" in d else None,
+        encoder_bias=_encoder_bias(d.get("encoder_bias", defaults.encoder_bias)),
+        fourier_sigmas=_scales("network.fourier_sigmas", d.get("fourier_sigmas", list(defaults.fourier_sigmas))),
+        fourier_features=_positive_int("network.fourier_features", d.get("fourier_features", defaults.fourier_features)),
+        fourier_time_sigmas=_scales("network.fourier_time_sigmas", d["fourier_time_sigmas"])
+        if "fourier_time_sigmas" in d
+        else None,
+        fourier_seed=_seed("network.fourier_seed", d.get("fourier_seed", defaults.fourier_seed)),
+    )
+
+
+def _rwf(value) -> tuple[float, float]:
+    what = "[mu, sigma] (random weight factorisation; the paper uses [1.0, 0.1])"
+    _expect("network.rwf", value, list, what)
+    if len(value) != 2:
+        raise ConfigError(f"network.rwf must be {what}, got {value!r}")
+    for i, v in enumerate(value):
+        _expect(f"network.rwf[{i}]", v, (int, float), "a number")
+    if value[1] < 0:
+        raise ConfigError(f"network.rwf[1] (sigma, the spread of the log-scales) must be >= 0, got {value[1]}")
+    return float(value[0]), float(value[1])
+
+
+def _encoder_bias(value) -> str:
+    _expect("network.encoder_bias", value, str, "'zeros' or 'glorot'")
+    if value not in ("zeros", "glorot"):
+        raise ConfigError(f"network.encoder_bias must be 'zeros' or 'glorot' (published code), got {value!r}")
+    return value
+
+
+def _scales(where: str, value) -> tuple[float, ...]:
+    _expect(where, value, list, "a list of scales > 0, e.g. [1.0, 10.0]")
+    if not value:
+        raise ConfigError(f"{where} must list at least one scale, e.g. [1.0, 10.0]")
+    for i, v in enumerate(value):
+        _expect(f"{where}[{i}]", v, (int, float), "a number > 0")
+        if not v > 0:
+            raise ConfigError(f"{where}[{i}] must be > 0, got {v}")
+    return tuple(float(v) for v in value)
+
+
+def _seed(where: str, value) -> int:
+    _expect(where, value, int, "a non-negative integer")
+    if value < 0:
+        raise ConfigError(f"{where} must be a non-negative integer, got {value}")
+    return value
 
 
 def _weighting(d) -> WeightingConfig:

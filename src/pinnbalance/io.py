@@ -9,6 +9,7 @@ them can never execute code.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -22,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance import derivatives
-from pinnbalance.nn.mlp import MLP
+from pinnbalance.nn import ARCHITECTURES, MLP
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -80,39 +81,80 @@ def read_history_csv(path: str | Path) -> dict[str, np.ndarray]:
     return {k: body[:, i] for i, k in enumerate(header)}
 
 
-def save_params(folder: str | Path, network: MLP, params) -> None:
-    """``params.npz`` (arrays ``layer{i}.W``/``layer{i}.b``) and ``network.json``."""
+NETWORK_TYPES = {cls.__name__: cls for cls in ARCHITECTURES.values()}
+
+
+def save_params(folder: str | Path, network, params) -> None:
+    """``params.npz`` and ``network.json``: any architecture in ``nn.ARCHITECTURES``, no pickle.
+
+    ``network.json`` holds ``{"type": class name, **fields}`` (tuples as lists). ``params.npz``
+    holds each layer's arrays as ``layer{i}.{name}`` (``W``/``b``, or ``s``/``V``/``b`` with
+    random weight factorisation) and, for ``FourierFeatures``, the fixed frequency draws as
+    ``fourier.G{k}`` (arrays, not JSON, so they reload bit for bit).
+    """
     folder = Path(folder)
     arrays = {f"layer{i}.{name}": np.asarray(v) for i, layer in enumerate(params) for name, v in layer.items()}
+    spec = {"type": type(network).__name__}
+    for f in dataclasses.fields(network):
+        value = getattr(network, f.name)
+        if f.name == "frequencies":
+            arrays.update({f"fourier.G{k}": np.asarray(g, np.float64) for k, g in enumerate(value)})
+        else:
+            spec[f.name] = list(value) if isinstance(value, tuple) else value
     write_npz(folder / "params.npz", arrays)
-    spec = {
-        "type": "MLP",
-        "layers": list(network.layers),
-        "activation": network.activation,
-        "input_mean": list(network.input_mean) if network.input_mean is not None else None,
-        "input_std": list(network.input_std) if network.input_std is not None else None,
-        "taylor_mode": network.taylor_mode,
-    }
     write_json(folder / "network.json", spec)
 
 
-def load_params(folder: str | Path) -> tuple[MLP, list[dict[str, jax.Array]]]:
-    """The network description and parameters saved by ``save_params`` (no pickle)."""
+def load_params(folder: str | Path) -> tuple[object, list[dict[str, jax.Array]]]:
+    """The network description and parameters saved by ``save_params`` (no pickle).
+
+    Raises ``ValueError`` if the description is unknown or the arrays do not have the
+    shapes that description initialises.
+    """
     folder = Path(folder)
-    spec = json.loads((folder / "network.json").read_text())
-    if spec.get("type") != "MLP":
-        raise ValueError(f"{folder / 'network.json'}: unsupported network type {spec.get('type')!r}")
-    network = MLP(
-        tuple(spec["layers"]),
-        spec["activation"],
-        tuple(spec["input_mean"]) if spec["input_mean"] is not None else None,
-        tuple(spec["input_std"]) if spec["input_std"] is not None else None,
-        spec.get("taylor_mode", "auto"),
-    )
+    where = folder / "network.json"
+    spec = json.loads(where.read_text())
+    kind = spec.pop("type", None)
+    if kind not in NETWORK_TYPES:
+        raise ValueError(f"{where}: unsupported network type {kind!r}; known: {sorted(NETWORK_TYPES)}")
+    cls = NETWORK_TYPES[kind]
+    known = {f.name for f in dataclasses.fields(cls)} - {"frequencies"}
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {unknown} for {kind}; valid: {sorted(known)}")
+    spec = {k: _tuples(v) for k, v in spec.items()}
     with np.load(folder / "params.npz", allow_pickle=False) as data:
-        n_layers = len(network.layers) - 1
-        params = [{"W": jnp.asarray(data[f"layer{i}.W"]), "b": jnp.asarray(data[f"layer{i}.b"])} for i in range(n_layers)]
+        if "frequencies" in {f.name for f in dataclasses.fields(cls)}:
+            n = sum(name.startswith("fourier.G") for name in data.files)
+            spec["frequencies"] = tuple(data[f"fourier.G{k}"] for k in range(n))
+        network = cls(**spec)
+        params = _layers(data)
+    _check_shapes(folder, network, params)
     return network, params
+
+
+def _tuples(value):
+    """JSON lists back to the tuples of a frozen description (nested lists too)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _layers(data) -> list[dict[str, jax.Array]]:
+    layers: dict[int, dict[str, jax.Array]] = {}
+    for name in data.files:
+        if name.startswith("layer"):
+            index, key = name[len("layer") :].split(".", 1)
+            layers.setdefault(int(index), {})[key] = jnp.asarray(data[name])
+    return [layers[i] for i in sorted(layers)]
+
+
+def _check_shapes(folder: Path, network, params) -> None:
+    dtype = jax.tree_util.tree_leaves(params)[0].dtype if params else jnp.float32
+    expected = jax.eval_shape(lambda: network.init(jax.random.PRNGKey(0), dtype))
+    got = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), params)
+    if jax.tree_util.tree_structure(expected) != jax.tree_util.tree_structure(got) or expected != got:
+        raise ValueError(
+            f"{folder / 'params.npz'}: the arrays do not match the network in network.json ({type(network).__name__})"
+        )
 
 
 @dataclass(frozen=True)
@@ -136,7 +178,7 @@ class TrainedModel:
         return int(axis)
 
     def _points(self, points) -> jax.Array:
-        dtype = self.params[0]["W"].dtype
+        dtype = jax.tree_util.tree_leaves(self.params)[0].dtype
         pts = jnp.atleast_2d(jnp.asarray(points, dtype))
         if pts.shape[-1] != self.network.layers[0]:
             raise ValueError(f"points must have shape (n, {self.network.layers[0]}), got {pts.shape}")
@@ -156,16 +198,22 @@ class TrainedModel:
         return np.asarray(jax.vmap(lambda z: fn(field, z, ax))(self._points(points)))
 
 
-def load_run(run_dir: str | Path, method: str, seed: int | None = None) -> TrainedModel:
-    """Load the trained network of ``method`` from a run folder written by ``reproduce``."""
+def load_run(run_dir: str | Path, method: str | None = None, seed: int | None = None) -> TrainedModel:
+    """Load a trained network: ``method`` of a ``reproduce`` folder, or a ``pinnbalance run``
+    folder itself (``method=None``); ``seed`` picks ``seed_<S>/`` when several seeds trained."""
     run_dir = Path(run_dir)
-    folder = run_dir / method if seed is None else run_dir / f"seed_{seed}" / method
+    folder = run_dir if seed is None else run_dir / f"seed_{seed}"
+    folder = folder / method if method is not None else folder
     if not (folder / "params.npz").exists():
         found = sorted(p.parent.relative_to(run_dir).as_posix() for p in run_dir.rglob("params.npz"))
         raise FileNotFoundError(f"no trained parameters at {folder}; this run folder has: {found or 'none'}")
     network, params = load_params(folder)
     coords = ()
-    config = run_dir / "config.json"
-    if config.exists():
-        coords = tuple(json.loads(config.read_text()).get("coordinates", ()))
+    if (run_dir / "config.json").exists():  # written by `reproduce`
+        coords = tuple(json.loads((run_dir / "config.json").read_text()).get("coordinates", ()))
+    elif (run_dir / "config.toml").exists():  # written by `pinnbalance run`
+        from pinnbalance.config import load
+
+        config = load(run_dir / "config.toml")
+        coords = tuple(config.build_problem().domain.names)
     return TrainedModel(network, params, coords)

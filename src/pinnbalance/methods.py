@@ -4,6 +4,14 @@
 - ``M2``: the same network, learning-rate annealing with weighted-term gradients (as the
   published code; the reproduction default).
 - ``M2-unweighted``: the same, with unweighted-term gradients (as the published formula).
+- ``M3``: the modified MLP ("improved fully-connected architecture", ``nn.ModifiedMLP``),
+  5 hidden layers of 50, tanh, constant weights 1.
+- ``M4``: the modified MLP with learning-rate annealing, weighted-term gradients (as M2).
+
+M3/M4 follow the published code's network: every hidden layer gated, encoder biases drawn
+Glorot-normal (``encoder_bias="glorot"``). One difference remains in M4: the published
+code takes the annealing statistics over the gated layers' and output weights only, while
+``LearningRateAnnealing`` (leaves="weight_matrices") also counts the two encoder matrices.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pinnbalance.nn import mlp_for
+from pinnbalance.nn import mlp_for, modified_mlp_for
 from pinnbalance.problems.base import Problem
 from pinnbalance.weighting import Constant, LearningRateAnnealing
 
@@ -30,6 +38,10 @@ def _published_mlp(problem: Problem):
     return mlp_for(problem.domain, hidden=(50,) * 5, activation="tanh")
 
 
+def _published_modified_mlp(problem: Problem):
+    return modified_mlp_for(problem.domain, hidden=(50,) * 5, activation="tanh", encoder_bias="glorot")
+
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
@@ -45,6 +57,13 @@ METHODS: dict[str, Method] = {
             "learning-rate annealing, gradients of the unweighted terms (published formula)",
             _published_mlp,
             lambda p: LearningRateAnnealing(reference=p.reference, grad_of="unweighted"),
+        ),
+        Method("M3", "modified MLP (improved architecture): constant weights 1", _published_modified_mlp, lambda p: Constant()),
+        Method(
+            "M4",
+            "modified MLP + learning-rate annealing, gradients of the weighted terms (as M2)",
+            _published_modified_mlp,
+            lambda p: LearningRateAnnealing(reference=p.reference, grad_of="weighted"),
         ),
     )
 }

@@ -70,7 +70,7 @@ def save_method(folder: Path, problem: Problem, network, result: FitResult, grid
     """Write one trained method's history, parameters and grid predictions; return the latter."""
     write_history_csv(folder / "history.csv", result.history)
     save_params(folder, network, result.params)
-    dtype = result.params[0]["W"].dtype
+    dtype = jax.tree_util.tree_leaves(result.params)[0].dtype
     points = problem.domain.grid(grid_n, dtype)
     u_pred = np.asarray(predict(network, result.params, points)).reshape(grid_n, grid_n)
     u_exact = np.asarray(jax.vmap(problem.exact)(points)).reshape(grid_n, grid_n)

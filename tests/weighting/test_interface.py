@@ -23,12 +23,21 @@ def grads(dtype):
     }
 
 
+def call(scheme, state, g, losses, step):
+    """``scheme.update``, with the kernel statistics the trainer would pass if it declares any
+    (here a stand-in NTK trace per term: the squared norm of its toy gradient)."""
+    if getattr(scheme, "statistics_needed", ()):
+        traces = {n: sum(jnp.sum(x**2) for x in jax.tree_util.tree_leaves(g[n])) for n in g}
+        return scheme.update(state, g, losses, step, {"ntk_trace": traces})
+    return scheme.update(state, g, losses, step)
+
+
 def structure(state):
     return jax.tree_util.tree_structure(state), [(x.shape, x.dtype) for x in jax.tree_util.tree_leaves(state)]
 
 
 def test_registry_names_match_the_classes():
-    assert set(SCHEMES) == {"constant", "lr-annealing", "grad-norm", "softadapt", "relobralo"}
+    assert set(SCHEMES) == {"constant", "lr-annealing", "grad-norm", "softadapt", "relobralo", "ntk"}
     for name, cls in SCHEMES.items():
         assert cls.name == name
         assert cls.__name__ in weighting.__all__
@@ -44,7 +53,7 @@ def test_scheme_runs_inside_jit_scan_and_cond_in_float32(name):
 
     def body(state, step):
         losses = {n: (1.0 + k) * jnp.exp(-0.01 * step.astype(jnp.float32)) for k, n in enumerate(NAMES)}
-        new = jax.lax.cond(scheme.needs_grads(step), lambda s: scheme.update(s, g, losses, step), lambda s: s, state)
+        new = jax.lax.cond(scheme.needs_grads(step), lambda s: call(scheme, s, g, losses, step), lambda s: s, state)
         return new, new.weights
 
     final, history = jax.jit(lambda s: jax.lax.scan(body, s, jnp.arange(25, dtype=jnp.int32)))(state0)
@@ -61,7 +70,7 @@ def test_only_constant_opts_out_of_updates():
             assert scheme.needs_grads(0) is not False and isinstance(scheme.period, int)
 
 
-@pytest.mark.parametrize("module", ["annealing", "clipping", "ema", "gradnorm", "relobralo", "softadapt", "statistics"])
+@pytest.mark.parametrize("module", ["annealing", "clipping", "ema", "gradnorm", "ntk", "relobralo", "softadapt", "statistics"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"pinnbalance.weighting.{module}"))
     assert result.failed == 0 and result.attempted > 0
@@ -74,11 +83,11 @@ def test_vmap_over_runs_equals_a_loop_over_runs(name):
     g = grads(jnp.float64)
     runs = [({n: jnp.float64(1.0 + k + r) for k, n in enumerate(NAMES)}, jnp.int32(2 * r)) for r in range(3)]
     state = scheme.init(NAMES, jnp.float64)
-    state = scheme.update(state, g, {n: jnp.float64(2.0) for n in NAMES}, 0)  # past the first (memory-filling) update
-    loop = [scheme.update(state, g, losses, step) for losses, step in runs]
+    state = call(scheme, state, g, {n: jnp.float64(2.0) for n in NAMES}, 0)  # past the first (memory-filling) update
+    loop = [call(scheme, state, g, losses, step) for losses, step in runs]
     stack = lambda xs: jax.tree_util.tree_map(lambda *a: jnp.stack(a), *xs)
     states = stack([state] * len(runs))
-    batched = jax.vmap(lambda s, losses, step: scheme.update(s, g, losses, step))(
+    batched = jax.vmap(lambda s, losses, step: call(scheme, s, g, losses, step))(
         states, stack([r[0] for r in runs]), stack([r[1] for r in runs])
     )
     for i, want in enumerate(loop):

@@ -1,5 +1,31 @@
-"""Networks: architectures as frozen descriptions, parameters as pytrees."""
+"""Networks: architectures as frozen descriptions, parameters as pytrees.
 
-from pinnbalance.nn.mlp import ACTIVATIONS, MLP, count_params, mlp_for, normalization
+Every architecture has ``init(key, dtype) -> params`` (a list of layer dicts),
+``apply(params, z)``, ``field(params) -> u`` and ``layers`` (``layers[0]`` is the number
+of inputs). ``ARCHITECTURES`` maps the configuration names to the classes.
+"""
 
-__all__ = ["ACTIVATIONS", "MLP", "count_params", "mlp_for", "normalization"]
+from pinnbalance.nn.dense import ACTIVATIONS, dense, glorot_normal, init_dense, weight
+from pinnbalance.nn.fourier import FourierFeatures, fourier_embedding, fourier_for
+from pinnbalance.nn.mlp import MLP, count_params, mlp_for, normalization
+from pinnbalance.nn.modified_mlp import ModifiedMLP, modified_mlp_for
+
+ARCHITECTURES = {"mlp": MLP, "modified-mlp": ModifiedMLP, "fourier": FourierFeatures}
+
+__all__ = [
+    "ACTIVATIONS",
+    "ARCHITECTURES",
+    "MLP",
+    "FourierFeatures",
+    "ModifiedMLP",
+    "count_params",
+    "dense",
+    "fourier_embedding",
+    "fourier_for",
+    "glorot_normal",
+    "init_dense",
+    "mlp_for",
+    "modified_mlp_for",
+    "normalization",
+    "weight",
+]

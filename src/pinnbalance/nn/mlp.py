@@ -3,7 +3,9 @@
 The architecture is a frozen, hashable description (layer sizes, activation name,
 normalisation constants); the parameters are a plain pytree
 ``[{"W": (n_in, n_out), "b": (n_out,)}, ...]``, so they pass through ``jit``, ``grad``
-and ``vmap`` untouched, and weight matrices are the leaves with ``ndim == 2``.
+and ``vmap`` untouched, and weight matrices are the leaves with ``ndim == 2``. With
+``rwf=(mu, sigma)`` each layer is stored factorised as ``{"s", "V", "b"}`` and its
+effective weight is ``V diag(exp(s))`` (random weight factorisation, see ``nn.dense``).
 
     u(z) = W_L^T s(... s(W_1^T (z - mu) / sigma + b_1) ...) + b_L
 
@@ -13,22 +15,14 @@ with respect to the physical coordinates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.nn.dense import ACTIVATIONS, check_activation, check_inputs, check_rwf, dense, init_dense, standardize, weight
 from pinnbalance.problems.domain import Box
-
-ACTIVATIONS = {
-    "tanh": jnp.tanh,
-    "sin": jnp.sin,
-    "gelu": jax.nn.gelu,
-    "swish": jax.nn.swish,
-    "softplus": jax.nn.softplus,
-}
 
 Params = list[dict[str, jax.Array]]
 
@@ -43,6 +37,8 @@ class MLP:
         >>> params = net.init(jax.random.PRNGKey(0))
         >>> count_params(params)
         10401
+        >>> count_params(MLP((2, 50, 1), rwf=(1.0, 0.1)).init(jax.random.PRNGKey(0)))  # + one s per neuron
+        252
     """
 
     layers: tuple[int, ...]
@@ -50,38 +46,32 @@ class MLP:
     input_mean: tuple[float, ...] | None = None
     input_std: tuple[float, ...] | None = None
     taylor_mode: str = "auto"
+    rwf: tuple[float, float] | None = None
 
     def __post_init__(self):
         if self.taylor_mode not in ("auto", "stacked", "streams", "off"):
             raise ValueError(f"taylor_mode must be 'auto', 'stacked', 'streams' or 'off', got {self.taylor_mode!r}")
         if len(self.layers) < 2 or any(int(n) < 1 for n in self.layers):
             raise ValueError(f"MLP layers must be at least two positive sizes, e.g. (2, 50, 1); got {self.layers}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; valid: {sorted(ACTIVATIONS)}")
-        for name, value in (("input_mean", self.input_mean), ("input_std", self.input_std)):
-            if value is not None and len(value) != self.layers[0]:
-                raise ValueError(f"{name} has {len(value)} entries but the network takes {self.layers[0]} inputs")
+        check_activation(self.activation)
+        check_inputs(self.layers[0], self.input_mean, self.input_std)
+        check_rwf(self.rwf)
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> Params:
-        """Glorot-normal weights (untruncated, std = sqrt(2 / (fan_in + fan_out))), zero biases."""
+        """Glorot-normal weights (untruncated, std = sqrt(2 / (fan_in + fan_out))), zero biases.
+
+        With ``rwf`` each weight is factorised after the same Glorot draw (``nn.dense``).
+        """
         keys = jax.random.split(key, len(self.layers) - 1)
-        params = []
-        for k, n_in, n_out in zip(keys, self.layers[:-1], self.layers[1:]):
-            std = math.sqrt(2.0 / (n_in + n_out))
-            params.append({"W": std * jax.random.normal(k, (n_in, n_out), dtype), "b": jnp.zeros((n_out,), dtype)})
-        return params
+        return [init_dense(k, n_in, n_out, dtype, self.rwf) for k, n_in, n_out in zip(keys, self.layers[:-1], self.layers[1:])]
 
     def apply(self, params: Params, z: jax.Array) -> jax.Array:
         """The scalar output at one point ``z`` of shape ``(layers[0],)``."""
-        h = z
-        if self.input_mean is not None:
-            h = h - jnp.asarray(self.input_mean, z.dtype)
-        if self.input_std is not None:
-            h = h / jnp.asarray(self.input_std, z.dtype)
+        h = standardize(z, self.input_mean, self.input_std)
         act = ACTIVATIONS[self.activation]
         for layer in params[:-1]:
-            h = act(h @ layer["W"] + layer["b"])
-        out = h @ params[-1]["W"] + params[-1]["b"]
+            h = act(dense(layer, h))
+        out = dense(params[-1], h)
         return out[0] if self.layers[-1] == 1 else out
 
     def field(self, params: Params):
@@ -130,7 +120,7 @@ class MLP:
             mode = "streams" if jax.default_backend() == "cpu" else "stacked"
         act = ACTIVATIONS[self.activation]
         for i, layer in enumerate(params):
-            W = layer["W"]
+            W = weight(layer)
             if mode == "stacked":
                 h = jnp.concatenate([a[None], da] + ([d2a] if order == 2 else [])) @ W
                 h0, dh, d2h = h[0], h[1 : 1 + k], h[1 + k :]
@@ -199,8 +189,13 @@ def normalization(
 
 
 def mlp_for(
-    box: Box, hidden: Sequence[int] = (50,) * 5, activation: str = "tanh", outputs: int = 1, samples: int | None = None
+    box: Box,
+    hidden: Sequence[int] = (50,) * 5,
+    activation: str = "tanh",
+    outputs: int = 1,
+    samples: int | None = None,
+    rwf: tuple[float, float] | None = None,
 ) -> MLP:
     """An MLP sized for ``box`` with inputs normalised to the box's mean and std."""
     mean, std = normalization(box, samples)
-    return MLP((box.dim, *hidden, outputs), activation, mean, std)
+    return MLP((box.dim, *hidden, outputs), activation, mean, std, rwf=rwf)

@@ -1,0 +1,79 @@
+"""Every weighting scheme on Klein-Gordon, 40,001 steps, 5 seeds -> benchmarks/results/kg_compare*.
+
+    python benchmarks/kg_compare.py                       # run all schemes (~40 min on 2 cores), then assemble
+    python benchmarks/kg_compare.py --merge DIR [DIR ...]  # assemble finished `pinnbalance compare` folders
+
+Writes results/kg_compare.json (the compare.json shape, every scheme), results/kg_compare/compare.md,
+report.html and the figures of each compare folder (suffixed by folder when several).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from pinnbalance.compare import compare, html_report, markdown_table
+from pinnbalance.io import atomic_write_text, write_json
+from pinnbalance.training import TrainConfig
+from pinnbalance.weighting import SCHEMES
+
+HERE = Path(__file__).resolve().parent
+SEEDS = [1234, 1, 2, 3, 4]
+
+
+def merge(folders: list[Path], results: Path, note: str = "") -> dict:
+    merged: dict = {}
+    out = results / "kg_compare"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    figures = []
+    for i, folder in enumerate(folders):
+        data = json.loads((folder / "compare.json").read_text())
+        if not merged:
+            merged = {k: v for k, v in data.items() if k != "schemes"} | {"schemes": {}}
+        elif (data["steps"], data["seeds"]) != (merged["steps"], merged["seeds"]):
+            raise SystemExit(f"{folder}: steps/seeds differ from the first folder's; cannot merge")
+        merged["schemes"].update(data["schemes"])
+        for png in sorted(folder.glob("*.png")):
+            target = out / (png.name if len(folders) == 1 else f"{png.stem}_{i + 1}.png")
+            shutil.copy2(png, target)
+            figures.append(target)
+    constant = merged["schemes"].get("constant")
+    if constant:
+        for entry in merged["schemes"].values():
+            entry["overhead_vs_constant"] = entry["ms_per_step"] / constant["ms_per_step"] - 1
+    merged["note"] = note or (
+        "5 seeds on the 2-core CPU; ms_per_step is the whole vmapped 5-seed program per step, measured during each "
+        "scheme's own training (noisy machine: compare overheads with benchmarks/results/speed.json)"
+    )
+    write_json(results / "kg_compare.json", merged)
+    table = markdown_table(merged)
+    atomic_write_text(out / "compare.md", table)
+    atomic_write_text(out / "report.html", html_report(merged, table, figures))
+    return merged
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--merge", nargs="+", type=Path, default=None)
+    p.add_argument("--steps", type=int, default=40_001)
+    p.add_argument("--results", type=Path, default=HERE / "results")
+    args = p.parse_args(argv)
+    if args.merge:
+        merged = merge(args.merge, args.results)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = TrainConfig(steps=args.steps)
+            compare("klein-gordon", list(SCHEMES), SEEDS, config, Path(tmp) / "all", progress=sys.stderr.isatty())
+            merged = merge([Path(tmp) / "all"], args.results)
+    print(markdown_table(merged))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
