@@ -45,6 +45,8 @@ def test_run_writes_config_versions_checkpoint_and_summary(tmp_path):
         assert (run / f).exists(), f
     assert cfg.load(run / "config.toml") == cfg.load(path)
     assert json.loads((run / "versions.json").read_text())["jax"]
+    numerics = json.loads((run / "summary.json").read_text())["numerics"]
+    assert numerics["dtype"] == "float32" and numerics["matmul_precision"] == "default"
 
 
 @pytest.mark.parametrize("seeds", ["[1234]", "[3, 4]"])

@@ -159,6 +159,7 @@ def reproduce(
             per_seed[m].append(method_metrics(problem, network, result, eval_points))
             histories[m].append(result.history)
     summary = build_summary(problem, config.steps, seeds, per_seed)
+    summary["numerics"] = {"dtype": config.dtype, "matmul_precision": config.matmul_precision, "backend": jax.default_backend()}
     write_json(out / "summary.json", summary)
     atomic_write_text(out / "summary.md", summary_markdown(summary, problem))
     if figures:

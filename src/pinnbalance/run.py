@@ -191,6 +191,7 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config) -> d
                 {k: [m[key][k] for m in per_seed] for k in first} if isinstance(first, dict) else [m[key] for m in per_seed]
             )
     summary["scheme"] = config.weighting.scheme
+    summary["numerics"] = {"dtype": tconf.dtype, "matmul_precision": tconf.matmul_precision, "backend": jax.default_backend()}
     write_json(run_dir / "summary.json", summary)
     return summary
 
