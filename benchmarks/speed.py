@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,7 +32,7 @@ from pinnbalance import TrainConfig, klein_gordon  # noqa: E402
 from pinnbalance.io import write_json  # noqa: E402
 from pinnbalance.methods import get_method  # noqa: E402
 from pinnbalance.metrics import evaluation_grid  # noqa: E402
-from pinnbalance.training.fit import fit, initial_state, make_chunk  # noqa: E402
+from pinnbalance.training.fit import fit, initial_state, initial_states, make_chunk  # noqa: E402
 from pinnbalance.training.step import make_steps  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
@@ -61,11 +60,10 @@ class Runner:
         optimizer = config.optimizer()
         self.counter = [0]
         self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None)
-        states = [initial_state(problem, network, scheme, optimizer, config, s) for s in (seeds or [config.seed])]
-        self.state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if seeds else states[0]
+        self.state = initial_states(problem, network, scheme, optimizer, config, seeds)
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
         plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype)
-        self.single = states[0]
+        self.single = initial_state(problem, network, scheme, optimizer, config, config.seed)
         self.step_fns = (plain, update)
         self.period = getattr(scheme, "period", None) if scheme.needs_grads(0) is not False else None
 

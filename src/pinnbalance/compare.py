@@ -13,7 +13,6 @@ For each scheme all seeds train in one compiled program (``fit_seeds``). Writes:
 from __future__ import annotations
 
 import base64
-import dataclasses
 import html
 import warnings
 from collections.abc import Sequence
@@ -21,21 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pinnbalance.config import scheme_for
 from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.nn import mlp_for
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.reproduce import prepare_out
 from pinnbalance.training import TrainConfig, fit_seeds
-from pinnbalance.weighting import SCHEMES
-
-
-def make_scheme(name: str, problem):
-    """The registered scheme ``name`` with its defaults (reference term set to the problem's)."""
-    if name not in SCHEMES:
-        raise KeyError(f"unknown scheme {name!r}; valid schemes are {list(SCHEMES)}")
-    cls = SCHEMES[name]
-    fields = {f.name for f in dataclasses.fields(cls)}
-    return cls(reference=problem.reference) if "reference" in fields else cls()
 
 
 def steady_ms_per_step(result, config: TrainConfig) -> float:
@@ -60,7 +50,7 @@ def compare(
     if problem_name not in PROBLEMS:
         raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
     problem = PROBLEMS[problem_name]()
-    built = {name: make_scheme(name, problem) for name in schemes}
+    built = {name: scheme_for(name, problem) for name in schemes}
     out = prepare_out(Path(out), overwrite)
     network = mlp_for(problem.domain)
     entries, histories = {}, {}

@@ -185,14 +185,7 @@ class RunConfig:
         return mlp_for(problem.domain, **common)
 
     def build_scheme(self, problem):
-        cls = SCHEMES[self.weighting.scheme]
-        options = dict(self.weighting.options)
-        for key in ("reference_statistic", "term_statistic"):
-            if key in options:
-                options[key] = STATISTICS[options[key]]
-        if "reference" in _fields(cls) and "reference" not in options:
-            options["reference"] = problem.reference
-        return cls(**options)
+        return scheme_for(self.weighting.scheme, problem, self.weighting.options)
 
     def train_config(self, seed: int | None = None) -> TrainConfig:
         t, o = self.train, self.optimizer
@@ -236,6 +229,21 @@ def _network_dict(n: NetworkConfig) -> dict:
         if value is not None:
             d[key] = list(value) if isinstance(value, tuple) else value
     return d
+
+
+def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
+    """The registered scheme ``name`` with ``options`` (statistics by name), balanced against
+    the problem's reference term unless the options name another."""
+    if name not in SCHEMES:
+        raise KeyError(f"unknown scheme {name!r}; valid schemes are {list(SCHEMES)}")
+    cls = SCHEMES[name]
+    options = dict(options or {})
+    for key in ("reference_statistic", "term_statistic"):
+        if key in options:
+            options[key] = STATISTICS[options[key]]
+    if "reference" in _fields(cls) and "reference" not in options:
+        options["reference"] = problem.reference
+    return cls(**options)
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:

@@ -10,15 +10,13 @@ from collections.abc import Mapping
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.problems.base import Problem
+from pinnbalance.problems.base import Problem, term_residuals
 
 
 def term_loss(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
     """One term's unweighted loss at its points: mean over points of the summed squares."""
-    term = problem.terms[name]
-    field = network.field(params)
-    r = jax.vmap(lambda p: term.residual(field, p))(points)
-    return jnp.mean(jnp.sum(r.reshape(r.shape[0], -1) ** 2, axis=-1))
+    r = term_residuals(problem.terms[name], network.field(params), points)
+    return jnp.mean(jnp.sum(r**2, axis=-1))
 
 
 def term_losses(problem: Problem, network, params, batch: Mapping[str, jax.Array]) -> dict[str, jax.Array]:

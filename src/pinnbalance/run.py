@@ -30,7 +30,7 @@ from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.metrics import evaluation_set
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
-from pinnbalance.training.fit import DivergenceError, Interrupted, Progress, _train, initial_state
+from pinnbalance.training.fit import DivergenceError, Interrupted, Progress, initial_states, train_loop
 
 CHECKPOINT = "checkpoint.npz"
 
@@ -141,7 +141,7 @@ def run(
 
     with stop_requests() as stop:
         try:
-            results = _train(
+            results = train_loop(
                 problem, network, scheme, tconf, optimizer, progress, seeds if len(seeds) > 1 else None, start, on_chunk, stop
             )
         except Interrupted as err:
@@ -160,8 +160,7 @@ def run(
 
 def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Progress:
     seeds = list(config.train.seeds)
-    states = [initial_state(problem, network, scheme, optimizer, config.train_config(s), s) for s in seeds]
-    template = jax.tree_util.tree_map(lambda *xs: jax.numpy.stack(xs), *states) if len(seeds) > 1 else states[0]
+    template = initial_states(problem, network, scheme, optimizer, config.train_config(), seeds if len(seeds) > 1 else None)
     try:
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
     except CheckpointError as err:

@@ -89,10 +89,12 @@ def sample_batch(problem: Problem, key: jax.Array, dtype=jnp.float32) -> dict[st
     return {name: term.sampler(k, term.batch_size, dtype) for (name, term), k in zip(problem.terms.items(), keys)}
 
 
+def term_residuals(term: Term, u: Field, points: jax.Array) -> jax.Array:
+    """One term's residuals at its points, as ``(n, components)``."""
+    r = jax.vmap(lambda p: term.residual(u, p))(points)
+    return r.reshape(r.shape[0], -1)
+
+
 def residuals(problem: Problem, u: Field, batch: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
     """Each term's residuals at its points: ``{name: (n, components)}``."""
-    out = {}
-    for name, term in problem.terms.items():
-        r = jax.vmap(lambda p, term=term: term.residual(u, p))(batch[name])
-        out[name] = r.reshape(r.shape[0], -1)
-    return out
+    return {name: term_residuals(term, u, batch[name]) for name, term in problem.terms.items()}

@@ -132,6 +132,15 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     return initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key)
 
 
+def initial_states(problem: Problem, network, scheme, optimizer, config: TrainConfig, seeds=None) -> TrainState:
+    """Step 0's state for ``config.seed``, or for every seed of ``seeds`` stacked on a leading axis
+    (the state ``fit_seeds`` vmaps over)."""
+    if seeds is None:
+        return initial_state(problem, network, scheme, optimizer, config, config.seed)
+    states = [initial_state(problem, network, scheme, optimizer, config, s) for s in seeds]
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states)
+
+
 def fit(
     problem: Problem, network, scheme, config: TrainConfig = TrainConfig(), optimizer=None, progress: bool | str = True
 ) -> FitResult:
@@ -148,7 +157,7 @@ def fit(
         >>> sorted(result.weights)
         ['bcs', 'ics', 'res']
     """
-    return _train(problem, network, scheme, config, optimizer, progress, None)[0]
+    return train_loop(problem, network, scheme, config, optimizer, progress, None)[0]
 
 
 def fit_seeds(
@@ -165,7 +174,7 @@ def fit_seeds(
         raise ValueError("fit_seeds needs at least one seed")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    return _train(problem, network, scheme, config, optimizer, progress, seeds)
+    return train_loop(problem, network, scheme, config, optimizer, progress, seeds)
 
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
@@ -210,7 +219,7 @@ def unflatten_records(flat: dict[str, np.ndarray]) -> dict:
     return rec
 
 
-def _train(
+def train_loop(
     problem, network, scheme, config, optimizer, progress, seeds, start: Progress | None = None, on_chunk=None, should_stop=None
 ) -> list[FitResult]:
     """The host loop shared by ``fit``, ``fit_seeds`` and resumable runs.
@@ -224,9 +233,7 @@ def _train(
     vmapped = seeds is not None
     runs = seeds if vmapped else [config.seed]
     if start is None:
-        states = [initial_state(problem, network, scheme, optimizer, config, s) for s in runs]
-        state = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states) if vmapped else states[0]
-        records, done = [], 0
+        state, records, done = initial_states(problem, network, scheme, optimizer, config, seeds), [], 0
     else:
         state, records, done = start.state, [unflatten_records(start.records)], start.steps_done
     grid, exact = evaluation_grid(problem, config.eval_grid, dtype)
