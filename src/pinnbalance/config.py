@@ -170,7 +170,7 @@ class RunConfig:
     def build_network(self, problem):
         n = self.network
         samples = 100_000 if n.normalization == "sampled" else None
-        common = {"hidden": n.hidden, "activation": n.activation, "samples": samples, "rwf": n.rwf}
+        common = {"hidden": n.hidden, "activation": n.activation, "samples": samples, "rwf": n.rwf, "outputs": problem.outputs}
         if n.type == "modified-mlp":
             return modified_mlp_for(problem.domain, encoder_bias=n.encoder_bias, **common)
         if n.type == "fourier":

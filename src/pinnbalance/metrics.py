@@ -16,15 +16,30 @@ def relative_l2(pred: jax.Array, exact: jax.Array) -> jax.Array:
     return jnp.linalg.norm(pred - exact) / jnp.linalg.norm(exact)
 
 
-def predict(network, params, points: jax.Array) -> jax.Array:
-    """Network output at each row of ``points``."""
-    return jax.vmap(network.field(params))(points)
+def predict(network, params, points: jax.Array, problem: Problem | None = None) -> jax.Array:
+    """The compared quantity at each row of ``points``: ``problem.quantity(u, z)`` when the
+    problem defines one, else the network output ``u(z)``."""
+    u = network.field(params)
+    quantity = None if problem is None else problem.quantity
+    if quantity is None:
+        return jax.vmap(u)(points)
+    return jax.vmap(lambda z: quantity(u, z))(points)
 
 
 def evaluation_grid(problem: Problem, n: int = 100, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
-    """The ``n x n`` uniform grid of the domain and the exact solution on it."""
+    """Where the error is measured and the reference values there.
+
+    ``problem.reference_data`` when given (its own points), else the ``n x n`` uniform grid
+    of the domain and the exact solution on it.
+    """
+    if problem.reference_data is not None:
+        points, values = problem.reference_data
+        return jnp.asarray(points, dtype), jnp.asarray(values, dtype)
     if problem.exact is None:
-        raise ValueError(f"problem {problem.name!r} has no exact solution, so no grid error can be computed")
+        raise ValueError(
+            f"problem {problem.name!r} has neither an exact solution nor reference data, so no error can be computed; "
+            "give Problem(exact=...) or Problem(reference_data=(points, values))"
+        )
     points = problem.domain.grid(n, dtype)
     return points, jax.vmap(problem.exact)(points)
 

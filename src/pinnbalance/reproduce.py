@@ -72,7 +72,7 @@ def save_method(folder: Path, problem: Problem, network, result: FitResult, grid
     save_params(folder, network, result.params)
     dtype = jax.tree_util.tree_leaves(result.params)[0].dtype
     points = problem.domain.grid(grid_n, dtype)
-    u_pred = np.asarray(predict(network, result.params, points)).reshape(grid_n, grid_n)
+    u_pred = np.asarray(predict(network, result.params, points, problem)).reshape(grid_n, grid_n)
     u_exact = np.asarray(jax.vmap(problem.exact)(points)).reshape(grid_n, grid_n)
     axes = [np.linspace(lo, hi, grid_n) for lo, hi in zip(problem.domain.lower, problem.domain.upper)]
     pred = {"axis0": axes[0], "axis1": axes[1], "u_pred": u_pred, "u_exact": u_exact, "abs_error": np.abs(u_pred - u_exact)}

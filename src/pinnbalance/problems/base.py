@@ -13,6 +13,7 @@ of the loss weights everywhere downstream.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import dataclasses
 from dataclasses import dataclass, field
 
 import jax
@@ -41,6 +42,13 @@ class Problem:
 
     ``reference`` names the term whose weight stays 1 and against which adaptive schemes
     balance the others (the PDE residual).
+
+    Accuracy is measured on a quantity ``q(u, z)`` of the network field (``quantity``;
+    default: the network output itself, ``u(z)``) against either ``exact(z)`` on a grid
+    of the domain, or ``reference_data = (points, values)`` (e.g. a numerical reference
+    solution loaded with ``problems.reference.load_reference``): one of the two is needed
+    for an error to be reported. For the lid-driven cavity the network outputs the
+    stream function and pressure, and ``quantity`` is the velocity magnitude.
     """
 
     name: str
@@ -50,11 +58,26 @@ class Problem:
     reference: str = "res"
     parameters: Mapping[str, float] = field(default_factory=dict)
     description: str = ""
+    quantity: Callable[[Field, jax.Array], jax.Array] | None = None
+    outputs: int = 1  # network outputs the residuals expect (e.g. 2: stream function and pressure)
+    reference_data: tuple[jax.Array, jax.Array] | None = None
 
     def __post_init__(self):
         if not self.terms:
             raise ValueError(f"problem {self.name!r} has no loss terms")
         check_names(self.reference, self.terms, what="reference term")
+        if self.reference_data is not None:
+            points, values = self.reference_data
+            if points.ndim != 2 or points.shape[1] != self.domain.dim:
+                raise ValueError(
+                    f"problem {self.name!r}: reference_data points must have shape (n, {self.domain.dim}) "
+                    f"(one column per coordinate {list(self.domain.names)}), got {tuple(points.shape)}"
+                )
+            if values.shape[0] != points.shape[0]:
+                raise ValueError(
+                    f"problem {self.name!r}: reference_data has {points.shape[0]} points but {values.shape[0]} values; "
+                    "give one value (row) per point"
+                )
 
     @property
     def term_names(self) -> tuple[str, ...]:
@@ -71,7 +94,7 @@ class Problem:
         terms = {
             name: Term(t.residual, t.sampler, int(sizes.get(name, t.batch_size)), t.description) for name, t in self.terms.items()
         }
-        return Problem(self.name, self.domain, terms, self.exact, self.reference, self.parameters, self.description)
+        return dataclasses.replace(self, terms=terms)
 
 
 def check_names(names, terms: Mapping[str, object] | tuple[str, ...], what: str = "weight") -> None:

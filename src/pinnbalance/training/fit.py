@@ -99,7 +99,7 @@ def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig
                 "losses": info["losses"],
                 "grad_norms": info["grad_norms"],
                 "weights": dict(s1.weights.weights),
-                "l2": relative_l2(predict(network, s1.params, grid), exact),
+                "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
             }
             if block_len > 1:
                 s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
