@@ -68,6 +68,21 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, seeds):
             np.testing.assert_array_equal(pa[k], pb[k])
 
 
+def test_resume_with_fixed_points_and_self_adaptive_weights(tmp_path):
+    """The fixed point set, the point weights and their optimizer state survive a resume bit for bit."""
+    sets = ["--set", 'sampling.mode="fixed"', "--set", "sampling.resample_every=30", "--set", 'weighting.scheme="self-adaptive"']
+    straight = write_config(tmp_path, steps=80, out="straight", name="a.toml")
+    assert main(["run", str(straight), *sets, "--no-progress"]) == 0
+    half = write_config(tmp_path, steps=40, out="half", name="b.toml")
+    assert main(["run", str(half), *sets, "--no-progress"]) == 0
+    assert main(["run", str(half), *sets, "--set", "train.steps=80", "--resume", str(tmp_path / "half"), "--no-progress"]) == 0
+    a = read_history_csv(tmp_path / "straight" / "history.csv")
+    b = read_history_csv(tmp_path / "half" / "history.csv")
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert a["weight_res"][-1] != a["weight_res"][0]
+
+
 def test_resume_refuses_another_configuration(tmp_path, capsys):
     path = write_config(tmp_path, steps=40)
     assert main(["run", str(path), "--no-progress"]) == 0

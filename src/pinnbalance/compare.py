@@ -13,6 +13,7 @@ For each scheme all seeds train in one compiled program (``fit_seeds``). Writes:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import warnings
 from collections.abc import Sequence
@@ -45,8 +46,14 @@ def compare(
     out: str | Path = "runs/compare",
     overwrite: bool = False,
     progress: bool = True,
+    fixed_points: int = 1024,
 ) -> dict:
-    """Train every scheme for every seed; write the JSON, table, figures and HTML report."""
+    """Train every scheme for every seed; write the JSON, table, figures and HTML report.
+
+    Per-point schemes (self-adaptive weights) need one fixed point set: they train on
+    ``fixed_points`` points per term, all of them every step (``sampling="fixed"``); the
+    others draw fresh batches as ``config`` says.
+    """
     if problem_name not in PROBLEMS:
         raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
     problem = PROBLEMS[problem_name]()
@@ -56,7 +63,11 @@ def compare(
     entries, histories = {}, {}
     for name, scheme in built.items():
         label = f"{name} x {len(seeds)} seeds" if progress else False
-        results = fit_seeds(problem, network, scheme, config, list(seeds), progress=label)
+        scheme_problem, scheme_config = problem, config
+        if getattr(scheme, "per_point", False):
+            scheme_problem = problem.with_batch_sizes(fixed_points)
+            scheme_config = dataclasses.replace(config, sampling="fixed")
+        results = fit_seeds(scheme_problem, network, scheme, scheme_config, list(seeds), progress=label)
         histories[name] = [r.history for r in results]
         entries[name] = {
             "min_l2": [float(r.history["l2"].min()) for r in results],
@@ -126,7 +137,13 @@ def write_figures(out: Path, problem, histories: dict) -> list[Path]:
     return paths
 
 
-def html_report(summary: dict, table: str, figures: list[Path]) -> str:
+def html_report(
+    summary: dict,
+    table: str,
+    figures: list[Path],
+    title: str | None = None,
+    intro: str = "Schemes ranked by median minimum relative L2 error over seeds.",
+) -> str:
     """A single HTML file with the table and the figures embedded (no external files)."""
     rows = [line for line in table.splitlines() if line.startswith("|") and not line.startswith("|---")]
     cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
@@ -136,10 +153,10 @@ def html_report(summary: dict, table: str, figures: list[Path]) -> str:
         f'<figure><img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}"></figure>'
         for p in figures
     )
-    title = html.escape(f"pinnbalance compare: {summary['problem']}, {summary['steps']} steps, seeds {summary['seeds']}")
+    title = html.escape(title or f"pinnbalance compare: {summary['problem']}, {summary['steps']} steps, seeds {summary['seeds']}")
     style = "body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}img{max-width:100%}"
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
-        f"<body><h1>{title}</h1><p>Schemes ranked by median minimum relative L2 error over seeds.</p>"
+        f"<body><h1>{title}</h1><p>{html.escape(intro)}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{images}</body></html>\n"
     )

@@ -30,6 +30,8 @@ Every run is fully described by one TOML file::
 
     [sampling]
     batch_size = 128                 # or a table per term: { res = 256, ics = 128, bcs = 128 }
+    mode = "random"                  # or "fixed": one point set for the whole run (full batch)
+    # resample_every = 1000          # fixed mode: redraw the set every N steps
 
     [train]
     steps = 40001
@@ -162,6 +164,8 @@ class RunConfig:
     batch_size: int | Mapping[str, int] = 128
     train: RunSettings = RunSettings()
     output_dir: str = "runs/run"
+    sampling_mode: str = "random"
+    resample_every: int | None = None
 
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
@@ -199,6 +203,8 @@ class RunConfig:
             chunk_logs=t.chunk_logs,
             dtype=t.dtype,
             matmul_precision=t.matmul_precision,
+            sampling=self.sampling_mode,
+            resample_every=self.resample_every,
         )
 
     def build_optimizer(self) -> optax.GradientTransformation:
@@ -213,7 +219,11 @@ class RunConfig:
             "network": _network_dict(self.network),
             "weighting": {"scheme": self.weighting.scheme, **dict(self.weighting.options)},
             "optimizer": dataclasses.asdict(self.optimizer),
-            "sampling": {"batch_size": self.batch_size if isinstance(self.batch_size, int) else dict(self.batch_size)},
+            "sampling": {
+                "batch_size": self.batch_size if isinstance(self.batch_size, int) else dict(self.batch_size),
+                "mode": self.sampling_mode,
+                **({} if self.resample_every is None else {"resample_every": self.resample_every}),
+            },
             "train": {**dataclasses.asdict(self.train), "seeds": list(self.train.seeds)},
             "output": {"dir": self.output_dir},
         }
@@ -263,14 +273,16 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     network = _network(data.get("network", {}))
     weighting = _weighting(data.get("weighting", {}))
     optimizer = _optimizer(data.get("optimizer", {}))
-    batch_size = _sampling(data.get("sampling", {}), problem)
+    sampling = data.get("sampling", {})
+    batch_size = _sampling(sampling, problem)
+    mode, resample_every = _sampling_mode(sampling)
     train = _train(data.get("train", {}))
     out = data.get("output", {})
     for key in out:
         if key != "dir":
             raise _unknown("output.", key, ["dir"])
     output_dir = _expect("output.dir", out.get("dir", "runs/run"), str, "a folder path (string)")
-    config = RunConfig(problem, network, weighting, optimizer, batch_size, train, output_dir)
+    config = RunConfig(problem, network, weighting, optimizer, batch_size, train, output_dir, mode, resample_every)
     problem_obj = config.build_problem()
     names = problem_obj.domain.names
     if network.fourier_time_sigmas is not None and "t" not in names:
@@ -282,6 +294,11 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         scheme.init(problem_obj.term_names)
     except (ValueError, KeyError, TypeError) as err:
         raise ConfigError(f"[weighting]: {err.args[0] if err.args else err}") from None
+    if getattr(scheme, "per_point", False) and mode != "fixed":
+        raise ConfigError(
+            f"weighting.scheme {weighting.scheme!r} attaches a weight to each collocation point, so the points must stay "
+            'fixed: add mode = "fixed" to [sampling] (and a batch_size as large as the point set you want)'
+        )
     return config
 
 
@@ -424,10 +441,25 @@ def _optimizer(d) -> OptimizerConfig:
     return OptimizerConfig(name, float(lr), float(rate), steps)
 
 
+SAMPLING_KEYS = ("batch_size", "mode", "resample_every")
+
+
+def _sampling_mode(d) -> tuple[str, int | None]:
+    mode = _expect("sampling.mode", d.get("mode", "random"), str, "'random' or 'fixed'")
+    if mode not in ("random", "fixed"):
+        raise ConfigError(f"sampling.mode must be 'random' (fresh points every step) or 'fixed' (one set), got {mode!r}")
+    every = d.get("resample_every")
+    if every is not None:
+        _positive_int("sampling.resample_every", every)
+        if mode != "fixed":
+            raise ConfigError('sampling.resample_every needs mode = "fixed" (random mode draws new points every step)')
+    return mode, every
+
+
 def _sampling(d, problem: ProblemConfig):
     for key in d:
-        if key != "batch_size":
-            raise _unknown("sampling.", key, ["batch_size"])
+        if key not in SAMPLING_KEYS:
+            raise _unknown("sampling.", key, SAMPLING_KEYS)
     size = d.get("batch_size", 128)
     if isinstance(size, dict):
         names = PROBLEMS[problem.name]().term_names

@@ -12,8 +12,8 @@ of the loss weights everywhere downstream.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import jax

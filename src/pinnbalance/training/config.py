@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from pinnbalance.training.sampling import Sampling
+
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 
 
@@ -30,6 +32,8 @@ class TrainConfig:
     matmul_precision: str = "default"
     eval_grid: int = 100
     eval_points: int = 10_000
+    sampling: str = "random"  # or "fixed": one point set drawn before step 0 (see training.sampling)
+    resample_every: int | None = None  # fixed sampling: redraw the set every N steps
 
     def __post_init__(self):
         positive = ("steps", "log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points")
@@ -43,6 +47,7 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.decay_rate must be in (0, 1], got {self.decay_rate}")
         if self.dtype not in DTYPES:
             raise ValueError(f"TrainConfig.dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
+        self.sampling_spec()  # raises a clear ValueError on a bad mode / period
         if self.matmul_precision not in ("default", "high", "highest"):
             raise ValueError(
                 f"TrainConfig.matmul_precision must be 'default', 'high' or 'highest', got {self.matmul_precision!r}"
@@ -51,6 +56,10 @@ class TrainConfig:
     @property
     def jnp_dtype(self):
         return DTYPES[self.dtype]
+
+    def sampling_spec(self) -> Sampling:
+        """Where each step's points come from (``training.sampling.Sampling``)."""
+        return Sampling(self.sampling, self.resample_every)
 
     def key(self, seed: int) -> jax.Array:
         """A typed PRNG key (threefry: the same random streams on every backend)."""

@@ -23,6 +23,9 @@ from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.state import TrainState, initial_train_state
 from pinnbalance.training.step import make_step, make_steps, run_steps
+from pinnbalance.weighting.self_adaptive import init_weights
+
+FIXED_POINTS_STREAM = 7  # the fixed point set's key: folded from the data key, so random-mode streams are unchanged
 
 
 class DivergenceError(RuntimeError):
@@ -80,10 +83,11 @@ def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig
     (seeds) trained by one compiled program.
     """
     dtype = config.jnp_dtype
-    plain_step, update_step, observed_step = make_steps(problem, network, scheme, optimizer, dtype, observed=True)
+    sampling = config.sampling_spec()
+    plain_step, update_step, observed_step = make_steps(problem, network, scheme, optimizer, dtype, True, sampling)
     period = schedule_period(scheme, config.log_every)
     if period == "dynamic":
-        cond_step = make_step(problem, network, scheme, optimizer, dtype)
+        cond_step = make_step(problem, network, scheme, optimizer, dtype, sampling)
         plain_step = update_step = cond_step
         period = None
 
@@ -125,11 +129,13 @@ def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, i
 
 
 def initial_state(problem: Problem, network, scheme, optimizer, config: TrainConfig, seed: int) -> TrainState:
-    """The state before step 0: one seed drives initialisation and sampling."""
+    """The state before step 0: one seed drives initialisation and sampling (and the fixed
+    point set of fixed sampling)."""
     dtype = config.jnp_dtype
     init_key, data_key = jax.random.split(config.key(seed))
     params = network.init(init_key, dtype)
-    return initial_train_state(params, optimizer, scheme.init(problem.term_names, dtype), data_key)
+    points = config.sampling_spec().initial_points(problem, jax.random.fold_in(data_key, FIXED_POINTS_STREAM), dtype)
+    return initial_train_state(params, optimizer, init_weights(scheme, problem, dtype), data_key, points)
 
 
 def initial_states(problem: Problem, network, scheme, optimizer, config: TrainConfig, seeds=None) -> TrainState:

@@ -15,6 +15,8 @@ class TrainState(NamedTuple):
 
     ``bad_step`` / ``bad_term`` hold the first step at which a term's loss or weight (or
     the parameter gradient, ``bad_term == len(terms)``) became non-finite; -1 while healthy.
+    ``points`` is the fixed collocation set of fixed sampling (``{}`` when points are drawn
+    fresh every step).
     """
 
     params: object
@@ -24,9 +26,11 @@ class TrainState(NamedTuple):
     step: jax.Array
     bad_step: jax.Array
     bad_term: jax.Array
+    points: dict = {}
 
 
-def initial_train_state(params, optimizer, weights: WeightState, key: jax.Array) -> TrainState:
+def initial_train_state(params, optimizer, weights: WeightState, key: jax.Array, points=None) -> TrainState:
     """The state before step 0."""
     minus_one = jnp.array(-1, jnp.int32)
-    return TrainState(params, optimizer.init(params), weights, key, jnp.array(0, jnp.int32), minus_one, minus_one)
+    step = jnp.array(0, jnp.int32)
+    return TrainState(params, optimizer.init(params), weights, key, step, minus_one, minus_one, {} if points is None else points)

@@ -16,7 +16,8 @@ import jax.numpy as jnp
 from pinnbalance.kernel import STATISTICS as KERNEL_STATISTICS
 from pinnbalance.kernel import term_statistics
 from pinnbalance.losses import term_loss, term_losses, weighted_sum
-from pinnbalance.problems.base import Problem, sample_batch
+from pinnbalance.problems.base import Problem, term_residuals
+from pinnbalance.training.sampling import Sampling
 from pinnbalance.training.state import TrainState
 
 
@@ -53,7 +54,9 @@ def first_bad(state: TrainState, losses, weights, grads, names) -> tuple[jax.Arr
     return jnp.where(is_new, state.step, state.bad_step), jnp.where(is_new, term, state.bad_term)
 
 
-def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, observed: bool = False):
+def make_steps(
+    problem: Problem, network, scheme, optimizer, dtype=jnp.float32, observed: bool = False, sampling: Sampling = Sampling()
+):
     """Build ``(plain_step, update_step)``, each ``state -> (state, info)``; ``info["losses"]``
     holds each term's unweighted loss on the step's batch.
 
@@ -63,8 +66,18 @@ def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, 
     it always takes per-term gradients (same cost as one backward pass), updates the
     weights if the scheme wants to on that step, and adds each term's gradient norm to
     ``info["grad_norms"]``: the step the history records.
+
+    A per-point scheme (``scheme.per_point``, self-adaptive weights) gets one kind of step
+    for all three: the point-weighted loss is differentiated with respect to the parameters
+    (descent) and the point weights (ascent) in the same backward pass.
     """
     names = problem.term_names
+    per_point = getattr(scheme, "per_point", False)
+    if per_point and not sampling.fixed:
+        raise ValueError(
+            f"{type(scheme).__name__} attaches a weight to each collocation point, so the points must stay fixed: "
+            "use fixed sampling (TrainConfig(sampling='fixed'), or [sampling] mode = \"fixed\" in a run config)"
+        )
     needed = tuple(getattr(scheme, "statistics_needed", ()))
     unknown = [s for s in needed if s not in KERNEL_STATISTICS]
     if unknown:
@@ -104,29 +117,54 @@ def make_steps(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, 
         norms = {n: global_norm(term_grads[n]) for n in names}
         return {"losses": losses, "grad_norms": norms}, combine(term_grads, wstate.weights), wstate
 
+    def point_weighted(params, batch, wstate, step):
+        # each term: (1/N) sum_j m(lam_j) |r_j|^2, differentiated in theta and lam together
+        lam = wstate.memory["lambda"]
+
+        def term_fn(p, lam_n, n):
+            point_sq = jnp.sum(term_residuals(problem.terms[n], network.field(p), batch[n]) ** 2, axis=-1)
+            plain_loss = jnp.mean(point_sq)
+            weighted = plain_loss if lam_n is None else jnp.mean(scheme.point_mask(lam_n) * point_sq)
+            return weighted, plain_loss
+
+        losses, param_grads, lam_grads = {}, {}, {}
+        for n in names:
+            if n in lam:
+                (_, losses[n]), (param_grads[n], lam_grads[n]) = jax.value_and_grad(term_fn, argnums=(0, 1), has_aux=True)(
+                    params, lam[n], n
+                )
+            else:
+                (_, losses[n]), param_grads[n] = jax.value_and_grad(term_fn, has_aux=True)(params, None, n)
+        ones = {n: 1.0 for n in names}
+        info = {"losses": losses, "grad_norms": {n: global_norm(param_grads[n]) for n in names}}
+        return info, combine(param_grads, ones), scheme.ascend(wstate, lam_grads)
+
     def wrap(grads_fn):
         def step(state: TrainState):
             key, sub = jax.random.split(state.key)
-            batch = sample_batch(problem, sub, dtype)
+            batch, points = sampling.batch(problem, state.points, sub, state.step, dtype)
             info, grads, wstate = grads_fn(state.params, batch, state.weights, state.step)
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
             params = jax.tree_util.tree_map(lambda p, u: p + u.astype(p.dtype), state.params, updates)
             bad_step, bad_term = first_bad(state, info["losses"], wstate.weights, grads, names)
-            return TrainState(params, opt_state, wstate, key, state.step + 1, bad_step, bad_term), info
+            return TrainState(params, opt_state, wstate, key, state.step + 1, bad_step, bad_term, points), info
 
         return step
 
+    if per_point:
+        step = wrap(point_weighted)
+        return (step, step, step) if observed else (step, step)
     steps = (wrap(plain), wrap(adaptive))
     return (*steps, wrap(observe)) if observed else steps
 
 
-def make_step(problem: Problem, network, scheme, optimizer, dtype=jnp.float32):
+def make_step(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, sampling: Sampling = Sampling()):
     """One step that asks the scheme at run time (``lax.cond``) whether to update weights.
 
     The general fallback; ``fit`` prefers a static schedule (see ``run_steps``), since a
     ``cond`` in the scanned loop costs as much as the step on CPU.
     """
-    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype)
+    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype, sampling=sampling)
     if scheme.needs_grads(0) is False:
         return plain_step
     return lambda state: jax.lax.cond(scheme.needs_grads(state.step), update_step, plain_step, state)

@@ -8,6 +8,7 @@ from pinnbalance.weighting.ema import ema
 from pinnbalance.weighting.gradnorm import GradNorm
 from pinnbalance.weighting.ntk import NTK
 from pinnbalance.weighting.relobralo import ReLoBRaLo
+from pinnbalance.weighting.self_adaptive import SelfAdaptive, init_weights
 from pinnbalance.weighting.softadapt import SoftAdapt
 from pinnbalance.weighting.statistics import (
     L2_NORM,
@@ -32,6 +33,7 @@ SCHEMES = {
     "softadapt": SoftAdapt,
     "relobralo": ReLoBRaLo,
     "ntk": NTK,
+    "self-adaptive": SelfAdaptive,
 }
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "NTK",
     "Quantile",
     "ReLoBRaLo",
+    "SelfAdaptive",
     "SoftAdapt",
     "Statistic",
     "WeightState",
@@ -60,5 +63,6 @@ __all__ = [
     "clip_weights",
     "ema",
     "hold_if_not_finite",
+    "init_weights",
     "weight_matrices",
 ]
