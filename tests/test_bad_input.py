@@ -190,3 +190,125 @@ def test_checkpoint_with_pickled_objects_is_refused(run_copy, capsys):
     np.savez(run / "checkpoint.npz", manifest=manifest, **{"state/0": np.array([object()], dtype=object)})
     err = resume(path, run, capsys)
     assert "truncated or corrupted" in err or "another structure" in err
+
+
+# ---- reference data files (pinnbalance.problems.load_reference) -------------------------
+
+TX = {"t": np.array([0.0, 0.5, 1.0]), "x": np.array([0.0, 0.25, 0.5])}
+GRID_WITH_INF = {"t": np.arange(2.0), "x": np.arange(2.0), "u": np.array([[0.0, np.inf], [0, 0]])}
+
+# case: (error type, file name, text or the arrays of an .npz, what the message says: the problem, then the fix)
+BAD_REFERENCE_FILES = {
+    "missing file": (FileNotFoundError, "none.npz", None, ["none.npz does not exist", "check the path"]),
+    "unknown type": (ValueError, "ref.txt", "t,x,u\n0,0,1\n", ["unknown reference file type '.txt'", "save it as .npz", ".csv"]),
+    "misspelt name": (
+        KeyError,
+        "ref.npz",
+        {**TX, "U": np.ones(3)},
+        ["no array named ['u']", "(did you mean 'U'?)", "Pass the names"],
+    ),
+    "absent name": (
+        KeyError,
+        "ref.npz",
+        {"t": TX["t"], "z": TX["x"], "u": np.ones(3)},
+        ["no array named ['x']", "it holds ['t', 'z', 'u']"],
+    ),
+    "csv not comma": (KeyError, "ref.csv", "t;x;u\n0;0;1\n", ["no column named ['t', 'x', 'u']", "separate the names by commas"]),
+    "ragged npz": (
+        ValueError,
+        "ref.npz",
+        {**TX, "u": np.ones(4)},
+        ["ragged shapes", "t (3,), x (3,), u (4,)", "give either columns"],
+    ),
+    "xy grid": (
+        ValueError,
+        "ref.npz",
+        {"t": np.zeros(2), "x": np.zeros(3), "u": np.zeros((3, 2))},
+        ["indexing='xy'", "transpose"],
+    ),
+    "nan in npz": (
+        ValueError,
+        "ref.npz",
+        {**TX, "u": np.array([1, np.nan, 2])},
+        ["'u' has 1 non-finite", "at row 1", "remove those"],
+    ),
+    "inf in grid": (ValueError, "ref.npz", GRID_WITH_INF, ["non-finite", "grid point 1 (t = 0, x = 1)", "fix the solver output"]),
+    "text in npz": (
+        ValueError,
+        "ref.npz",
+        {**TX, "u": np.array(["a", "b", "c"])},
+        ["'u' holds <U1 data, not numbers", "float array"],
+    ),
+    "not a zip": (ValueError, "ref.npz", "not a zip archive", ["not a readable .npz archive", "write it with numpy.savez"]),
+    "text in csv": (
+        ValueError,
+        "ref.csv",
+        "t,x,u\n0,0,1\n0.5,0.5,abc\n",
+        ["line 3 (data row 2), column 'u': 'abc' is not a number", "numbers only"],
+    ),
+    "nan in csv": (
+        ValueError,
+        "ref.csv",
+        "t,x,u\n0,nan,1\n",
+        ["line 2 (data row 1), column 'x': 'nan' is not finite", "remove that row"],
+    ),
+    "ragged csv": (
+        ValueError,
+        "ref.csv",
+        "t,x,u\n0,0,1\n0.5,0.5\n",
+        ["line 3 (data row 2): 2 fields but the header has 3", "one number per column"],
+    ),
+    "empty csv": (ValueError, "ref.csv", "\n\n", ["is empty", "a header row of names"]),
+    "header only": (ValueError, "ref.csv", "t,x,u\n", ["holds no points", "at least one row"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REFERENCE_FILES)
+def test_bad_reference_files(tmp_path, case):
+    from pinnbalance.problems import load_reference
+
+    error, name, content, messages = BAD_REFERENCE_FILES[case]
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content)
+    elif content is not None:
+        np.savez(path, **content)
+    with pytest.raises(error) as info:
+        load_reference(path, ["t", "x"], "u")
+    for message in messages:
+        assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "coordinates, data, messages",
+    [
+        (["t"], TX, ["the domain has 2 coordinates ['t', 'x'] but 1 were named ['t']", "one file column per domain coordinate"]),
+        (
+            ["t", "x", "y"],
+            {**TX, "y": np.zeros(3)},
+            ["the domain has 2 coordinates", "but 3 were named", "in the order ['t', 'x']"],
+        ),
+        (["x", "t"], TX, ["in another order than the domain's ['t', 'x']", "pass them as ['t', 'x']"]),
+        (
+            ["t", "x"],
+            {"t": np.array([0.0, 1.5, 2.0]), "x": np.array([0.0, 0.5, 0.5])},
+            ["2 of 3 points lie outside the domain (t in [0, 1] x x in [0, 1]); the first is row 1: (t = 1.5, x = 0.5)", "crop"],
+        ),
+    ],
+)
+def test_reference_data_that_does_not_fit_the_domain(tmp_path, coordinates, data, messages):
+    from pinnbalance.problems import Box, load_reference
+
+    np.savez(tmp_path / "ref.npz", **data, u=np.ones(3))
+    with pytest.raises(ValueError) as info:
+        load_reference(tmp_path / "ref.npz", coordinates, "u", domain=Box((0.0, 0.0), (1.0, 1.0), ("t", "x")))
+    for message in messages:
+        assert message in str(info.value)
+
+
+def test_reference_npz_with_pickled_objects_is_refused_unread(tmp_path):
+    from pinnbalance.problems import load_reference
+
+    np.savez(tmp_path / "ref.npz", **TX, u=np.array([object(), 1, 2], dtype=object))
+    with pytest.raises(ValueError, match="an array holds Python objects .* save plain numeric arrays"):
+        load_reference(tmp_path / "ref.npz", ["t", "x"], "u")

@@ -27,7 +27,7 @@ import numpy as np
 
 from pinnbalance.io import atomic_write_text, save_params, write_history_csv, write_json, write_npz
 from pinnbalance.methods import get_method
-from pinnbalance.metrics import evaluation_losses, evaluation_set, predict
+from pinnbalance.metrics import evaluation_grid, evaluation_losses, evaluation_set, predict
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.problems.base import Problem
 from pinnbalance.training import FitResult, TrainConfig, fit, fit_seeds
@@ -71,9 +71,13 @@ def save_method(folder: Path, problem: Problem, network, result: FitResult, grid
     write_history_csv(folder / "history.csv", result.history)
     save_params(folder, network, result.params)
     dtype = jax.tree_util.tree_leaves(result.params)[0].dtype
-    points = problem.domain.grid(grid_n, dtype)
-    u_pred = np.asarray(predict(network, result.params, points, problem)).reshape(grid_n, grid_n)
-    u_exact = np.asarray(jax.vmap(problem.exact)(points)).reshape(grid_n, grid_n)
+    points, reference = evaluation_grid(problem, grid_n, dtype)
+    u_pred, u_exact = np.asarray(predict(network, result.params, points, problem)), np.asarray(reference)
+    if problem.reference_data is not None:  # the reference's own points, whatever their layout
+        pred = {"points": np.asarray(points), "u_pred": u_pred, "u_exact": u_exact, "abs_error": np.abs(u_pred - u_exact)}
+        write_npz(folder / "predictions.npz", pred)
+        return pred
+    u_pred, u_exact = u_pred.reshape(grid_n, grid_n), u_exact.reshape(grid_n, grid_n)
     axes = [np.linspace(lo, hi, grid_n) for lo, hi in zip(problem.domain.lower, problem.domain.upper)]
     pred = {"axis0": axes[0], "axis1": axes[1], "u_pred": u_pred, "u_exact": u_exact, "abs_error": np.abs(u_pred - u_exact)}
     write_npz(folder / "predictions.npz", pred)

@@ -97,3 +97,17 @@ def test_registry_and_errors():
         Quantile(1.5)
     with pytest.raises(ValueError, match="tiny must be > 0"):
         LogMean(tiny=0.0)
+
+
+def test_without_encoders_keeps_the_modified_mlps_gates_and_output():
+    import jax
+
+    from pinnbalance.nn import ModifiedMLP
+    from pinnbalance.weighting.statistics import LEAF_FILTERS
+
+    params = ModifiedMLP((2, 4, 4, 1)).init(jax.random.PRNGKey(0))  # [U, V, gate_1, gate_2, output]
+    kept = LEAF_FILTERS["without_encoders"](params)
+    assert [k.shape for k in kept] == [(2, 4), (4, 4), (4, 1)]
+    assert all(k is p["W"] for k, p in zip(kept, params[2:]))
+    with pytest.raises(ValueError, match="weight_matrices"):
+        LEAF_FILTERS["without_encoders"]({"W": params[0]["W"]})

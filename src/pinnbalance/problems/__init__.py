@@ -1,9 +1,28 @@
 """Declarative PDE problems with named loss terms."""
 
 from pinnbalance.problems.base import Problem, Term, check_names, residuals, sample_batch
+from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.domain import Box, stacked, uniform
+from pinnbalance.problems.helmholtz import helmholtz
 from pinnbalance.problems.klein_gordon import klein_gordon
+from pinnbalance.problems.reference import load_reference
+from pinnbalance.problems.wave import wave
 
-PROBLEMS = {"klein-gordon": klein_gordon}
+PROBLEMS = {"klein-gordon": klein_gordon, "helmholtz": helmholtz, "wave": wave, "cavity": lid_driven_cavity}
 
-__all__ = ["PROBLEMS", "Box", "Problem", "Term", "check_names", "klein_gordon", "residuals", "sample_batch", "stacked", "uniform"]
+__all__ = [
+    "PROBLEMS",
+    "Box",
+    "Problem",
+    "Term",
+    "check_names",
+    "helmholtz",
+    "klein_gordon",
+    "lid_driven_cavity",
+    "load_reference",
+    "residuals",
+    "sample_batch",
+    "stacked",
+    "uniform",
+    "wave",
+]

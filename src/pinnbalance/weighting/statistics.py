@@ -42,7 +42,19 @@ def all_leaves(tree) -> list[jax.Array]:
     return jax.tree_util.tree_leaves(tree)
 
 
-LEAF_FILTERS: dict[str, Callable] = {"weight_matrices": weight_matrices, "all": all_leaves}
+def without_encoders(tree) -> list[jax.Array]:
+    """Weight matrices of every layer but the first two: for the modified MLP (``nn.modified_mlp``,
+    layers ``[U, V, gates..., output]``) the gates and the output layer, its two encoders
+    excluded, as the published M4 code takes its annealing statistics."""
+    if not isinstance(tree, (list, tuple)) or len(tree) < 3:
+        raise ValueError(
+            "leaves 'without_encoders' expects the modified MLP's parameter list [U, V, gates..., output]; "
+            "use 'weight_matrices' for other networks"
+        )
+    return weight_matrices(list(tree[2:]))
+
+
+LEAF_FILTERS: dict[str, Callable] = {"weight_matrices": weight_matrices, "all": all_leaves, "without_encoders": without_encoders}
 
 
 class Statistic(Protocol):
