@@ -1,4 +1,4 @@
-"""Command line: ``pinnbalance reproduce``, ``pinnbalance list``.
+"""Command line: ``pinnbalance reproduce``, ``list``, ``diagnose``, ``compare``, ``run``, ``sweep``.
 
 Names (problems, methods) are mapped to objects here and only here.
 """
@@ -70,6 +70,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="output folder (default: output.dir of the configuration)")
     run.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--tensorboard", action="store_true", help="also write the history as TensorBoard events to RUN/tensorboard")
+    sw = sub.add_parser("sweep", help="train a grid of configurations, locally or on a Ray cluster (see docs/sweeps.md)")
+    sw.add_argument("sweep", help="sweep file, e.g. examples/sweeps/kg-schemes.toml")
+    sw.add_argument("--executor", choices=["local", "ray"], default="local", help="where jobs run (default: local, in process)")
+    sw.add_argument("--address", default=None, help="Ray cluster address: auto, or ray://HOST:10001 (default: a local instance)")
+    sw.add_argument("--out", default=None, help="output folder (default: out of the sweep file, else runs/sweeps/<name>)")
+    sw.add_argument("--dry-run", action="store_true", help="list the runs and what would happen to each; train nothing")
+    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override the base")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -187,7 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from pinnbalance.run import main_run
 
-        return main_run(args.config, args.overrides, args.resume, args.overwrite, args.out, not args.no_progress)
+        return main_run(
+            args.config, args.overrides, args.resume, args.overwrite, args.out, not args.no_progress, args.tensorboard
+        )
+    if args.command == "sweep":
+        from pinnbalance.sweep import main_sweep
+
+        return main_sweep(args.sweep, args.executor, args.address, args.out, args.dry_run, args.overrides, not args.no_progress)
     return cmd_reproduce(args)
 
 

@@ -33,6 +33,10 @@ Every run is fully described by one TOML file::
     mode = "random"                  # or "fixed": one point set for the whole run (full batch)
     # resample_every = 1000          # fixed mode: redraw the set every N steps
 
+    [lbfgs]                          # optional: L-BFGS after the first-order steps
+    max_iters = 5000                 # also grad_tol, loss_tol, memory_size, max_linesearch_steps,
+    weights = "frozen"               # log_every, points; weights "frozen" (default) or "unit"
+
     [train]
     steps = 40001
     seeds = [1234]
@@ -41,6 +45,7 @@ Every run is fully described by one TOML file::
     log_every = 100
     chunk_logs = 10
     checkpoint_every = 5000          # steps; a multiple of log_every * chunk_logs
+    devices = 1                      # or N, or "all": split the batch (or the seeds) across devices
 
     [output]
     dir = "runs/kg-m2"
@@ -66,6 +71,8 @@ import optax
 from pinnbalance.nn import ACTIVATIONS, ARCHITECTURES, fourier_for, mlp_for, modified_mlp_for
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.training.config import DTYPES, TrainConfig
+from pinnbalance.training.lbfgs import LBFGS
+from pinnbalance.training.sharding import DataParallel
 from pinnbalance.weighting import SCHEMES, STATISTICS
 
 
@@ -151,6 +158,7 @@ class RunSettings:
     log_every: int = 100
     chunk_logs: int = 10
     checkpoint_every: int = 5000
+    devices: int | str = 1  # or "all"; training.sharding.DataParallel: batch (one seed) or seeds split
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,7 @@ class RunConfig:
     output_dir: str = "runs/run"
     sampling_mode: str = "random"
     resample_every: int | None = None
+    lbfgs: LBFGS | None = None
 
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
@@ -205,7 +214,14 @@ class RunConfig:
             matmul_precision=t.matmul_precision,
             sampling=self.sampling_mode,
             resample_every=self.resample_every,
+            lbfgs=self.lbfgs,
         )
+
+    def build_sharding(self):
+        """``DataParallel`` over ``train.devices`` devices, or None when that is one device."""
+        devices = self.train.devices
+        sharding = None if devices == 1 else DataParallel(None if devices == "all" else devices)
+        return None if sharding is None or sharding.count == 1 else sharding
 
     def build_optimizer(self) -> optax.GradientTransformation:
         o = self.optimizer
@@ -226,6 +242,11 @@ class RunConfig:
             },
             "train": {**dataclasses.asdict(self.train), "seeds": list(self.train.seeds)},
             "output": {"dir": self.output_dir},
+            **(
+                {}
+                if self.lbfgs is None
+                else {"lbfgs": {k: v for k, v in dataclasses.asdict(self.lbfgs).items() if v is not None}}
+            ),
         }
 
 
@@ -260,7 +281,7 @@ def _fields(cls) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(cls)}
 
 
-SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "train", "output")
+SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "train", "output")
 
 
 def from_dict(data: Mapping[str, Any]) -> RunConfig:
@@ -282,7 +303,8 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         if key != "dir":
             raise _unknown("output.", key, ["dir"])
     output_dir = _expect("output.dir", out.get("dir", "runs/run"), str, "a folder path (string)")
-    config = RunConfig(problem, network, weighting, optimizer, batch_size, train, output_dir, mode, resample_every)
+    lbfgs = _lbfgs(data["lbfgs"]) if "lbfgs" in data else None
+    config = RunConfig(problem, network, weighting, optimizer, batch_size, train, output_dir, mode, resample_every, lbfgs)
     problem_obj = config.build_problem()
     names = problem_obj.domain.names
     if network.fourier_time_sigmas is not None and "t" not in names:
@@ -441,6 +463,28 @@ def _optimizer(d) -> OptimizerConfig:
     return OptimizerConfig(name, float(lr), float(rate), steps)
 
 
+def _lbfgs(d) -> LBFGS:
+    valid = _fields(LBFGS)
+    for key in d:
+        if key not in valid:
+            raise _unknown("lbfgs.", key, valid)
+    kinds = {
+        "max_iters": int,
+        "memory_size": int,
+        "max_linesearch_steps": int,
+        "log_every": int,
+        "points": int,
+        "weights": str,
+        "dtype": str,
+    }
+    for key, value in d.items():
+        _expect(f"lbfgs.{key}", value, kinds.get(key, (int, float)), "an integer" if kinds.get(key) is int else "a value")
+    try:
+        return LBFGS(**d)
+    except ValueError as err:
+        raise ConfigError(f"[lbfgs]: {err}") from None
+
+
 SAMPLING_KEYS = ("batch_size", "mode", "resample_every")
 
 
@@ -499,6 +543,9 @@ def _train(d) -> RunSettings:
             f"train.checkpoint_every ({values['checkpoint_every']}) must be a multiple of log_every * chunk_logs ({chunk}), "
             "the steps of one compiled chunk"
         )
+    devices = values["devices"]
+    if devices != "all" and (isinstance(devices, bool) or not isinstance(devices, int) or devices < 1):
+        raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {devices!r}')
     return RunSettings(**{**values, "seeds": tuple(seeds)})
 
 
@@ -529,17 +576,23 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
+def read_toml(path: str | Path, what: str = "configuration file", error: type[Exception] = ConfigError) -> dict:
+    """Parse a TOML file, raising ``error`` naming ``what`` when it is missing, not TOML or not text."""
+    path = Path(path)
+    if not path.exists():
+        raise error(f"{what} {path} does not exist")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"{what} {path} is not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not a text file; TOML is expected") from None
+
+
 def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
     """Read, override and validate a TOML configuration file."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"configuration file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path} is not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not a text file; a TOML configuration is expected") from None
+    data = read_toml(path)
     try:
         return from_dict(apply_overrides(data, list(overrides)))
     except ConfigError as err:

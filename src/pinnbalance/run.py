@@ -29,6 +29,7 @@ from pinnbalance import config as cfg
 from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.metrics import evaluation_set
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
+from pinnbalance.tensorboard import run_writers, write_records
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import DivergenceError, Interrupted, Progress, initial_states, train_loop
 
@@ -87,7 +88,8 @@ def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
 
 
 def check_resumable(config: cfg.RunConfig, run_dir: Path) -> None:
-    """The configuration must be the run's own (``train.steps`` may grow)."""
+    """The configuration must be the run's own (``train.steps`` may grow; ``train.devices``,
+    where it runs, may change: a checkpoint restores on any device count)."""
     saved_path = run_dir / "config.toml"
     if not saved_path.exists():
         raise RunError(
@@ -97,6 +99,7 @@ def check_resumable(config: cfg.RunConfig, run_dir: Path) -> None:
     now = config.to_dict()
     for d in (saved, now):
         d["train"].pop("steps")
+        d["train"].pop("devices", None)
         d["output"].pop("dir")
     diffs = _differences(now, saved)
     if diffs:
@@ -107,9 +110,18 @@ def check_resumable(config: cfg.RunConfig, run_dir: Path) -> None:
 
 
 def run(
-    config: cfg.RunConfig, out: str | Path | None = None, overwrite: bool = False, resume: bool = False, progress=True
+    config: cfg.RunConfig,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress=True,
+    tensorboard: bool = False,
 ) -> dict:
-    """Train as configured, with checkpoints; return the summary written to ``summary.json``."""
+    """Train as configured, with checkpoints; return the summary written to ``summary.json``.
+
+    With ``tensorboard`` the history is also written, after every chunk, as TensorBoard
+    event files under ``RUN/tensorboard`` (``pinnbalance.tensorboard``).
+    """
     run_dir = Path(out or config.output_dir)
     problem = config.build_problem()
     network = config.build_network(problem)
@@ -117,13 +129,16 @@ def run(
     optimizer = config.build_optimizer()
     seeds = list(config.train.seeds)
     tconf = config.train_config()
+    sharding = _sharding(config, problem, seeds)
     if tconf.dtype == "float64" and not jax.config.jax_enable_x64:
         jax.config.update("jax_enable_x64", True)
     start = None
     if resume:
         check_resumable(config, run_dir)
         start = _load_progress(run_dir, problem, network, scheme, optimizer, config)
-        if start.steps_done >= tconf.steps:
+        summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
+        written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
+        if start.steps_done > tconf.steps or (start.steps_done == tconf.steps and written):
             raise RunError(f"{run_dir} has already trained {start.steps_done} of {tconf.steps} steps; raise train.steps to go on")
     else:
         try:
@@ -133,16 +148,30 @@ def run(
         atomic_write_text(run_dir / "config.toml", cfg.dumps(config))
         write_json(run_dir / "versions.json", versions())
     every = config.train.checkpoint_every
+    writers = run_writers(run_dir, seeds) if tensorboard else None
+    written = [np.shape(start.records["step"])[-1] if start is not None else 0]  # rows already in the event files
 
     def on_chunk(p: Progress) -> None:
         if p.steps_done % every == 0 or p.steps_done >= tconf.steps or stop():
             meta = {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}
             save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta)
+        if writers is not None:
+            written[0] = write_records(writers, p.records, written[0])
 
     with stop_requests() as stop:
         try:
             results = train_loop(
-                problem, network, scheme, tconf, optimizer, progress, seeds if len(seeds) > 1 else None, start, on_chunk, stop
+                problem,
+                network,
+                scheme,
+                tconf,
+                optimizer,
+                progress,
+                seeds if len(seeds) > 1 else None,
+                start,
+                on_chunk,
+                stop,
+                sharding=sharding,
             )
         except Interrupted as err:
             raise RunError(
@@ -155,7 +184,26 @@ def run(
                 f"the last good checkpoint ({last}, step {read_manifest(last)['step']})" if last.exists() else "no checkpoint yet"
             )
             raise RunError(f"{err} Kept on disk: {where}.") from None
-    return _write_outputs(run_dir, problem, network, results, seeds, config)
+    if writers is not None:  # the rows after the last chunk (an L-BFGS phase), then close
+        for writer, result in zip(writers, results):
+            writer.add_history(result.history, written[0])
+            writer.close()
+    return _write_outputs(run_dir, problem, network, results, seeds, config, 1 if sharding is None else sharding.count)
+
+
+def _sharding(config: cfg.RunConfig, problem, seeds):
+    """The layout of ``train.devices`` (None: one device), checked before any work."""
+    try:
+        sharding = config.build_sharding()
+        if sharding is not None and len(seeds) > 1:
+            sharding.check_seeds(len(seeds))
+        elif sharding is not None:
+            sharding.check_batch(problem)
+    except ValueError as err:
+        raise RunError(
+            f"train.devices = {config.train.devices!r}: {err}. A run may resume on another device count (--set train.devices=N)"
+        ) from None
+    return sharding
 
 
 def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Progress:
@@ -172,7 +220,7 @@ def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Prog
     return Progress(state, records, step)
 
 
-def _write_outputs(run_dir: Path, problem, network, results, seeds, config) -> dict:
+def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devices: int = 1) -> dict:
     tconf = config.train_config()
     eval_points = evaluation_set(problem, tconf.eval_points, tconf.jnp_dtype)
     per_seed = []
@@ -180,6 +228,8 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config) -> d
         folder = run_dir if len(seeds) == 1 else run_dir / f"seed_{seed}"
         save_method(folder, problem, network, result, tconf.eval_grid)
         per_seed.append(method_metrics(problem, network, result, eval_points))
+        if "lbfgs" in result.extra:  # why the L-BFGS phase stopped, after how many iterations
+            per_seed[-1]["lbfgs"] = result.extra["lbfgs"]
     if len(seeds) == 1:
         summary = {"problem": problem.name, "steps": tconf.steps, "seed": seeds[0], **per_seed[0]}
     else:
@@ -191,15 +241,24 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config) -> d
             )
     summary["scheme"] = config.weighting.scheme
     summary["numerics"] = {"dtype": tconf.dtype, "matmul_precision": tconf.matmul_precision, "backend": jax.default_backend()}
+    summary["numerics"]["devices"] = devices  # > 1: sums split across devices (rounding may differ)
     write_json(run_dir / "summary.json", summary)
     return summary
 
 
-def main_run(config_path: str, overrides: list[str], resume: str | None, overwrite: bool, out: str | None, progress: bool) -> int:
+def main_run(
+    config_path: str,
+    overrides: list[str],
+    resume: str | None,
+    overwrite: bool,
+    out: str | None,
+    progress: bool,
+    tensorboard: bool = False,
+) -> int:
     """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
     try:
         config = cfg.load(config_path, overrides)
-        summary = run(config, resume or out, overwrite, resume is not None, progress)
+        summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)
     except (cfg.ConfigError, RunError, CheckpointError) as err:
         print(f"pinnbalance: error: {err}", file=sys.stderr)
         return 130 if "on request" in str(err) else 2

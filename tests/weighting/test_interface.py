@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pinnbalance.weighting as weighting
-from pinnbalance.weighting import SCHEMES, Constant
+from pinnbalance.weighting import SCHEMES, Constant, SelfAdaptive
 
 NAMES = ("res", "ics", "bcs")
 
@@ -37,7 +37,7 @@ def structure(state):
 
 
 def test_registry_names_match_the_classes():
-    assert set(SCHEMES) == {"constant", "lr-annealing", "grad-norm", "softadapt", "relobralo", "ntk"}
+    assert set(SCHEMES) == {"constant", "lr-annealing", "grad-norm", "softadapt", "relobralo", "ntk", "self-adaptive"}
     for name, cls in SCHEMES.items():
         assert cls.name == name
         assert cls.__name__ in weighting.__all__
@@ -62,10 +62,12 @@ def test_scheme_runs_inside_jit_scan_and_cond_in_float32(name):
     assert int(final.held) == 0
 
 
-def test_only_constant_opts_out_of_updates():
+def test_only_constant_and_per_point_weights_opt_out_of_statistic_updates():
+    """Self-adaptive point weights move in their own ascent step, never through ``update``."""
     assert Constant().needs_grads(0) is False
+    assert SelfAdaptive().needs_grads(0) is False and SelfAdaptive.per_point
     for cls in SCHEMES.values():
-        if cls is not Constant:
+        if cls not in (Constant, SelfAdaptive):
             scheme = cls()
             assert scheme.needs_grads(0) is not False and isinstance(scheme.period, int)
 

@@ -4,7 +4,9 @@ One ``.npz`` file holds every array leaf of the ``TrainState`` (parameters, opti
 state, loss weights and their buffers, PRNG key, step, health), the history recorded so
 far, and a JSON manifest (format version, step, configuration fingerprint). It is read
 with ``allow_pickle=False`` and rebuilt onto a template state made from the run's own
-configuration, so its structure is checked leaf by leaf, never trusted. Writes are
+configuration, so its structure is checked leaf by leaf, never trusted. Arrays are stored
+whole (gathered from every device), so a checkpoint written on several devices restores on
+one, and onto a template laid out on several devices it comes back in that layout. Writes are
 atomic (temporary file, then rename): the previous checkpoint stays whole until the new
 one is complete.
 """
@@ -101,7 +103,15 @@ def load_checkpoint(path: str | Path, template) -> tuple[object, dict, dict]:
                 f"{expected.dtype}{list(expected.shape)}; the checkpoint belongs to another configuration "
                 "(network size, dtype, seeds or scheme differ)"
             )
-        restored.append(
-            jax.random.wrap_key_data(got, impl=jax.random.key_impl(want)) if _is_key(want) else jax.numpy.asarray(got)
-        )
+        restored.append(_like(want, got))
     return jax.tree_util.tree_unflatten(treedef, restored), records, manifest
+
+
+def _like(want, got: np.ndarray):
+    """``got`` as an array like the template leaf ``want``: a PRNG key if it is one, and laid
+    out on the same devices if it spans several (a template placed by ``DataParallel``)."""
+    value = jax.random.wrap_key_data(got, impl=jax.random.key_impl(want)) if _is_key(want) else jax.numpy.asarray(got)
+    sharding = getattr(want, "sharding", None)
+    if sharding is not None and len(sharding.device_set) > 1:
+        value = jax.device_put(value, sharding)
+    return value

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sampling import Sampling
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
@@ -34,6 +35,7 @@ class TrainConfig:
     eval_points: int = 10_000
     sampling: str = "random"  # or "fixed": one point set drawn before step 0 (see training.sampling)
     resample_every: int | None = None  # fixed sampling: redraw the set every N steps
+    lbfgs: LBFGS | None = None  # a second phase after the ``steps`` first-order steps (training.lbfgs)
 
     def __post_init__(self):
         positive = ("steps", "log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points")

@@ -21,6 +21,7 @@ import numpy as np
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
+from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.state import TrainState, initial_train_state
 from pinnbalance.training.step import make_step, make_steps, run_steps
 from pinnbalance.weighting.self_adaptive import init_weights
@@ -76,18 +77,22 @@ def schedule_period(scheme, log_every: int) -> int | None | str:
     return "dynamic"
 
 
-def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig, counter: list[int], vmapped: bool = False):
+def make_chunk(
+    problem: Problem, network, scheme, optimizer, config: TrainConfig, counter: list[int], vmapped: bool = False, sharding=None
+):
     """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len) -> (state, records)``.
 
     With ``vmapped`` the state (and the records) carry a leading axis of independent runs
-    (seeds) trained by one compiled program.
+    (seeds) trained by one compiled program. With ``sharding`` (``training.sharding.
+    DataParallel``) one run's batch is split across devices, or, with ``vmapped``, the seeds.
     """
+    split = None if vmapped else sharding  # the points of one run; seeds are split by their state's layout
     dtype = config.jnp_dtype
     sampling = config.sampling_spec()
-    plain_step, update_step, observed_step = make_steps(problem, network, scheme, optimizer, dtype, True, sampling)
+    plain_step, update_step, observed_step = make_steps(problem, network, scheme, optimizer, dtype, True, sampling, split)
     period = schedule_period(scheme, config.log_every)
     if period == "dynamic":
-        cond_step = make_step(problem, network, scheme, optimizer, dtype, sampling)
+        cond_step = make_step(problem, network, scheme, optimizer, dtype, sampling, split)
         plain_step = update_step = cond_step
         period = None
 
@@ -112,7 +117,10 @@ def make_chunk(problem: Problem, network, scheme, optimizer, config: TrainConfig
         def run(s):
             return jax.lax.scan(block, s, None, length=n_blocks)
 
-        return jax.vmap(run)(state) if vmapped else run(state)
+        state, records = jax.vmap(run)(state) if vmapped else run(state)
+        if sharding is not None:  # the next chunk finds the layout it was compiled for
+            state = sharding.split_seeds(state) if vmapped else sharding.replicated(state)
+        return state, records
 
     return jax.jit(chunk, static_argnums=(3, 4))
 
@@ -148,11 +156,18 @@ def initial_states(problem: Problem, network, scheme, optimizer, config: TrainCo
 
 
 def fit(
-    problem: Problem, network, scheme, config: TrainConfig = TrainConfig(), optimizer=None, progress: bool | str = True
+    problem: Problem,
+    network,
+    scheme,
+    config: TrainConfig = TrainConfig(),
+    optimizer=None,
+    progress: bool | str = True,
+    sharding=None,
 ) -> FitResult:
     """Train ``network`` on ``problem`` with loss weights from ``scheme``.
 
-    ``progress`` is True/False or a label shown in the progress bar. Raises
+    ``progress`` is True/False or a label shown in the progress bar. ``sharding`` (a
+    ``training.sharding.DataParallel``) splits each step's batch across devices. Raises
     ``DivergenceError`` naming the first step and term that became non-finite.
 
     Example:
@@ -163,24 +178,26 @@ def fit(
         >>> sorted(result.weights)
         ['bcs', 'ics', 'res']
     """
-    return train_loop(problem, network, scheme, config, optimizer, progress, None)[0]
+    return train_loop(problem, network, scheme, config, optimizer, progress, None, sharding=sharding)[0]
 
 
 def fit_seeds(
-    problem: Problem, network, scheme, config: TrainConfig, seeds, optimizer=None, progress: bool | str = True
+    problem: Problem, network, scheme, config: TrainConfig, seeds, optimizer=None, progress: bool | str = True, sharding=None
 ) -> list[FitResult]:
     """Train one run per seed, all in ONE compiled program (``vmap`` over the whole state).
 
     Each seed's result equals ``fit`` with ``config.seed = seed`` up to floating-point
     rounding (batched matrix products may round differently). ``train_seconds`` of each
-    result is the wall time of the whole vmapped training.
+    result is the wall time of the whole vmapped training. ``sharding`` (a
+    ``training.sharding.DataParallel``) spreads the seeds across devices (their number must
+    be a multiple of the device count).
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("fit_seeds needs at least one seed")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    return train_loop(problem, network, scheme, config, optimizer, progress, seeds)
+    return train_loop(problem, network, scheme, config, optimizer, progress, seeds, sharding=sharding)
 
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
@@ -226,14 +243,27 @@ def unflatten_records(flat: dict[str, np.ndarray]) -> dict:
 
 
 def train_loop(
-    problem, network, scheme, config, optimizer, progress, seeds, start: Progress | None = None, on_chunk=None, should_stop=None
+    problem,
+    network,
+    scheme,
+    config,
+    optimizer,
+    progress,
+    seeds,
+    start: Progress | None = None,
+    on_chunk=None,
+    should_stop=None,
+    sharding=None,
 ) -> list[FitResult]:
     """The host loop shared by ``fit``, ``fit_seeds`` and resumable runs.
 
     ``start`` resumes from a saved ``Progress`` (it must end on a chunk boundary of the same
     plan); ``on_chunk(progress)`` runs after every chunk (checkpoints); ``should_stop()`` is
     asked after every chunk and, if true, ``Interrupted`` is raised once ``on_chunk`` ran.
+    ``sharding`` places the state on its devices first (a restored state too).
     """
+    if config.lbfgs is not None and config.lbfgs.dtype == "float64" and not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)  # before any array exists: the L-BFGS phase runs in float64
     dtype = config.jnp_dtype
     optimizer = config.optimizer() if optimizer is None else optimizer
     vmapped = seeds is not None
@@ -243,8 +273,10 @@ def train_loop(
     else:
         state, records, done = start.state, [unflatten_records(start.records)], start.steps_done
     grid, exact = evaluation_grid(problem, config.eval_grid, dtype)
+    if sharding is not None:  # the state replicated (or split by seed), the grid replicated
+        state, (grid, exact) = sharding.place(state, vmapped), sharding.place((grid, exact))
     counter = [0]
-    chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped)
+    chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped, sharding)
     bar = _progress_bar(config.steps, progress, initial=done)
     begin = time.perf_counter()
     first_chunk_seconds = 0.0
@@ -273,6 +305,10 @@ def train_loop(
     train_seconds = time.perf_counter() - begin
     if bar is not None:
         bar.close()
+    lbfgs_info = None
+    if config.lbfgs is not None and not stopped and not np.any(np.asarray(state.bad_step) >= 0):
+        state, lbfgs_records, lbfgs_info = _second_phase(problem, network, scheme, state, config, grid, exact, vmapped, progress)
+        records.extend(lbfgs_records)
     results = []
     for i, seed in enumerate(runs):
         pick = (lambda x, i=i: x[i]) if vmapped else (lambda x: x)
@@ -281,11 +317,30 @@ def train_loop(
         history = _history(seed_records, problem.term_names)
         config_i = dataclasses.replace(config, seed=seed)
         result = FitResult(seed_state, history, train_seconds, first_chunk_seconds, counter[0], problem.term_names, config_i)
+        if lbfgs_info is not None:
+            result.extra["lbfgs"] = {k: (v[i] if isinstance(v, list) else v) for k, v in lbfgs_info.items()}
         _raise_if_diverged(result, problem, seed if vmapped else None)
         results.append(result)
     if stopped:
         raise Interrupted(done, results)
     return results
+
+
+def _second_phase(problem, network, scheme, state, config, grid, exact, vmapped, progress):
+    """The L-BFGS phase after the first-order steps: its records (one per ``log_every``
+    iterations, in the first phase's record shape) and, per run, why it stopped."""
+    settings = config.lbfgs
+    if progress:
+        print(f"L-BFGS phase: up to {settings.max_iters} iterations, weights {settings.weights}", flush=True)
+    begin = time.perf_counter()
+    with jax.default_matmul_precision(config.matmul_precision):
+        state, recs, reasons, iters = refine(problem, network, scheme, state, settings, grid, exact, config.jnp_dtype, vmapped)
+    seconds = time.perf_counter() - begin
+    recs = [jax.tree_util.tree_map(lambda x: np.asarray(x)[..., None], r) for r in recs]
+    info = {"reason": reasons, "iterations": iters, "seconds": seconds, "weights": settings.weights}
+    if progress:
+        print(f"L-BFGS stopped ({', '.join(sorted(set(reasons)))}) after {max(iters)} iterations, {seconds:.1f} s", flush=True)
+    return state, recs, info
 
 
 def _raise_if_diverged(result: FitResult, problem: Problem, seed: int | None) -> None:

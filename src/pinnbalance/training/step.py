@@ -55,7 +55,14 @@ def first_bad(state: TrainState, losses, weights, grads, names) -> tuple[jax.Arr
 
 
 def make_steps(
-    problem: Problem, network, scheme, optimizer, dtype=jnp.float32, observed: bool = False, sampling: Sampling = Sampling()
+    problem: Problem,
+    network,
+    scheme,
+    optimizer,
+    dtype=jnp.float32,
+    observed: bool = False,
+    sampling: Sampling = Sampling(),
+    sharding=None,
 ):
     """Build ``(plain_step, update_step)``, each ``state -> (state, info)``; ``info["losses"]``
     holds each term's unweighted loss on the step's batch.
@@ -70,8 +77,13 @@ def make_steps(
     A per-point scheme (``scheme.per_point``, self-adaptive weights) gets one kind of step
     for all three: the point-weighted loss is differentiated with respect to the parameters
     (descent) and the point weights (ascent) in the same backward pass.
+
+    With ``sharding`` (a ``training.sharding.DataParallel``) each step's batch is split
+    across devices along its point axis; the results equal one device's up to rounding.
     """
     names = problem.term_names
+    if sharding is not None:
+        sharding.check_batch(problem)
     per_point = getattr(scheme, "per_point", False)
     if per_point and not sampling.fixed:
         raise ValueError(
@@ -143,6 +155,8 @@ def make_steps(
         def step(state: TrainState):
             key, sub = jax.random.split(state.key)
             batch, points = sampling.batch(problem, state.points, sub, state.step, dtype)
+            if sharding is not None:
+                batch = sharding.split_batch(batch)
             info, grads, wstate = grads_fn(state.params, batch, state.weights, state.step)
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
             params = jax.tree_util.tree_map(lambda p, u: p + u.astype(p.dtype), state.params, updates)
@@ -158,13 +172,13 @@ def make_steps(
     return (*steps, wrap(observe)) if observed else steps
 
 
-def make_step(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, sampling: Sampling = Sampling()):
+def make_step(problem: Problem, network, scheme, optimizer, dtype=jnp.float32, sampling: Sampling = Sampling(), sharding=None):
     """One step that asks the scheme at run time (``lax.cond``) whether to update weights.
 
     The general fallback; ``fit`` prefers a static schedule (see ``run_steps``), since a
     ``cond`` in the scanned loop costs as much as the step on CPU.
     """
-    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype, sampling=sampling)
+    plain_step, update_step = make_steps(problem, network, scheme, optimizer, dtype, sampling=sampling, sharding=sharding)
     if scheme.needs_grads(0) is False:
         return plain_step
     return lambda state: jax.lax.cond(scheme.needs_grads(state.step), update_step, plain_step, state)

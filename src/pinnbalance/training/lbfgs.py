@@ -1,0 +1,198 @@
+"""Adam, then L-BFGS: refine a trained state with a quasi-Newton phase on fixed points.
+
+After the first-order phase, L-BFGS (``optax.lbfgs`` with a zoom line search) minimises
+the weighted loss on ONE fixed point set: the state's own set under fixed sampling, else a
+set of ``points`` points per term (default: each term's batch size) drawn once from the
+state's key. Weight policy during this
+phase (``weights``):
+
+- ``"frozen"`` (default): the weights the first phase ended with (per-point weights too),
+  since a loss whose weights move under it breaks L-BFGS's curvature pairs;
+- ``"unit"``: every weight 1 (the plain sum of the term losses).
+
+It stops at the first of: ``max_iters`` iterations; the gradient's global norm below
+``grad_tol``; a relative loss decrease below ``loss_tol`` over one iteration (no progress,
+e.g. a failed line search); a non-finite loss. The reason is returned and recorded. Every
+``log_every`` iterations the unweighted term losses, the weights and the relative L2 error
+are recorded in the history, numbered after the first phase's steps.
+
+``dtype = "float64"`` runs this phase in double precision (parameters, points and weights cast
+up, the parameters cast back to the run's dtype afterwards): late in training a float32 loss
+often cannot resolve the decrease a line search asks for, and L-BFGS stops with "no
+progress" after a few iterations. It needs 64-bit JAX (``jax_enable_x64``), which ``fit``
+switches on before training when this is set.
+
+The iterations run on device in scanned chunks of ``log_every``; once a stop condition
+holds the remaining iterations of the chunk are skipped (``lax.cond``), so the result does
+not depend on the chunk length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from pinnbalance.losses import term_loss
+from pinnbalance.metrics import predict, relative_l2
+from pinnbalance.problems.base import Problem, sample_batch, term_residuals
+from pinnbalance.training.step import global_norm
+
+POLICIES = ("frozen", "unit")
+REASONS = ("running", "max_iters", "grad_tol", "no progress", "non-finite loss")
+
+
+@dataclass(frozen=True)
+class LBFGS:
+    """Settings of the L-BFGS phase (see the module docstring)."""
+
+    max_iters: int = 5000
+    grad_tol: float = 1e-8
+    loss_tol: float = 0.0
+    memory_size: int = 50
+    max_linesearch_steps: int = 30
+    weights: str = "frozen"
+    log_every: int = 100
+    points: int | None = None
+    dtype: str | None = None  # None: the run's dtype; "float64": this phase in double precision
+
+    def __post_init__(self):
+        for name in ("max_iters", "memory_size", "max_linesearch_steps", "log_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"LBFGS.{name} must be a positive integer, got {value!r}")
+        for name in ("grad_tol", "loss_tol"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"LBFGS.{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.points is not None and (not isinstance(self.points, int) or isinstance(self.points, bool) or self.points < 1):
+            raise ValueError(f"LBFGS.points must be a positive integer (points per term) or None, got {self.points!r}")
+        if self.dtype not in (None, "float32", "float64"):
+            raise ValueError(f"LBFGS.dtype must be 'float32', 'float64' or None (the run's dtype), got {self.dtype!r}")
+        if self.weights not in POLICIES:
+            raise ValueError(
+                f"LBFGS.weights must be one of {list(POLICIES)} (the weight policy during L-BFGS), got {self.weights!r}"
+            )
+
+    def optimizer(self) -> optax.GradientTransformationExtraArgs:
+        search = optax.scale_by_zoom_linesearch(max_linesearch_steps=self.max_linesearch_steps)
+        return optax.lbfgs(memory_size=self.memory_size, linesearch=search)
+
+
+def phase_loss(problem: Problem, network, scheme, wstate, points, policy: str):
+    """``params -> weighted loss`` on ``points`` under the weight policy."""
+    names = problem.term_names
+    per_point = getattr(scheme, "per_point", False)
+
+    def loss(params):
+        u = network.field(params)
+        total = 0.0
+        for n in names:
+            point_sq = jnp.sum(term_residuals(problem.terms[n], u, points[n]) ** 2, axis=-1)
+            if policy == "unit":
+                total = total + jnp.mean(point_sq)
+            elif per_point and n in wstate.memory["lambda"]:
+                total = total + jnp.mean(scheme.point_mask(wstate.memory["lambda"][n]) * point_sq)
+            elif per_point:
+                total = total + jnp.mean(point_sq)
+            else:
+                total = total + wstate.weights[n] * jnp.mean(point_sq)
+        return total
+
+    return loss
+
+
+def _cast(tree, dtype):
+    """Every floating leaf of ``tree`` as ``dtype`` (integer leaves, counters, stay)."""
+    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)
+
+
+def refine(problem: Problem, network, scheme, state, settings: LBFGS, grid, exact, dtype, vmapped: bool = False):
+    """Run the L-BFGS phase from ``state``; return ``(state, records, reasons, iterations)``.
+
+    ``records`` is a list of per-chunk dicts in the shape of the first phase's records;
+    with ``vmapped`` every seed of the stacked state runs its own L-BFGS (vmapped).
+    """
+    run_dtype = dtype
+    if settings.dtype is not None:
+        dtype = jnp.dtype(settings.dtype)
+        if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+            raise ValueError("LBFGS(dtype='float64') needs 64-bit JAX: jax.config.update('jax_enable_x64', True) before training")
+        state = state._replace(
+            params=_cast(state.params, dtype), points=_cast(state.points, dtype), weights=_cast(state.weights, dtype)
+        )
+        grid, exact = grid.astype(dtype), exact.astype(dtype)
+    opt = settings.optimizer()
+    names = problem.term_names
+    draw_from = problem if settings.points is None else problem.with_batch_sizes(settings.points)
+
+    def setup(s):
+        points = s.points if s.points else sample_batch(draw_from, jax.random.fold_in(s.key, 11), dtype)
+        wstate = s.weights
+        if settings.weights == "unit":
+            wstate = wstate._replace(weights={n: jnp.ones_like(w) for n, w in wstate.weights.items()})
+        loss = phase_loss(problem, network, scheme, wstate, points, settings.weights)
+        return points, wstate, loss
+
+    def chunk(s, carry, length):
+        points, wstate, loss = setup(s)
+        value_and_grad = optax.value_and_grad_from_state(loss)
+
+        def iterate(c):
+            params, opt_state, it, reason, last = c
+            value, grad = value_and_grad(params, state=opt_state)
+            updates, opt_state = opt.update(grad, opt_state, params, value=value, grad=grad, value_fn=loss)
+            params = optax.apply_updates(params, updates)
+            new_value = optax.tree_utils.tree_get(opt_state, "value")
+            gnorm = global_norm(optax.tree_utils.tree_get(opt_state, "grad"))
+            stalled = jnp.abs(value - new_value) <= settings.loss_tol * jnp.maximum(jnp.abs(value), 1.0)
+            it = it + 1
+            reason = jnp.select(
+                [~jnp.isfinite(new_value), gnorm < settings.grad_tol, stalled, it >= settings.max_iters],
+                [4, 2, 3, 1],
+                0,
+            ).astype(jnp.int32)
+            return params, opt_state, it, reason, new_value
+
+        def body(c, _):
+            c = jax.lax.cond(c[3] == 0, iterate, lambda c: c, c)
+            return c, None
+
+        carry = jax.lax.scan(body, carry, None, length=length)[0]
+        params = carry[0]
+        rec = {
+            "step": s.step + carry[2],
+            "losses": {n: term_loss(problem, network, params, points[n], n) for n in names},
+            "grad_norms": {
+                n: global_norm(jax.grad(lambda p, n=n: term_loss(problem, network, p, points[n], n))(params)) for n in names
+            },
+            "weights": dict(wstate.weights),
+            "l2": relative_l2(predict(network, params, grid, problem), exact),
+        }
+        return carry, rec
+
+    def start(s):
+        return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
+
+    run_chunk = jax.jit(
+        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if vmapped else chunk)(s, c, length), static_argnums=2
+    )
+    carry = jax.vmap(start)(state) if vmapped else start(state)
+    records, done = [], 0
+    while done < settings.max_iters:
+        length = min(settings.log_every, settings.max_iters - done)
+        carry, rec = run_chunk(state, carry, length)
+        records.append(jax.device_get(rec))
+        done += length
+        if np.all(np.asarray(carry[3]) != 0):
+            break
+    params, _, iters, reasons, _ = carry
+    back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
+    end = state._replace(params=back(params), points=back(state.points), weights=back(state.weights), step=state.step + iters)
+    if settings.weights == "unit":
+        ones = {n: jnp.ones_like(w) for n, w in state.weights.weights.items()}
+        end = end._replace(weights=back(state.weights._replace(weights=ones)))
+    reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
+    return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
