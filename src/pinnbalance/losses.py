@@ -13,10 +13,17 @@ import jax.numpy as jnp
 from pinnbalance.problems.base import Problem, term_residuals
 
 
-def term_loss(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
-    """One term's unweighted loss at its points: mean over points of the summed squares."""
+def point_losses(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
+    """One term's squared residual at each of its points, summed over components: ``(n,)``."""
     r = term_residuals(problem.terms[name], network.field(params), points)
-    return jnp.mean(jnp.sum(r**2, axis=-1))
+    return jnp.sum(r**2, axis=-1)
+
+
+def term_loss(problem: Problem, network, params, points: jax.Array, name: str, point_weights=None) -> jax.Array:
+    """One term's loss at its points: the mean over points of the summed squares, each point's
+    multiplied by ``point_weights`` when given (self-adaptive weights' m(lam))."""
+    per_point = point_losses(problem, network, params, points, name)
+    return jnp.mean(per_point if point_weights is None else point_weights * per_point)
 
 
 def term_losses(problem: Problem, network, params, batch: Mapping[str, jax.Array]) -> dict[str, jax.Array]:

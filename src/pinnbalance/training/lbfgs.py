@@ -38,7 +38,7 @@ import optax
 
 from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
-from pinnbalance.problems.base import Problem, sample_batch, term_residuals
+from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training.step import global_norm
 
 POLICIES = ("frozen", "unit")
@@ -83,23 +83,18 @@ class LBFGS:
 
 def phase_loss(problem: Problem, network, scheme, wstate, points, policy: str):
     """``params -> weighted loss`` on ``points`` under the weight policy."""
-    names = problem.term_names
-    per_point = getattr(scheme, "per_point", False)
+    lam = wstate.memory["lambda"] if getattr(scheme, "per_point", False) and policy != "unit" else {}
+
+    def weight(n):
+        if policy == "unit" or getattr(scheme, "per_point", False):
+            return 1.0  # per-point schemes carry their weights in lam (terms without any: 1)
+        return wstate.weights[n]
 
     def loss(params):
-        u = network.field(params)
-        total = 0.0
-        for n in names:
-            point_sq = jnp.sum(term_residuals(problem.terms[n], u, points[n]) ** 2, axis=-1)
-            if policy == "unit":
-                total = total + jnp.mean(point_sq)
-            elif per_point and n in wstate.memory["lambda"]:
-                total = total + jnp.mean(scheme.point_mask(wstate.memory["lambda"][n]) * point_sq)
-            elif per_point:
-                total = total + jnp.mean(point_sq)
-            else:
-                total = total + wstate.weights[n] * jnp.mean(point_sq)
-        return total
+        return sum(
+            weight(n) * term_loss(problem, network, params, points[n], n, scheme.point_mask(lam[n]) if n in lam else None)
+            for n in problem.term_names
+        )
 
     return loss
 

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 
 from pinnbalance.kernel import STATISTICS as KERNEL_STATISTICS
 from pinnbalance.kernel import term_statistics
-from pinnbalance.losses import term_loss, term_losses, weighted_sum
-from pinnbalance.problems.base import Problem, term_residuals
+from pinnbalance.losses import point_losses, term_loss, term_losses, weighted_sum
+from pinnbalance.problems.base import Problem
 from pinnbalance.training.sampling import Sampling
 from pinnbalance.training.state import TrainState
 
@@ -134,9 +134,9 @@ def make_steps(
         lam = wstate.memory["lambda"]
 
         def term_fn(p, lam_n, n):
-            point_sq = jnp.sum(term_residuals(problem.terms[n], network.field(p), batch[n]) ** 2, axis=-1)
-            plain_loss = jnp.mean(point_sq)
-            weighted = plain_loss if lam_n is None else jnp.mean(scheme.point_mask(lam_n) * point_sq)
+            per_point = point_losses(problem, network, p, batch[n], n)
+            plain_loss = jnp.mean(per_point)
+            weighted = plain_loss if lam_n is None else jnp.mean(scheme.point_mask(lam_n) * per_point)
             return weighted, plain_loss
 
         losses, param_grads, lam_grads = {}, {}, {}
