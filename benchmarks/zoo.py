@@ -101,11 +101,36 @@ def train(config_path: str, seeds, steps: int | None, out: Path, progress: bool,
     }
     if "lbfgs" in summary:
         entry["lbfgs"] = summary["lbfgs"]
+    if config.problem.name == "cavity":
+        entry.update(cavity_metrics(out, list(seeds)))
     if steps is not None and steps != entry["published_steps"]:
         entry["note"] = f"shortened: {steps} steps instead of the configuration's {entry['published_steps']}"
     if lbfgs_iters is not None and "lbfgs" in entry:
         entry["note"] = entry.get("note", "") + f"; L-BFGS capped at {lbfgs_iters} iterations"
     return entry
+
+
+def cavity_metrics(out: Path, seeds: list[int]) -> dict:
+    """Per seed: the published script's spectral-norm ratio against our reference, both
+    metrics against the published reference data, and the centre-line differences from Ghia
+    (``benchmarks/cavity_check.py`` says why)."""
+    from cavity_check import network_errors
+
+    per_seed = [network_errors(out, seed if len(seeds) > 1 else None) for seed in seeds]
+    spectral = [e["ours_reference"]["spectral"] for e in per_seed]
+    extra = {
+        "l2_spectral": spectral,
+        "median_l2_spectral": float(np.median(spectral)),
+        "ghia_max_abs": [max(e["ghia_max_abs"].values()) for e in per_seed],
+    }
+    if "published_reference" in per_seed[0]:
+        against = {k: [e["published_reference"][k] for e in per_seed] for k in ("l2", "spectral")}
+        extra["published_reference"] = {
+            **against,
+            "median_l2": float(np.median(against["l2"])),
+            "median_spectral": float(np.median(against["spectral"])),
+        }
+    return extra
 
 
 def merge_write(path: Path, results: dict) -> None:

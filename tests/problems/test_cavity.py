@@ -15,7 +15,7 @@ from pinnbalance.metrics import evaluation_grid, predict, relative_l2
 from pinnbalance.nn import MLP, ModifiedMLP
 from pinnbalance.problems import PROBLEMS, Box, lid_driven_cavity, residuals, sample_batch
 from pinnbalance.problems import cavity_reference as ref
-from pinnbalance.problems.cavity import PUBLISHED, momentum, speed, velocity
+from pinnbalance.problems.cavity import PUBLISHED, ghia_differences, momentum, speed, velocity
 
 RE = 100.0
 
@@ -274,3 +274,12 @@ def test_configs_reproduce_the_published_setup(m):
     built = config.build_problem()
     net = config.build_network(built)
     assert net.layers[-1] == 2 and built.terms["bcs"].batch_size == 128
+
+
+def test_ghia_differences_of_a_closed_form_field():
+    """psi = y^3 / 3 - x^2 / 2 gives u = psi_y = y^2 and v = -psi_x = x exactly."""
+    field = lambda z: jnp.stack([z[1] ** 3 / 3 - z[0] ** 2 / 2, jnp.zeros_like(z[0])])  # noqa: E731
+    du, dv = ghia_differences(field)
+    y, x = np.asarray(ref.GHIA_RE100_Y), np.asarray(ref.GHIA_RE100_X)
+    np.testing.assert_allclose(np.asarray(du), y**2 - np.asarray(ref.GHIA_RE100_U), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(dv), x - np.asarray(ref.GHIA_RE100_V), atol=1e-6)

@@ -51,7 +51,14 @@ import jax.numpy as jnp
 
 from pinnbalance.derivatives import Field, axis_derivatives, taylor1
 from pinnbalance.problems.base import Problem, Term
-from pinnbalance.problems.cavity_reference import LID_VELOCITY, reference_speed
+from pinnbalance.problems.cavity_reference import (
+    GHIA_RE100_U,
+    GHIA_RE100_V,
+    GHIA_RE100_X,
+    GHIA_RE100_Y,
+    LID_VELOCITY,
+    reference_speed,
+)
 from pinnbalance.problems.domain import Box, stacked, uniform
 
 X, Y = 0, 1  # coordinates
@@ -97,6 +104,22 @@ def momentum(u: Field, z: jax.Array, re: float) -> jax.Array:
 def speed(u: Field, z: jax.Array) -> jax.Array:
     """The velocity magnitude ``sqrt(u^2 + v^2)`` of the network field at z (the compared quantity)."""
     return jnp.sqrt(jnp.sum(velocity(u, z) ** 2))
+
+
+def ghia_differences(u: Field) -> tuple[jax.Array, jax.Array]:
+    """Network minus Ghia, Ghia & Shin (1982) at Re = 100 on their 17 centre-line points each:
+    ``u(0.5, y_k) - u_k`` and ``v(x_k, 0.5) - v_k`` (``u`` maps a point to ``(psi, p)``).
+
+    Ghia's own values differ from a converged solution by up to ~0.01 (see
+    ``problems.cavity_reference``), so differences below that are not meaningful.
+    """
+    dtype = jax.tree_util.tree_leaves(jax.eval_shape(u, jnp.zeros(2)))[0].dtype
+    half = jnp.full(len(GHIA_RE100_Y), 0.5, dtype)
+    on_vertical = jnp.stack([half, jnp.asarray(GHIA_RE100_Y, dtype)], axis=-1)
+    on_horizontal = jnp.stack([jnp.asarray(GHIA_RE100_X, dtype), half], axis=-1)
+    u_line = jax.vmap(lambda z: velocity(u, z)[0])(on_vertical)
+    v_line = jax.vmap(lambda z: velocity(u, z)[1])(on_horizontal)
+    return u_line - jnp.asarray(GHIA_RE100_U, dtype), v_line - jnp.asarray(GHIA_RE100_V, dtype)
 
 
 def lid_driven_cavity(re: float = 100.0, batch_size: int = 128, reference_n: int = 100) -> Problem:
