@@ -55,6 +55,20 @@ def test_including_biases_changes_the_statistics():
     np.testing.assert_allclose(state.weights["ics"], 0.9 + 0.1 * 100 / (mean_ics_all + EPS), rtol=1e-9)
 
 
+
+@pytest.mark.parametrize("grad_of, scale", [("unweighted", 1.0), ("weighted", 2.0)])
+def test_max_per_layer_ratio_is_the_largest_layer_ratio(grad_of, scale):
+    """The published cavity rule: max over layers of max|g_r^l| / mean|G_i^l|, by hand."""
+    scheme = LearningRateAnnealing(grad_of=grad_of, ratio="max_per_layer", initial={"ics": scale, "bcs": scale})
+    state = scheme.update(scheme.init(NAMES, jnp.float64), toy_grads(), {}, 0)
+    # res: layer maxima 7 and 4; ics layer means 0.1 and 2.0; bcs 0.02 and 0.04
+    hat_ics = max(7 / (scale * 0.1 + EPS), 4 / (scale * 2.0 + EPS))  # 70 / scale; the aggregate rule: 7 / 1.05
+    hat_bcs = max(7 / (scale * 0.02 + EPS), 4 / (scale * 0.04 + EPS))
+    np.testing.assert_allclose(state.weights["ics"], 0.9 * scale + 0.1 * hat_ics, rtol=1e-9)
+    np.testing.assert_allclose(state.weights["bcs"], 0.9 * scale + 0.1 * hat_bcs, rtol=1e-9)
+    with pytest.raises(ValueError, match="ratio must be"):
+        LearningRateAnnealing(ratio="per-layer")
+
 @pytest.mark.parametrize("grad_of, power", [("unweighted", 1.0), ("weighted", 0.5)])
 def test_fixed_points_on_constant_statistics(grad_of, power):
     """Unweighted settles at max/mean; weighted (gradient of lam * L) at sqrt(max/mean)."""

@@ -33,6 +33,14 @@ Statistic variants (``ANNEALING_VARIANTS``, or ``LearningRateAnnealing.variant(n
 
 Only the published variant comes from the paper; the others are this library's options.
 
+How the two statistics meet (``ratio``): ``"aggregate"`` (default) divides the statistic
+of all selected leaves by the other's, as above and as the published Klein-Gordon and
+Helmholtz code does; ``"max_per_layer"`` divides layer by layer and takes the largest
+ratio, ``lam_hat_i = max_l S_ref(g_r^l) / S_i(G_i^l)``, as the published lid-driven cavity
+code does (``max_l max|g_r^l| / mean|G_i^l|``). A layer where the term's gradient is small
+sets the weight there, so it is at least the ratio of the layer holding the reference's
+largest entry.
+
 Timing, and how it differs from the published code: here the per-term gradients of the
 update step are computed once, the weights are updated from them, and the same gradients,
 combined with the NEW weights, make that step's parameter update (no second backward
@@ -93,6 +101,7 @@ class LearningRateAnnealing:
     reference_statistic: Statistic = MAX_ABS
     term_statistic: Statistic = MEAN_ABS
     leaves: str = "weight_matrices"
+    ratio: Literal["aggregate", "max_per_layer"] = "aggregate"
     initial: Mapping[str, float] = field(default_factory=dict)
     w_min: float | None = None
     w_max: float | None = None
@@ -104,6 +113,8 @@ class LearningRateAnnealing:
         check_ema_weight(self.beta, "beta")
         if int(self.period) < 1:
             raise ValueError(f"period must be a positive number of steps, got {self.period}")
+        if self.ratio not in ("aggregate", "max_per_layer"):
+            raise ValueError(f"ratio must be 'aggregate' or 'max_per_layer', got {self.ratio!r}")
         if self.leaves not in LEAF_FILTERS:
             raise ValueError(f"unknown leaves filter {self.leaves!r}; valid: {sorted(LEAF_FILTERS)}")
         check_statistic(self.reference_statistic, "reference_statistic")
@@ -138,8 +149,23 @@ class LearningRateAnnealing:
             stats[name] = state.weights[name] * s if self.grad_of == "weighted" else s
         return ref, stats
 
+    def layer_ratios(self, state: WeightState, term_grads: Mapping[str, object]) -> dict:
+        """``{term: [S_ref(g_r^l) / S_i(G_i^l) for each selected leaf l]}`` (``ratio="max_per_layer"``)."""
+        select = LEAF_FILTERS[self.leaves]
+        ref = [self.reference_statistic([g]) for g in select(term_grads[self.reference])]
+        ratios = {}
+        for name, grads in term_grads.items():
+            if name == self.reference:
+                continue
+            scale = state.weights[name] if self.grad_of == "weighted" else 1.0
+            ratios[name] = jnp.stack([r / (scale * self.term_statistic([g]) + self.eps) for r, g in zip(ref, select(grads))])
+        return ratios
+
     def update(self, state: WeightState, term_grads, term_losses, step) -> WeightState:
-        ref, stats = self.statistics(state, term_grads)
-        lam_hat = {name: ref / (s + self.eps) for name, s in stats.items()}
+        if self.ratio == "max_per_layer":
+            lam_hat = {name: jnp.max(r) for name, r in self.layer_ratios(state, term_grads).items()}
+        else:
+            ref, stats = self.statistics(state, term_grads)
+            lam_hat = {name: ref / (s + self.eps) for name, s in stats.items()}
         new = clip_weights(ema({n: state.weights[n] for n in lam_hat}, lam_hat, self.beta), self.w_min, self.w_max)
         return hold_if_not_finite(state, {**state.weights, **new})
