@@ -271,6 +271,8 @@ def test_configs_reproduce_the_published_setup(m):
     assert config.train.steps == 40001 and config.batch_size == 128
     assert config.network.type == ("modified-mlp" if m == 4 else "mlp")
     assert config.weighting.scheme == ("constant" if m == 1 else "lr-annealing")
+    if m != 1:  # the published cavity code's weight: max over layers of the per-layer ratio
+        assert config.build_scheme(config.build_problem()).ratio == "max_per_layer"
     built = config.build_problem()
     net = config.build_network(built)
     assert net.layers[-1] == 2 and built.terms["bcs"].batch_size == 128

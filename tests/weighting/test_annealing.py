@@ -55,7 +55,6 @@ def test_including_biases_changes_the_statistics():
     np.testing.assert_allclose(state.weights["ics"], 0.9 + 0.1 * 100 / (mean_ics_all + EPS), rtol=1e-9)
 
 
-
 @pytest.mark.parametrize("grad_of, scale", [("unweighted", 1.0), ("weighted", 2.0)])
 def test_max_per_layer_ratio_is_the_largest_layer_ratio(grad_of, scale):
     """The published cavity rule: max over layers of max|g_r^l| / mean|G_i^l|, by hand."""
@@ -68,6 +67,7 @@ def test_max_per_layer_ratio_is_the_largest_layer_ratio(grad_of, scale):
     np.testing.assert_allclose(state.weights["bcs"], 0.9 * scale + 0.1 * hat_bcs, rtol=1e-9)
     with pytest.raises(ValueError, match="ratio must be"):
         LearningRateAnnealing(ratio="per-layer")
+
 
 @pytest.mark.parametrize("grad_of, power", [("unweighted", 1.0), ("weighted", 0.5)])
 def test_fixed_points_on_constant_statistics(grad_of, power):
