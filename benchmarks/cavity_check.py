@@ -41,6 +41,7 @@ from pinnbalance.problems.cavity_reference import (  # noqa: E402
     GHIA_RE100_V,
     GHIA_RE100_X,
     GHIA_RE100_Y,
+    centreline_differences,
     reference_speed,
     solve_cavity,
 )
@@ -87,8 +88,6 @@ def references_compared() -> dict:
     """Our finite-difference reference against the published reference data."""
     ours = our_reference()
     flow = solve_cavity(100.0, 129)
-    from pinnbalance.problems.cavity_reference import centreline_differences
-
     du, dv = centreline_differences(flow)
     out = {"ours_ghia_max_abs": {"u": float(np.abs(du).max()), "v": float(np.abs(dv).max()), "grid": 129}}
     published = published_reference()
@@ -114,13 +113,11 @@ def network_errors(run_dir: str | Path, seed: int | None = None) -> dict:
     model = load_run(run_dir, seed=seed)
     field = model.network.field(model.params)
     dtype = jax.tree_util.tree_leaves(model.params)[0].dtype
-    x = np.linspace(0.0, 1.0, N)
-    xs, ys = np.meshgrid(x, x, indexing="ij")
-    points = jnp.asarray(np.stack([xs.ravel(), ys.ravel()], -1), dtype)
-    pred = np.asarray(jax.jit(jax.vmap(lambda z: speed(field, z)))(points), np.float64).reshape(N, N)
+    grid, ours = reference_speed(100.0, N)  # the published 100 x 100 grid, x-major, and our values there
+    pred = np.asarray(jax.jit(jax.vmap(lambda z: speed(field, z)))(jnp.asarray(grid, dtype)), np.float64).reshape(N, N)
     du, dv = ghia_differences(field)
     out = {
-        "ours_reference": grid_errors(pred, our_reference()),
+        "ours_reference": grid_errors(pred, ours.reshape(N, N)),
         "ghia_max_abs": {"u": float(jnp.abs(du).max()), "v": float(jnp.abs(dv).max())},
     }
     published = published_reference()
