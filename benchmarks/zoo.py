@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from pinnbalance import config as cfg  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
-from pinnbalance.run import run  # noqa: E402
+from pinnbalance.run import CHECKPOINT, run  # noqa: E402
+from pinnbalance.training.checkpoint import read_manifest  # noqa: E402
 
 SEEDS = [1234, 1, 2]
 
@@ -76,16 +77,27 @@ def device_name() -> str:
     return getattr(d, "device_kind", d.platform) if d.platform != "cpu" else f"cpu ({platform.processor() or platform.machine()})"
 
 
-def train(config_path: str, seeds, steps: int | None, out: Path, progress: bool, lbfgs_iters: int | None = None) -> dict:
-    """One configuration over ``seeds`` (one vmapped program); its zoo entry."""
+def train(
+    config_path: str, seeds, steps: int | None, out: Path, progress: bool, lbfgs_iters: int | None = None, resume: bool = False
+) -> dict:
+    """One configuration over ``seeds`` (one vmapped program); its zoo entry.
+
+    With ``resume`` a run folder ``out`` holding a checkpoint of the same configuration (e.g. of
+    a benchmark killed in its L-BFGS phase) goes on from it; the entry then says from which step
+    and its wall time covers only the resumed part.
+    """
     overrides = [f"train.seeds={json.dumps(list(seeds))}"]
     if steps is not None:
         overrides.append(f"train.steps={steps}")
     if lbfgs_iters is not None and cfg.load(ROOT / config_path).lbfgs is not None:
         overrides.append(f"lbfgs.max_iters={lbfgs_iters}")
     config = cfg.load(ROOT / config_path, overrides)
+    resumed_at = None
+    if resume and (out / CHECKPOINT).exists():
+        resumed_at = int(read_manifest(out / CHECKPOINT)["step"])
+        print(f"   resuming {out} from its checkpoint at step {resumed_at}", flush=True)
     begin = time.perf_counter()
-    summary = run(config, out, overwrite=True, progress=progress)
+    summary = run(config, out, overwrite=resumed_at is None, resume=resumed_at is not None, progress=progress)
     wall = time.perf_counter() - begin
     listed = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
     final = [float(x) for x in listed(summary["final_l2"])]
@@ -109,6 +121,10 @@ def train(config_path: str, seeds, steps: int | None, out: Path, progress: bool,
         entry["note"] = f"shortened: {steps} steps instead of the configuration's {entry['published_steps']}"
     if lbfgs_iters is not None and "lbfgs" in entry:
         entry["note"] = entry.get("note", "") + f"; L-BFGS capped at {lbfgs_iters} iterations"
+    if resumed_at is not None:
+        entry["resumed_at_step"] = resumed_at
+        said = f"resumed from a checkpoint at step {resumed_at}: wall_seconds covers only the part after it"
+        entry["note"] = f"{entry['note']}; {said}" if "note" in entry else said
     return entry
 
 
@@ -230,6 +246,9 @@ def main(argv=None) -> int:
     parser.add_argument("--lbfgs-iters", type=int, default=None, help="cap the L-BFGS phase (recorded in the entry)")
     parser.add_argument("--quick", action="store_true", help="a few steps of each, into a temporary folder")
     parser.add_argument("--merge", nargs="+", default=None, help="merge other zoo.json files (e.g. from a GPU) into --out")
+    parser.add_argument(
+        "--resume", action="store_true", help="go on from checkpoints left in --runs by an interrupted run of the same config"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.merge:
@@ -258,7 +277,7 @@ def main(argv=None) -> int:
                 print(f"== {problem} {method}: {path}", flush=True)
                 try:
                     result[problem]["ours"][method] = train(
-                        path, seeds, steps, runs / problem / method, not args.no_progress, cap
+                        path, seeds, steps, runs / problem / method, not args.no_progress, cap, args.resume
                     )
                 except Exception as err:  # one failed set-up must not cost the others (a GPU run is budgeted)
                     if "on request" in str(err):  # SIGINT/SIGTERM: stop the whole benchmark
@@ -273,7 +292,7 @@ def main(argv=None) -> int:
                     print(f"== {problem} best candidate: {path}", flush=True)
                     name = Path(path).stem
                     result[problem]["candidates"][name] = train(
-                        path, seeds, steps, runs / problem / name, not args.no_progress, cap
+                        path, seeds, steps, runs / problem / name, not args.no_progress, cap, args.resume
                     )
                     merge_write(out, result)
     print(table(json.loads(out.read_text())))

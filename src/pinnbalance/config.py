@@ -35,7 +35,8 @@ Every run is fully described by one TOML file::
 
     [lbfgs]                          # optional: L-BFGS after the first-order steps
     max_iters = 5000                 # also grad_tol, loss_tol, memory_size, max_linesearch_steps,
-    weights = "frozen"               # log_every, points; weights "frozen" (default) or "unit"
+    weights = "frozen"               # log_every, points, dtype; weights "frozen" (default), "unit"
+                                     # or fixed weights per term: { bcs = 1e4 } (others 1)
 
     [train]
     steps = 40001
@@ -321,6 +322,11 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
             f"weighting.scheme {weighting.scheme!r} attaches a weight to each collocation point, so the points must stay "
             'fixed: add mode = "fixed" to [sampling] (and a batch_size as large as the point set you want)'
         )
+    if lbfgs is not None:
+        try:
+            lbfgs.check_terms(problem_obj.term_names)
+        except ValueError as err:
+            raise ConfigError(f"[lbfgs]: {err}") from None
     return config
 
 
@@ -474,11 +480,12 @@ def _lbfgs(d) -> LBFGS:
         "max_linesearch_steps": int,
         "log_every": int,
         "points": int,
-        "weights": str,
+        "weights": (str, dict),
         "dtype": str,
     }
+    what = {int: "an integer", (str, dict): '"frozen", "unit" or a table {term = weight}'}
     for key, value in d.items():
-        _expect(f"lbfgs.{key}", value, kinds.get(key, (int, float)), "an integer" if kinds.get(key) is int else "a value")
+        _expect(f"lbfgs.{key}", value, kinds.get(key, (int, float)), what.get(kinds.get(key), "a value"))
     try:
         return LBFGS(**d)
     except ValueError as err:

@@ -43,7 +43,7 @@ def least_squares(points, weights):
     return np.linalg.lstsq(np.concatenate(rows), np.concatenate(rhs), rcond=None)[0]
 
 
-@pytest.mark.parametrize("policy", ["frozen", "unit"])
+@pytest.mark.parametrize("policy", ["frozen", "unit", {"bcs": 1000.0}])
 def test_reaches_the_weighted_least_squares_minimiser(policy):
     weights = {"res": 1.0, "bcs": 30.0}
     config = TrainConfig(
@@ -54,7 +54,8 @@ def test_reaches_the_weighted_least_squares_minimiser(policy):
         lbfgs=LBFGS(max_iters=60, grad_tol=1e-9, log_every=5, weights=policy),
     )
     result = fit(toy_problem(), Line(), Constant(weights), config, progress=False)
-    expected = least_squares(result.state.points, weights if policy == "frozen" else {"res": 1.0, "bcs": 1.0})
+    used = {"frozen": weights, "unit": {"res": 1.0, "bcs": 1.0}}.get(policy) if isinstance(policy, str) else {"res": 1.0, **policy}
+    expected = least_squares(result.state.points, used)
     np.testing.assert_allclose([result.params["a"], result.params["b"]], expected, rtol=1e-7)
     info = result.extra["lbfgs"]
     assert info["reason"] == "grad_tol" and 0 < info["iterations"] < 60
@@ -62,7 +63,7 @@ def test_reaches_the_weighted_least_squares_minimiser(policy):
     steps = result.history["step"]
     assert steps[0] == 0 and steps[-1] == 20 + info["iterations"] and np.all(np.diff(steps) > 0)
     assert result.history["l2"][-1] < result.history["l2"][1]
-    assert result.weights["bcs"] == (30.0 if policy == "frozen" else 1.0)
+    assert result.weights["bcs"] == used["bcs"] and result.weights["res"] == 1.0
 
 
 def test_stops_at_max_iters_and_draws_points_when_sampling_is_random():
@@ -81,7 +82,14 @@ def test_vmapped_seeds_each_refine():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"max_iters": 0}, "max_iters"), ({"grad_tol": -1.0}, "grad_tol"), ({"weights": "adaptive"}, "weight policy")],
+    [
+        ({"max_iters": 0}, "max_iters"),
+        ({"grad_tol": -1.0}, "grad_tol"),
+        ({"weights": "adaptive"}, "weight policy"),
+        ({"weights": {"bcs": -2.0}}, "finite number >= 0"),
+        ({"weights": {"bcs": float("nan")}}, "finite number >= 0"),
+        ({"weights": {"bcs": "high"}}, "term name -> number"),
+    ],
 )
 def test_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -90,6 +98,7 @@ def test_bad_settings(kwargs, match):
 
 def test_run_config_lbfgs_section_round_trips_and_runs(tmp_path):
     import json
+    import tomllib
 
     from pinnbalance import config as cfg
     from pinnbalance.cli import main
@@ -125,6 +134,11 @@ dir = "{(tmp_path / "run").as_posix()}"
         cfg.from_dict({"lbfgs": {"max_iter": 3}})
     with pytest.raises(cfg.ConfigError, match="weight policy"):
         cfg.from_dict({"lbfgs": {"weights": "moving"}})
+    # fixed weights per term: a TOML table naming the problem's own terms, kept by a round trip
+    fixed = cfg.from_dict({"lbfgs": {"weights": {"ics": 100.0}}})
+    assert fixed.lbfgs.weights == {"ics": 100.0} and cfg.from_dict(tomllib.loads(cfg.dumps(fixed))) == fixed
+    with pytest.raises(cfg.ConfigError, match=r"\['ic'\] that the problem does not have; its terms: \['res', 'ics', 'bcs'\]"):
+        cfg.from_dict({"lbfgs": {"weights": {"ic": 100.0}}})
 
 
 def test_float64_phase_after_a_float32_run_returns_float32_parameters():

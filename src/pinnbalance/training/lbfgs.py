@@ -8,7 +8,11 @@ phase (``weights``):
 
 - ``"frozen"`` (default): the weights the first phase ended with (per-point weights too),
   since a loss whose weights move under it breaks L-BFGS's curvature pairs;
-- ``"unit"``: every weight 1 (the plain sum of the term losses).
+- ``"unit"``: every weight 1 (the plain sum of the term losses);
+- a mapping ``{term: weight}`` (e.g. ``{bcs = 1e4}`` in TOML): these fixed weights, 1 for terms
+  it does not name. The annealed weights balance GRADIENTS, which suits first-order steps;
+  the L2 error of the converged solution may ask for a different balance (on the Helmholtz
+  problem the frozen boundary weight ~70 leaves a boundary error that dominates the error).
 
 It stops at the first of: ``max_iters`` iterations; the gradient's global norm below
 ``grad_tol``; a relative loss decrease below ``loss_tol`` over one iteration (no progress,
@@ -29,7 +33,7 @@ not depend on the chunk length.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import jax
 import jax.numpy as jnp
@@ -71,22 +75,52 @@ class LBFGS:
             raise ValueError(f"LBFGS.points must be a positive integer (points per term) or None, got {self.points!r}")
         if self.dtype not in (None, "float32", "float64"):
             raise ValueError(f"LBFGS.dtype must be 'float32', 'float64' or None (the run's dtype), got {self.dtype!r}")
-        if self.weights not in POLICIES:
+        if isinstance(self.weights, dict):
+            for name, value in self.weights.items():
+                if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"LBFGS.weights as a mapping takes term name -> number, got {name!r}: {value!r}")
+                if not (np.isfinite(value) and value >= 0):
+                    raise ValueError(f"LBFGS.weights[{name!r}] must be a finite number >= 0, got {value!r}")
+        elif self.weights not in POLICIES:
             raise ValueError(
-                f"LBFGS.weights must be one of {list(POLICIES)} (the weight policy during L-BFGS), got {self.weights!r}"
+                f"LBFGS.weights must be one of {list(POLICIES)} or a mapping {{term: weight}} (the weight policy "
+                f"during L-BFGS), got {self.weights!r}"
             )
+
+    def __hash__(self):  # weights may be a dict
+        weights = tuple(sorted(self.weights.items())) if isinstance(self.weights, dict) else self.weights
+        return hash(tuple(weights if f.name == "weights" else getattr(self, f.name) for f in fields(self)))
+
+    def check_terms(self, names) -> None:
+        """A mapping of weights must name only terms the problem has (``names``)."""
+        if isinstance(self.weights, dict):
+            unknown = sorted(set(self.weights) - set(names))
+            if unknown:
+                raise ValueError(f"LBFGS.weights names term(s) {unknown} that the problem does not have; its terms: {list(names)}")
+
+    def fixed_weights(self, weights: dict) -> dict:
+        """The weights this policy sets in place of ``weights`` (a term -> weight dict), or
+        ``weights`` itself under ``"frozen"``."""
+        if self.weights == "unit":
+            return {n: jnp.ones_like(w) for n, w in weights.items()}
+        if isinstance(self.weights, dict):
+            return {n: jnp.full_like(w, self.weights.get(n, 1.0)) for n, w in weights.items()}
+        return weights
 
     def optimizer(self) -> optax.GradientTransformationExtraArgs:
         search = optax.scale_by_zoom_linesearch(max_linesearch_steps=self.max_linesearch_steps)
         return optax.lbfgs(memory_size=self.memory_size, linesearch=search)
 
 
-def phase_loss(problem: Problem, network, scheme, wstate, points, policy: str):
-    """``params -> weighted loss`` on ``points`` under the weight policy."""
-    lam = wstate.memory["lambda"] if getattr(scheme, "per_point", False) and policy != "unit" else {}
+def phase_loss(problem: Problem, network, scheme, wstate, points, policy):
+    """``params -> weighted loss`` on ``points`` under the weight policy (``wstate`` already
+    carries the policy's weights, ``LBFGS.fixed_weights``)."""
+    frozen = policy == "frozen"
+    per_point = getattr(scheme, "per_point", False) and frozen
+    lam = wstate.memory["lambda"] if per_point else {}
 
     def weight(n):
-        if policy == "unit" or getattr(scheme, "per_point", False):
+        if per_point:
             return 1.0  # per-point schemes carry their weights in lam (terms without any: 1)
         return wstate.weights[n]
 
@@ -110,6 +144,7 @@ def refine(problem: Problem, network, scheme, state, settings: LBFGS, grid, exac
     ``records`` is a list of per-chunk dicts in the shape of the first phase's records;
     with ``vmapped`` every seed of the stacked state runs its own L-BFGS (vmapped).
     """
+    settings.check_terms(problem.term_names)
     run_dtype = dtype
     if settings.dtype is not None:
         dtype = jnp.dtype(settings.dtype)
@@ -125,9 +160,7 @@ def refine(problem: Problem, network, scheme, state, settings: LBFGS, grid, exac
 
     def setup(s):
         points = s.points if s.points else sample_batch(draw_from, jax.random.fold_in(s.key, 11), dtype)
-        wstate = s.weights
-        if settings.weights == "unit":
-            wstate = wstate._replace(weights={n: jnp.ones_like(w) for n, w in wstate.weights.items()})
+        wstate = s.weights._replace(weights=settings.fixed_weights(s.weights.weights))
         loss = phase_loss(problem, network, scheme, wstate, points, settings.weights)
         return points, wstate, loss
 
@@ -186,8 +219,8 @@ def refine(problem: Problem, network, scheme, state, settings: LBFGS, grid, exac
     params, _, iters, reasons, _ = carry
     back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
     end = state._replace(params=back(params), points=back(state.points), weights=back(state.weights), step=state.step + iters)
-    if settings.weights == "unit":
-        ones = {n: jnp.ones_like(w) for n, w in state.weights.weights.items()}
-        end = end._replace(weights=back(state.weights._replace(weights=ones)))
+    if settings.weights != "frozen":
+        fixed = settings.fixed_weights(state.weights.weights)
+        end = end._replace(weights=back(state.weights._replace(weights=fixed)))
     reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
     return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
