@@ -14,6 +14,7 @@ candidate, it is our best.
     python benchmarks/zoo.py --problems helmholtz --methods M1,M2
     python benchmarks/zoo.py --problems wave --steps 20001    # shortened: the entry says so
     python benchmarks/zoo.py --quick                          # a few steps of everything: checks the script
+    python benchmarks/zoo.py --readme                         # README's tables from zoo.json
 
 Results MERGE into an existing zoo.json (entry by entry), so parts can run on different
 machines (the wave's 500-wide network on a GPU); each entry records its device, steps and
@@ -190,6 +191,66 @@ def table(zoo: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+ORDER = ("klein-gordon", "helmholtz", "wave", "cavity")
+MARKS = {
+    "zoo": ("<!-- zoo table: start -->", "<!-- zoo table: end -->"),
+    "cavity": ("<!-- cavity table: start -->", "<!-- cavity table: end -->"),
+}
+
+
+def readme_tables(zoo: dict) -> dict[str, str]:
+    """The README's two tables from zoo.json: every problem's methods and best (median [min]),
+    and the cavity's measures against both references with Ghia's centre lines."""
+
+    def where(e):
+        device = "H200" if "H200" in e["device"] else ("2-core CPU" if e["device"].startswith("cpu") else e["device"])
+        return device + (", + L-BFGS" if "lbfgs" in e else "")
+
+    rows = ["| problem | method | published | ours: median [min] | where run |", "|---|---|---|---|---|"]
+    for problem in [p for p in ORDER if p in zoo]:
+        data = zoo[problem]
+        for key in [*sorted(k for k in data["ours"] if k != "best"), "best"]:
+            e = data["ours"][key]
+            pub = data["published"].get(key)
+            name = f"best: `{Path(e['config']).name}`" if key == "best" else key
+            rows.append(
+                f"| {problem} | {name} | {'-' if pub is None else f'{pub:.2e}'} | "
+                f"{e['median_l2']:.2e} [{e['min_over_seeds_l2']:.2e}] | {where(e)} |"
+            )
+    cavity = [
+        "| cavity | L2 vs our reference | published measure vs our reference | published measure vs published data "
+        "| Ghia max abs diff (median) |",
+        "|---|---|---|---|---|",
+    ]
+    ours = zoo.get("cavity", {}).get("ours", {})
+    for key in [*sorted(k for k in ours if k != "best"), "best"]:
+        e = ours.get(key, {})
+        if "median_l2_spectral" not in e or "published_reference" not in e:
+            continue
+        pub = zoo["cavity"]["published"].get(key)
+        name = (f"best (`{Path(e['config']).name}`)" if key == "best" else key) + (
+            "" if pub is None else f" (published {pub:.2e})"
+        )
+        against = e["published_reference"]
+        cavity.append(
+            f"| {name} | {e['median_l2']:.2e} [{e['min_over_seeds_l2']:.2e}] | {e['median_l2_spectral']:.2e} | "
+            f"{against['median_spectral']:.2e} [{min(against['spectral']):.2e}] | {np.median(e['ghia_max_abs']):.3f} |"
+        )
+    return {"zoo": "\n".join(rows), "cavity": "\n".join(cavity)}
+
+
+def write_readme(zoo: dict, readme: Path) -> None:
+    """Replace the text between each table's markers in ``readme`` (atomic; markers must exist)."""
+    text = readme.read_text()
+    for name, body in readme_tables(zoo).items():
+        start, end = MARKS[name]
+        if text.count(start) != 1 or text.count(end) != 1:
+            raise SystemExit(f"{readme} needs exactly one '{start}' and one '{end}' line around the {name} table")
+        head, rest = text.split(start)
+        text = f"{head}{start}\n{body}\n{end}{rest.split(end)[1]}"
+    atomic_write_text(readme, text)
+
+
 def _published_metric(entry: dict) -> str:
     """The cavity's published metric beside its L2 error (median over seeds), when measured."""
     if "median_l2_spectral" not in entry:
@@ -249,8 +310,15 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--resume", action="store_true", help="go on from checkpoints left in --runs by an interrupted run of the same config"
     )
+    parser.add_argument(
+        "--readme", nargs="?", const=str(ROOT / "README.md"), default=None, help="rewrite the README's zoo tables from --out"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if args.readme:
+        write_readme(json.loads(Path(args.out).read_text()), Path(args.readme))
+        print(f"tables rewritten in {args.readme} from {args.out}")
+        return 0
     if args.merge:
         for other in args.merge:
             data = json.loads(Path(other).read_text())
