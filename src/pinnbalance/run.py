@@ -87,9 +87,11 @@ def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def check_resumable(config: cfg.RunConfig, run_dir: Path) -> None:
+def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
     """The configuration must be the run's own (``train.steps`` may grow; ``train.devices``,
-    where it runs, may change: a checkpoint restores on any device count)."""
+    where it runs, may change: a checkpoint restores on any device count; ``[lbfgs]`` may
+    change: it runs after the first phase, which the checkpoint holds). Returns whether the
+    ``[lbfgs]`` section changed (then a finished run may redo its L-BFGS phase)."""
     saved_path = run_dir / "config.toml"
     if not saved_path.exists():
         raise RunError(
@@ -97,16 +99,19 @@ def check_resumable(config: cfg.RunConfig, run_dir: Path) -> None:
         )
     saved = cfg.load(saved_path).to_dict()
     now = config.to_dict()
+    lbfgs_changed = saved.get("lbfgs") != now.get("lbfgs")
     for d in (saved, now):
         d["train"].pop("steps")
         d["train"].pop("devices", None)
         d["output"].pop("dir")
+        d.pop("lbfgs", None)
     diffs = _differences(now, saved)
     if diffs:
         raise RunError(
-            f"cannot resume {run_dir} with a different configuration; only train.steps may change. Differences: "
-            + "; ".join(diffs)
+            f"cannot resume {run_dir} with a different configuration; only train.steps and [lbfgs] may change. "
+            "Differences: " + "; ".join(diffs)
         )
+    return lbfgs_changed
 
 
 def run(
@@ -134,12 +139,17 @@ def run(
         jax.config.update("jax_enable_x64", True)
     start = None
     if resume:
-        check_resumable(config, run_dir)
+        lbfgs_changed = check_resumable(config, run_dir)
         start = _load_progress(run_dir, problem, network, scheme, optimizer, config)
         summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
         written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
-        if start.steps_done > tconf.steps or (start.steps_done == tconf.steps and written):
-            raise RunError(f"{run_dir} has already trained {start.steps_done} of {tconf.steps} steps; raise train.steps to go on")
+        redo = lbfgs_changed and config.lbfgs is not None  # a new L-BFGS phase after the same first phase
+        if start.steps_done > tconf.steps or (start.steps_done == tconf.steps and written and not redo):
+            raise RunError(
+                f"{run_dir} has already trained {start.steps_done} of {tconf.steps} steps; raise train.steps to go on"
+                + ("" if config.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
+            )
+        atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
     else:
         try:
             prepare_out(run_dir, overwrite)
