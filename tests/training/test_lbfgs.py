@@ -54,7 +54,9 @@ def test_reaches_the_weighted_least_squares_minimiser(policy):
         lbfgs=LBFGS(max_iters=60, grad_tol=1e-9, log_every=5, weights=policy),
     )
     result = fit(toy_problem(), Line(), Constant(weights), config, progress=False)
-    used = {"frozen": weights, "unit": {"res": 1.0, "bcs": 1.0}}.get(policy) if isinstance(policy, str) else {"res": 1.0, **policy}
+    used = (
+        {"frozen": weights, "unit": {"res": 1.0, "bcs": 1.0}}.get(policy) if isinstance(policy, str) else {"res": 1.0, **policy}
+    )
     expected = least_squares(result.state.points, used)
     np.testing.assert_allclose([result.params["a"], result.params["b"]], expected, rtol=1e-7)
     info = result.extra["lbfgs"]
