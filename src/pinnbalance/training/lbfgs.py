@@ -223,9 +223,7 @@ def refine(problem: Problem, network, scheme, state, settings: LBFGS, grid, exac
             break
     params, _, iters, reasons, _ = carry
     back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
-    end = state._replace(params=back(params), points=back(state.points), weights=back(state.weights), step=state.step + iters)
-    if settings.weights != "frozen":
-        fixed = settings.fixed_weights(state.weights.weights)
-        end = end._replace(weights=back(state.weights._replace(weights=fixed)))
+    weights = state.weights._replace(weights=settings.fixed_weights(state.weights.weights))  # what this phase used
+    end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
     reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
     return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
