@@ -32,7 +32,7 @@ from pinnbalance import TrainConfig, klein_gordon  # noqa: E402
 from pinnbalance.io import write_json  # noqa: E402
 from pinnbalance.methods import get_method  # noqa: E402
 from pinnbalance.metrics import evaluation_grid  # noqa: E402
-from pinnbalance.training.fit import fit, initial_state, initial_states, make_chunk  # noqa: E402
+from pinnbalance.training.fit import choose_schedule, fit, initial_state, initial_states, make_chunk  # noqa: E402
 from pinnbalance.training.step import make_steps  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
@@ -62,10 +62,11 @@ class Runner:
         self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None)
         self.state = initial_states(problem, network, scheme, optimizer, config, seeds)
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
-        plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype)
+        masked, period = choose_schedule(scheme, config)  # the steps the chunk runs
+        plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype, masked=masked)
         self.single = initial_state(problem, network, scheme, optimizer, config, config.seed)
         self.step_fns = (plain, update)
-        self.period = getattr(scheme, "period", None) if scheme.needs_grads(0) is not False else None
+        self.period = None if masked or not isinstance(period, int) else period
 
     def time(self, n_blocks: int, block_len: int) -> float:
         start = time.perf_counter()
@@ -150,6 +151,26 @@ def time_seeds(n_seeds: int, batch: int, blocks: int, block_len: int, repeats: i
     }
 
 
+def time_schedules(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """M2 with its update steps laid out each way (``TrainConfig.update_schedule``), next to
+    M1, interleaved: each layout's ms per step and its ratio to the M1 repeat beside it."""
+    runners = {"M1": Runner("M1", batch)}
+    for layout in ("static", "masked"):
+        runners[f"M2_{layout}"] = Runner("M2", batch, config=TrainConfig(update_schedule=layout))
+    for r in runners.values():
+        r.time(blocks, block_len)
+    times = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, r in runners.items():
+            times[name].append(r.time(blocks, block_len))
+    out = {name: stats(ts, blocks * block_len) for name, ts in times.items()}
+    for name in runners:
+        if name != "M1":
+            ratios = [a / b for a, b in zip(times[name], times["M1"])]
+            out[f"{name}_over_M1"] = {"min": min(ratios), "median": statistics.median(ratios)}
+    return out
+
+
 def time_taylor_modes(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
     """M2 with each way of taking the second derivatives, interleaved (see ``MLP.taylor2``)."""
     runners = {mode: Runner("M2", batch, taylor_mode=mode) for mode in ("stacked", "streams", "off")}
@@ -188,7 +209,25 @@ def machine() -> dict:
         "dtype": "float32",
         "matmul_precision": "default",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "commit": git_commit(),
     }
+
+
+def git_commit() -> str | None:
+    """The checkout's short commit hash (with "+dirty" for uncommitted changes), if in git."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10)
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        if head.returncode:
+            return None
+        dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def peak_memory() -> dict:
@@ -209,7 +248,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training (GPU section)")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, modes, full")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, schedules, modes, full")
     p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
     p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
     args = p.parse_args(argv)
@@ -235,8 +274,8 @@ def main(argv=None) -> int:
         print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
         save()
     skip = set(filter(None, args.skip.split(",")))
-    if skip - {"seeds", "modes", "full"}:
-        p.error(f"--skip takes seeds, modes, full; got {args.skip!r}")
+    if skip - {"seeds", "schedules", "modes", "full"}:
+        p.error(f"--skip takes seeds, schedules, modes, full; got {args.skip!r}")
     if skip:
         section["skipped"] = sorted(skip)
     blocks, block_len = plan[128]
@@ -248,6 +287,12 @@ def main(argv=None) -> int:
         seeds = time_seeds(n_seeds, 128, blocks, block_len, repeats)
         section[f"seeds_{n_seeds}_vs_1"] = seeds["ratio"]["median"]
         section[f"seeds_{n_seeds}_vs_1_details"] = seeds
+        save()
+    if "schedules" not in skip:
+        print("M2 update-step layouts (static schedule / masked) next to M1 ...", flush=True)
+        layouts = time_schedules(128, blocks, block_len, repeats)
+        section["batch_128"]["schedules_M2"] = {k: v["median"] for k, v in layouts.items() if not k.endswith("_over_M1")}
+        section["batch_128"]["details"]["schedules_M2"] = layouts
         save()
     if "modes" not in skip:
         print("second-derivative modes (stacked / streams / generic jvp-of-jvp), M2 ...", flush=True)

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -79,10 +80,42 @@ def test_static_schedule_equals_the_lax_cond_schedule():
     """period 7 with log_every 70 runs a static schedule; log_every 10 falls back to
     lax.cond. Both must train the same trajectory (float64)."""
     scheme = LearningRateAnnealing(period=7)
-    static = small_run(scheme, TrainConfig(steps=141, log_every=70, chunk_logs=1, eval_grid=20, dtype="float64"))
-    dynamic = small_run(scheme, TrainConfig(steps=141, log_every=10, chunk_logs=2, eval_grid=20, dtype="float64"))
+    unmasked = dict(eval_grid=20, dtype="float64", update_schedule="static")
+    static = small_run(scheme, TrainConfig(steps=141, log_every=70, chunk_logs=1, **unmasked))
+    dynamic = small_run(scheme, TrainConfig(steps=141, log_every=10, chunk_logs=2, **unmasked))
     np.testing.assert_allclose(static.history["l2"], dynamic.history["l2"][::7], rtol=1e-9)
     np.testing.assert_allclose(static.history["weight_bcs"], dynamic.history["weight_bcs"][::7], rtol=1e-9)
+
+
+@pytest.mark.parametrize("log_every", [70, 10])  # a static schedule; one that does not divide log_every (cond)
+def test_masked_schedule_trains_the_unmasked_trajectory(log_every):
+    """One kind of step (per-term gradients every step, new weights kept every 7th step) must
+    train the trajectory of plain and update steps interleaved, in float64."""
+    scheme = LearningRateAnnealing(period=7)
+    config = TrainConfig(steps=141, log_every=log_every, chunk_logs=1, eval_grid=20, dtype="float64")
+    static = small_run(scheme, dataclasses.replace(config, update_schedule="static"))
+    masked = small_run(scheme, dataclasses.replace(config, update_schedule="masked"))
+    for key in ("l2", "weight_bcs", "weight_ics", "loss_res"):
+        np.testing.assert_allclose(masked.history[key], static.history[key], rtol=1e-9)
+    for a, b in zip(jax.tree_util.tree_leaves(masked.params), jax.tree_util.tree_leaves(static.params)):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    assert np.all(np.diff(masked.history["weight_bcs"]) != 0)  # the weights did move
+
+
+def test_auto_schedule_masks_cheap_updates_on_cpu_only():
+    from pinnbalance.training.fit import choose_schedule
+    from pinnbalance.weighting import NTK
+
+    lra, config = LearningRateAnnealing(), TrainConfig()
+    assert choose_schedule(lra, config, "cpu") == (True, 10)
+    assert choose_schedule(lra, config, "gpu") == (False, 10)
+    assert choose_schedule(lra, dataclasses.replace(config, update_schedule="static"), "cpu") == (False, 10)
+    assert choose_schedule(lra, dataclasses.replace(config, update_schedule="masked"), "gpu") == (True, 10)
+    assert choose_schedule(NTK(), config, "cpu")[0] is False  # its update takes kernel traces: not every step
+    assert choose_schedule(LearningRateAnnealing(period=1), config, "cpu") == (False, 1)  # nothing to mask
+    assert choose_schedule(Constant(), config, "cpu") == (False, None)
+    with pytest.raises(ValueError, match="update_schedule must be one of"):
+        TrainConfig(update_schedule="cond")
 
 
 def test_float64_reaches_every_array():

@@ -12,6 +12,7 @@ from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sampling import Sampling
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
+UPDATE_SCHEDULES = ("auto", "static", "masked")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class TrainConfig:
     sampling: str = "random"  # or "fixed": one point set drawn before step 0 (see training.sampling)
     resample_every: int | None = None  # fixed sampling: redraw the set every N steps
     lbfgs: LBFGS | None = None  # a second phase after the ``steps`` first-order steps (training.lbfgs)
+    update_schedule: str = "auto"  # weight-update steps: "auto", "static" or "masked" (training.fit.choose_schedule)
 
     def __post_init__(self):
         positive = ("steps", "log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points")
@@ -50,6 +52,8 @@ class TrainConfig:
         if self.dtype not in DTYPES:
             raise ValueError(f"TrainConfig.dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
         self.sampling_spec()  # raises a clear ValueError on a bad mode / period
+        if self.update_schedule not in UPDATE_SCHEDULES:
+            raise ValueError(f"TrainConfig.update_schedule must be one of {UPDATE_SCHEDULES}, got {self.update_schedule!r}")
         if self.matmul_precision not in ("default", "high", "highest"):
             raise ValueError(
                 f"TrainConfig.matmul_precision must be 'default', 'high' or 'highest', got {self.matmul_precision!r}"

@@ -63,6 +63,7 @@ def make_steps(
     observed: bool = False,
     sampling: Sampling = Sampling(),
     sharding=None,
+    masked: bool = False,
 ):
     """Build ``(plain_step, update_step)``, each ``state -> (state, info)``; ``info["losses"]``
     holds each term's unweighted loss on the step's batch.
@@ -80,6 +81,14 @@ def make_steps(
 
     With ``sharding`` (a ``training.sharding.DataParallel``) each step's batch is split
     across devices along its point axis; the results equal one device's up to rounding.
+
+    With ``masked=True`` the plain and update steps are one and the same *masked* step: it
+    takes the per-term gradients and computes the scheme's new weights on every step, but
+    keeps them only where ``scheme.needs_grads(step)`` (a ``where``, no ``cond``). The
+    weights follow the same schedule as with separate steps; the parameter gradient
+    differs only by rounding (``sum_i w_i g_i`` instead of the gradient of the weighted
+    sum). One kind of step scanned flat is faster on CPU than two kinds interleaved (see
+    ``training.fit.choose_schedule``).
     """
     names = problem.term_names
     if sharding is not None:
@@ -119,6 +128,13 @@ def make_steps(
     def adaptive(params, batch, wstate, step):
         losses, term_grads = term_gradients(params, batch)
         wstate = reweight(wstate, term_grads, losses, step, params, batch)
+        return {"losses": losses}, combine(term_grads, wstate.weights), wstate
+
+    def masked_update(params, batch, wstate, step):
+        losses, term_grads = term_gradients(params, batch)
+        updated = reweight(wstate, term_grads, losses, step, params, batch)
+        keep = scheme.needs_grads(step)
+        wstate = jax.tree_util.tree_map(lambda new, old: jnp.where(keep, new, old), updated, wstate)
         return {"losses": losses}, combine(term_grads, wstate.weights), wstate
 
     def observe(params, batch, wstate, step):
@@ -168,7 +184,7 @@ def make_steps(
     if per_point:
         step = wrap(point_weighted)
         return (step, step, step) if observed else (step, step)
-    steps = (wrap(plain), wrap(adaptive))
+    steps = (wrap(masked_update),) * 2 if masked else (wrap(plain), wrap(adaptive))
     return (*steps, wrap(observe)) if observed else steps
 
 
