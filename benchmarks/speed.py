@@ -151,18 +151,25 @@ def time_seeds(n_seeds: int, batch: int, blocks: int, block_len: int, repeats: i
     }
 
 
-def time_schedules(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
-    """M2 with its update steps laid out each way (``TrainConfig.update_schedule``), next to
-    M1, interleaved: each layout's ms per step and its ratio to the M1 repeat beside it."""
-    runners = {"M1": Runner("M1", batch)}
-    for layout in ("static", "masked"):
-        runners[f"M2_{layout}"] = Runner("M2", batch, config=TrainConfig(update_schedule=layout))
+def interleaved(runners: dict, blocks: int, block_len: int, repeats: int) -> dict[str, list[float]]:
+    """Seconds per repeat of each runner, after one warm-up call each; the runners take turns
+    repeat by repeat, so they see the same machine noise."""
     for r in runners.values():
         r.time(blocks, block_len)
     times = {name: [] for name in runners}
     for _ in range(repeats):
         for name, r in runners.items():
             times[name].append(r.time(blocks, block_len))
+    return times
+
+
+def time_schedules(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """M2 with its update steps laid out each way (``TrainConfig.update_schedule``), next to
+    M1, interleaved: each layout's ms per step and its ratio to the M1 repeat beside it."""
+    runners = {"M1": Runner("M1", batch)}
+    for layout in ("static", "masked"):
+        runners[f"M2_{layout}"] = Runner("M2", batch, config=TrainConfig(update_schedule=layout))
+    times = interleaved(runners, blocks, block_len, repeats)
     out = {name: stats(ts, blocks * block_len) for name, ts in times.items()}
     for name in runners:
         if name != "M1":
@@ -174,12 +181,7 @@ def time_schedules(batch: int, blocks: int, block_len: int, repeats: int) -> dic
 def time_taylor_modes(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
     """M2 with each way of taking the second derivatives, interleaved (see ``MLP.taylor2``)."""
     runners = {mode: Runner("M2", batch, taylor_mode=mode) for mode in ("stacked", "streams", "off")}
-    for r in runners.values():
-        r.time(blocks, block_len)
-    times = {mode: [] for mode in runners}
-    for _ in range(repeats):
-        for mode, r in runners.items():
-            times[mode].append(r.time(blocks, block_len))
+    times = interleaved(runners, blocks, block_len, repeats)
     return {mode: stats(ts, blocks * block_len) for mode, ts in times.items()}
 
 
