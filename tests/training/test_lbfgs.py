@@ -82,6 +82,35 @@ def test_vmapped_seeds_each_refine():
         assert result.extra["lbfgs"]["reason"] == "grad_tol"
 
 
+def test_seeds_one_at_a_time_equal_the_vmapped_phase():
+    """The CPU default (each seed's L-BFGS on its own, results stacked) gives what the vmapped
+    phase gives, records included, also when seeds stop after different iteration counts."""
+    import jax
+    import optax
+
+    from pinnbalance.metrics import evaluation_grid
+    from pinnbalance.training.fit import initial_states
+    from pinnbalance.training.lbfgs import refine
+
+    problem, config = toy_problem(), TrainConfig(sampling="fixed", dtype="float64")
+    states = initial_states(problem, Line(), Constant(), optax.adam(1e-3), config, [1, 2, 3])
+    grid, exact = evaluation_grid(problem, 20, jnp.float64)
+    settings = LBFGS(max_iters=60, grad_tol=1e-9, log_every=3)
+    runs = {
+        one: refine(problem, Line(), Constant(), states, settings, grid, exact, jnp.float64, True, one) for one in (True, False)
+    }
+    (a, recs_a, reasons_a, iters_a), (b, recs_b, reasons_b, iters_b) = runs[True], runs[False]
+    assert reasons_a == reasons_b == ["grad_tol"] * 3 and iters_a == iters_b
+    assert len(set(iters_a)) > 1  # the seeds stopped at different iterations: padded records
+    for x, y in zip(jax.tree_util.tree_leaves((a.params, a.weights)), jax.tree_util.tree_leaves((b.params, b.weights))):
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-14)
+    np.testing.assert_array_equal(a.step, b.step)
+    assert len(recs_a) == len(recs_b)
+    for ra, rb in zip(recs_a, recs_b):
+        np.testing.assert_allclose(ra["l2"], rb["l2"], rtol=1e-10)
+        np.testing.assert_array_equal(ra["step"], rb["step"])
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -143,12 +143,29 @@ def _cast(tree, dtype):
     return jax.tree_util.tree_map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)
 
 
-def refine(problem: Problem, network, scheme, state, settings: LBFGS, grid, exact, dtype, vmapped: bool = False):
+def refine(
+    problem: Problem,
+    network,
+    scheme,
+    state,
+    settings: LBFGS,
+    grid,
+    exact,
+    dtype,
+    vmapped: bool = False,
+    one_seed_at_a_time: bool | None = None,
+):
     """Run the L-BFGS phase from ``state``; return ``(state, records, reasons, iterations)``.
 
     ``records`` is a list of per-chunk dicts in the shape of the first phase's records;
-    with ``vmapped`` every seed of the stacked state runs its own L-BFGS (vmapped).
+    with ``vmapped`` every seed of the stacked state runs its own L-BFGS, either vmapped or
+    ``one_seed_at_a_time`` (the same compiled program, seed after seed; the results are
+    stacked as the vmapped ones). Under ``vmap`` the seeds' line searches run in lockstep,
+    each iteration as long as the longest, and a CPU gains nothing from the batching, so
+    the default (None) takes the seeds one at a time on CPU and vmapped elsewhere.
     """
+    if one_seed_at_a_time is None:
+        one_seed_at_a_time = jax.default_backend() == "cpu"
     settings.check_terms(problem.term_names)
     run_dtype = dtype
     if settings.dtype is not None:
@@ -209,21 +226,43 @@ def refine(problem: Problem, network, scheme, state, settings: LBFGS, grid, exac
     def start(s):
         return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
 
+    batched = vmapped and not one_seed_at_a_time
     run_chunk = jax.jit(
-        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if vmapped else chunk)(s, c, length), static_argnums=2
+        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if batched else chunk)(s, c, length), static_argnums=2
     )
-    carry = jax.vmap(start)(state) if vmapped else start(state)
-    records, done = [], 0
-    while done < settings.max_iters:
-        length = min(settings.log_every, settings.max_iters - done)
-        carry, rec = run_chunk(state, carry, length)
-        records.append(jax.device_get(rec))
-        done += length
-        if np.all(np.asarray(carry[3]) != 0):
-            break
+
+    def run(s):
+        carry = jax.vmap(start)(s) if batched else start(s)
+        records, done = [], 0
+        while done < settings.max_iters:
+            length = min(settings.log_every, settings.max_iters - done)
+            carry, rec = run_chunk(s, carry, length)
+            records.append(jax.device_get(rec))
+            done += length
+            if np.all(np.asarray(carry[3]) != 0):
+                break
+        return carry, records
+
+    if vmapped and one_seed_at_a_time:
+        seeds = jax.tree_util.tree_leaves(state.params)[0].shape[0]
+        carry, records = _stack_seeds([run(jax.tree_util.tree_map(lambda x, i=i: x[i], state)) for i in range(seeds)])
+    else:
+        carry, records = run(state)
     params, _, iters, reasons, _ = carry
     back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
     weights = state.weights._replace(weights=settings.fixed_weights(state.weights.weights))  # what this phase used
     end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
     reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
     return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
+
+
+def _stack_seeds(runs):
+    """Per-seed ``(carry, records)`` stacked as a vmapped run gives them: a seed that stopped
+    early repeats its last record (a stopped vmapped seed records its frozen state)."""
+    carry = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[c for c, _ in runs])
+    length = max(len(recs) for _, recs in runs)
+    records = [
+        jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[recs[min(k, len(recs) - 1)] for _, recs in runs])
+        for k in range(length)
+    ]
+    return carry, records
