@@ -86,7 +86,7 @@ def choose_schedule(scheme, config: TrainConfig, backend: str | None = None) -> 
     static schedule (nested scans, no ``cond``), or, for an irregular schedule, by a ``cond``.
 
     ``config.update_schedule = "auto"`` masks on CPU, where one kind of step scanned flat
-    beats two kinds interleaved (KG batch 128: M2 1.03x M1 masked vs 1.10-1.17x static,
+    beats two kinds interleaved (KG batch 128: M2 1.03-1.08x M1 masked vs 1.10-1.17x static,
     ``benchmarks/speed.py``), for schemes whose update is cheap (no kernel statistics, such
     as the NTK traces, and not per-point). Elsewhere it keeps the static schedule, which
     runs M2 within 3% of M1 on an H200. Update every step (period 1) needs no mask.
