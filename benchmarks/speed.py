@@ -38,6 +38,12 @@ from pinnbalance.training.step import make_steps  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
 
 
+def paired_ratios(top: list[float], bottom: list[float]) -> dict:
+    """Min and median over repeats of ``top[i] / bottom[i]`` (timings taken side by side)."""
+    ratios = [a / b for a, b in zip(top, bottom)]
+    return {"min": min(ratios), "median": statistics.median(ratios)}
+
+
 def stats(seconds: list[float], steps: int) -> dict:
     ms = [1000 * s / steps for s in seconds]
     return {"min": min(ms), "median": statistics.median(ms), "repeats_ms": ms, "steps_per_repeat": steps}
@@ -117,13 +123,9 @@ def time_methods(batch: int, blocks: int, block_len: int, repeats: int, baseline
             times[m].append(time.perf_counter() - t)
     out = {m: stats(ts, steps) for m, ts in times.items()}
     # M2 overhead: per repeat, M2 vs the M1 run next to it
-    out["M2_over_M1"] = {
-        "min": min(a / b for a, b in zip(times["M2"], times["M1"])),
-        "median": statistics.median(a / b for a, b in zip(times["M2"], times["M1"])),
-    }
+    out["M2_over_M1"] = paired_ratios(times["M2"], times["M1"])
     if baseline:
-        ratios = [b / a for a, b in zip(times["M2"], times["baseline_M2"])]
-        out["speedup_vs_baseline_M2"] = {"min": min(ratios), "median": statistics.median(ratios)}
+        out["speedup_vs_baseline_M2"] = paired_ratios(times["baseline_M2"], times["M2"])
     flops = runners["M2"].flops_per_step()
     out["flops_per_step_M2"] = flops
     if flops:
@@ -143,12 +145,7 @@ def time_seeds(n_seeds: int, batch: int, blocks: int, block_len: int, repeats: i
         t1.append(one.time(blocks, block_len))
         tn.append(many.time(blocks, block_len))
     steps = blocks * block_len
-    ratios = [b / a for a, b in zip(t1, tn)]
-    return {
-        "one_seed": stats(t1, steps),
-        f"{n_seeds}_seeds": stats(tn, steps),
-        "ratio": {"min": min(ratios), "median": statistics.median(ratios)},
-    }
+    return {"one_seed": stats(t1, steps), f"{n_seeds}_seeds": stats(tn, steps), "ratio": paired_ratios(tn, t1)}
 
 
 def interleaved(runners: dict, blocks: int, block_len: int, repeats: int) -> dict[str, list[float]]:
@@ -173,8 +170,7 @@ def time_schedules(batch: int, blocks: int, block_len: int, repeats: int) -> dic
     out = {name: stats(ts, blocks * block_len) for name, ts in times.items()}
     for name in runners:
         if name != "M1":
-            ratios = [a / b for a, b in zip(times[name], times["M1"])]
-            out[f"{name}_over_M1"] = {"min": min(ratios), "median": statistics.median(ratios)}
+            out[f"{name}_over_M1"] = paired_ratios(times[name], times["M1"])
     return out
 
 

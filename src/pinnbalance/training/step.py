@@ -127,15 +127,11 @@ def make_steps(
 
     def adaptive(params, batch, wstate, step):
         losses, term_grads = term_gradients(params, batch)
-        wstate = reweight(wstate, term_grads, losses, step, params, batch)
-        return {"losses": losses}, combine(term_grads, wstate.weights), wstate
-
-    def masked_update(params, batch, wstate, step):
-        losses, term_grads = term_gradients(params, batch)
         updated = reweight(wstate, term_grads, losses, step, params, batch)
-        keep = scheme.needs_grads(step)
-        wstate = jax.tree_util.tree_map(lambda new, old: jnp.where(keep, new, old), updated, wstate)
-        return {"losses": losses}, combine(term_grads, wstate.weights), wstate
+        if masked:  # every step runs this one: keep the new weights only on the scheme's update steps
+            keep = scheme.needs_grads(step)
+            updated = jax.tree_util.tree_map(lambda new, old: jnp.where(keep, new, old), updated, wstate)
+        return {"losses": losses}, combine(term_grads, updated.weights), updated
 
     def observe(params, batch, wstate, step):
         losses, term_grads = term_gradients(params, batch)
@@ -184,7 +180,7 @@ def make_steps(
     if per_point:
         step = wrap(point_weighted)
         return (step, step, step) if observed else (step, step)
-    steps = (wrap(masked_update),) * 2 if masked else (wrap(plain), wrap(adaptive))
+    steps = (wrap(adaptive),) * 2 if masked else (wrap(plain), wrap(adaptive))
     return (*steps, wrap(observe)) if observed else steps
 
 
