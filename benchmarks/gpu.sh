@@ -4,7 +4,9 @@
 # benchmarks/results/speed.json (or $SPEED_JSON), keeping its "cpu" section:
 #   M1 and M2 ms/step at batch 128 and 8,192; 64 vmapped seeds vs 1; M2's update-step
 #   layouts (static / masked); second-derivative modes; and the wall time of a full
-#   40,001-step M2 training.
+#   40,001-step M2 training. Then once more, M1/M2 and the full training only, with XLA's
+#   command buffers (CUDA graphs) also capturing while loops and conditionals, so a scanned
+#   chunk may launch as one graph: section "gpu_while_graphs" (skipped if that run fails).
 #   bash benchmarks/gpu.sh            # on the GPU machine
 #   bash benchmarks/gpu.sh --quick --section gpu   # anywhere: checks the script in seconds
 set -euo pipefail
@@ -14,4 +16,8 @@ python3 - <<'PY'
 import jax
 print("jax", jax.__version__, "backend", jax.default_backend(), "devices", jax.devices())
 PY
-python3 benchmarks/speed.py --out "${SPEED_JSON:-benchmarks/results/speed.json}" "$@"
+out="${SPEED_JSON:-benchmarks/results/speed.json}"
+python3 benchmarks/speed.py --out "$out" "$@"
+graphs="--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,WHILE,CONDITIONAL"
+XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }$graphs" python3 benchmarks/speed.py --out "$out" --tag while_graphs \
+    --skip seeds,schedules,modes "$@" || echo "the command-buffer variant failed; the main results stand" >&2

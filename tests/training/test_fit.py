@@ -33,6 +33,24 @@ def test_no_recompilation_after_the_first_chunk():
     assert small_run(config=dataclasses.replace(SMALL, steps=65)).traces == 2  # + the partial one
 
 
+@pytest.mark.parametrize("precision", ["default", "highest"])
+def test_later_chunk_shapes_compile_in_the_background_once(precision):
+    """53 steps in chunks of 2 x 10 run as (2, 10) twice, then (1, 10) and (1, 3): the two later
+    shapes compile in a background thread while the first trains, and the host loop finds them
+    ready. Were the background programs not the ones the loop calls (other shapes, layouts, or
+    matmul precision, which JAX holds per thread), the loop would trace them again: 5 traces."""
+    from pinnbalance.training import fit_seeds
+
+    config = dataclasses.replace(SMALL, steps=53, matmul_precision=precision)
+    assert chunk_plan(53, 10, 2) == [(2, 10), (2, 10), (1, 10), (1, 3)]
+    result = small_run(config=config)
+    assert result.traces == 3
+    assert 0 < result.compile_seconds < result.train_seconds
+    problem = klein_gordon(batch_size=32)
+    seeds = fit_seeds(problem, mlp_for(problem.domain, (16, 16)), LearningRateAnnealing(), config, [1, 2], progress=False)
+    assert seeds[0].traces == 3
+
+
 def test_history_records_every_log_step():
     result = small_run()
     np.testing.assert_array_equal(result.history["step"], [0, 10, 20, 30, 40, 50])

@@ -5,13 +5,15 @@ Steps are grouped in blocks of ``log_every``; the first step of each block is re
 on the evaluation grid after it), as the published code logs at ``step % 100 == 0``.
 A chunk scans ``chunk_logs`` blocks on device; the host only sees a chunk's records,
 advances the progress bar and checks health. Every full chunk has the same shape, so it
-compiles once; a final partial chunk compiles at most twice more.
+compiles once; a final partial chunk compiles at most twice more, in a background thread
+while the full chunks train (``precompile``), so its compile costs no wall time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import jax
@@ -43,7 +45,12 @@ class DivergenceError(RuntimeError):
 
 @dataclass
 class FitResult:
-    """What a training returns: final state, history (numpy arrays) and timings."""
+    """What a training returns: final state, history (numpy arrays) and timings.
+
+    ``train_seconds`` is the wall time of the first-order phase, compiling included;
+    ``compile_seconds`` the part of it the host spent compiling (or waiting for a chunk
+    shape compiled in the background), so ``train_seconds - compile_seconds`` is training.
+    """
 
     state: TrainState
     history: dict[str, np.ndarray]
@@ -53,6 +60,7 @@ class FitResult:
     term_names: tuple[str, ...]
     config: TrainConfig
     extra: dict = field(default_factory=dict)
+    compile_seconds: float = 0.0
 
     @property
     def params(self):
@@ -161,6 +169,24 @@ def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, i
     if rest:
         plan.append((1, rest))
     return plan
+
+
+def precompile(chunk, args, shapes, precision: str) -> tuple[ThreadPoolExecutor, dict[tuple[int, int], Future]]:
+    """Compile ``chunk`` for each ``(n_blocks, block_len)`` of ``shapes`` in a background thread.
+
+    ``args`` are ``(state, grid, exact)`` as the chunk will get them (shapes, dtypes and
+    layouts decide the compiled program, not values). An ahead-of-time compile lands in the
+    jitted function's cache, so a later call with that shape finds it ready; waiting on the
+    returned future first avoids compiling it twice. ``precision`` is the matmul precision
+    the host loop runs under (part of the compiled program, and thread-local in JAX).
+    """
+
+    def build(shape):
+        with jax.default_matmul_precision(precision):
+            chunk.lower(*args, *shape).compile()
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinnbalance-compile")
+    return pool, {shape: pool.submit(build, shape) for shape in shapes}
 
 
 def initial_state(problem: Problem, network, scheme, optimizer, config: TrainConfig, seed: int) -> TrainState:
@@ -304,31 +330,46 @@ def train_loop(
         state, (grid, exact) = sharding.place(state, vmapped), sharding.place((grid, exact))
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped, sharding)
+    plan, position = [], 0
+    for shape in chunk_plan(config.steps, config.log_every, config.chunk_logs):
+        position += shape[0] * shape[1]
+        if position > done:  # not trained before the resume
+            plan.append((shape, position))
+    shapes = list(dict.fromkeys(shape for shape, _ in plan))
     bar = _progress_bar(config.steps, progress, initial=done)
     begin = time.perf_counter()
-    first_chunk_seconds = 0.0
+    first_chunk_seconds = compile_seconds = 0.0
     stopped = False
-    with jax.default_matmul_precision(config.matmul_precision):
-        position = 0
-        for n_blocks, block_len in chunk_plan(config.steps, config.log_every, config.chunk_logs):
-            position += n_blocks * block_len
-            if position <= done:  # already trained before the resume
-                continue
-            state, rec = chunk(state, grid, exact, n_blocks, block_len)
-            rec = jax.device_get(rec)  # the one host sync of the chunk
-            if not first_chunk_seconds:
-                first_chunk_seconds = time.perf_counter() - begin
-            records.append(rec)
-            done = position
-            _advance(bar, n_blocks * block_len, rec, problem.reference)
-            diverged = np.any(np.asarray(state.bad_step) >= 0)
-            if on_chunk is not None and not diverged:  # never checkpoint a diverged state
-                on_chunk(Progress(state, flatten_records(records), done))
-            if diverged:
-                break
-            if should_stop is not None and should_stop() and done < config.steps:
-                stopped = True
-                break
+    if shapes:  # the first shape now; the others in the background while it trains
+        t = time.perf_counter()
+        with jax.default_matmul_precision(config.matmul_precision):
+            chunk.lower(state, grid, exact, *shapes[0]).compile()
+        compile_seconds += time.perf_counter() - t
+    pool, pending = precompile(chunk, (state, grid, exact), shapes[1:], config.matmul_precision)
+    try:
+        with jax.default_matmul_precision(config.matmul_precision):
+            for (n_blocks, block_len), position in plan:
+                if (n_blocks, block_len) in pending:
+                    t = time.perf_counter()
+                    _wait(pending.pop((n_blocks, block_len)))
+                    compile_seconds += time.perf_counter() - t
+                state, rec = chunk(state, grid, exact, n_blocks, block_len)
+                rec = jax.device_get(rec)  # the one host sync of the chunk
+                if not first_chunk_seconds:
+                    first_chunk_seconds = time.perf_counter() - begin
+                records.append(rec)
+                done = position
+                _advance(bar, n_blocks * block_len, rec, problem.reference)
+                diverged = np.any(np.asarray(state.bad_step) >= 0)
+                if on_chunk is not None and not diverged:  # never checkpoint a diverged state
+                    on_chunk(Progress(state, flatten_records(records), done))
+                if diverged:
+                    break
+                if should_stop is not None and should_stop() and done < config.steps:
+                    stopped = True
+                    break
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     train_seconds = time.perf_counter() - begin
     if bar is not None:
         bar.close()
@@ -343,7 +384,9 @@ def train_loop(
         seed_records = [jax.tree_util.tree_map(lambda x: np.asarray(x)[i] if vmapped else x, r) for r in records]
         history = _history(seed_records, problem.term_names)
         config_i = dataclasses.replace(config, seed=seed)
-        result = FitResult(seed_state, history, train_seconds, first_chunk_seconds, counter[0], problem.term_names, config_i)
+        result = FitResult(
+            seed_state, history, train_seconds, first_chunk_seconds, counter[0], problem.term_names, config_i, {}, compile_seconds
+        )
         if lbfgs_info is not None:
             result.extra["lbfgs"] = {k: (v[i] if isinstance(v, list) else v) for k, v in lbfgs_info.items()}
         _raise_if_diverged(result, problem, seed if vmapped else None)
@@ -368,6 +411,15 @@ def _second_phase(problem, network, scheme, state, config, grid, exact, vmapped,
     if progress:
         print(f"L-BFGS stopped ({', '.join(sorted(set(reasons)))}) after {max(iters)} iterations, {seconds:.1f} s", flush=True)
     return state, recs, info
+
+
+def _wait(compiled: Future) -> None:
+    """Wait for a background compile. Should it have failed, the chunk's own call compiles
+    again and raises the error where it belongs, in the host loop."""
+    try:
+        compiled.result()
+    except Exception:
+        pass
 
 
 def _raise_if_diverged(result: FitResult, problem: Problem, seed: int | None) -> None:
