@@ -80,6 +80,24 @@ class Runner:
         jax.block_until_ready((self.state, rec))
         return time.perf_counter() - start
 
+    def compiled_ops(self) -> dict[str, dict[str, int]]:
+        """Instructions of each compiled step program (plain, update) by opcode, top level only.
+
+        Fusions and matrix products (``dot``, or library ``custom-call``s on GPU) are what run
+        as separate kernels: on a GPU at batch 128 their number, not their arithmetic, sets
+        the step time; on CPU each costs a dispatch and a pass over memory."""
+        import collections
+        import re
+
+        out = {}
+        for name, fn in zip(("plain", "update"), self.step_fns):
+            text = jax.jit(fn).lower(self.single).compile().as_text()
+            entry = text[text.index("ENTRY") :].split("\n}\n")[0]
+            ops = collections.Counter(re.findall(r"= \S+ ([a-z][\w-]*)\(", entry))
+            out[name] = {op: ops[op] for op in ("fusion", "dot", "custom-call", "while", "conditional") if ops[op]}
+            out[name]["all"] = sum(ops.values())
+        return out
+
     def flops_per_step(self) -> float | None:
         """XLA's FLOP count of one plain step and one update step, averaged over the schedule."""
 
@@ -132,6 +150,7 @@ def time_methods(batch: int, blocks: int, block_len: int, repeats: int, baseline
         out["gflops_per_second_M2"] = flops / (out["M2"]["min"] / 1000) / 1e9
     out["compile_seconds"] = compile_s
     out["traces"] = {m: r.counter[0] for m, r in runners.items()}
+    out["compiled_ops"] = {m: r.compiled_ops() for m, r in runners.items()}
     return out
 
 
@@ -171,6 +190,28 @@ def time_schedules(batch: int, blocks: int, block_len: int, repeats: int) -> dic
     for name in runners:
         if name != "M1":
             out[f"{name}_over_M1"] = paired_ratios(times[name], times["M1"])
+    return out
+
+
+def time_matmul_floor(rows=(128, 640, 1152), width: int = 50, reps: int = 2000, repeats: int = 5) -> dict:
+    """GFLOP/s of the step's own matrix products alone: ``x <- 0.5 (x @ W) + x0`` with ``x``
+    of ``rows x width`` and ``W`` of ``width x width`` (a layer's shape at batch 128: one
+    stream has 128 rows, the residual's five streams stacked 640, all terms 1,152), ``reps``
+    in one compiled loop. The step's own GFLOP/s against these says how far it is from
+    being bound by its products."""
+    out = {}
+    for m in rows:
+        x0 = jax.numpy.full((m, width), 0.01, jax.numpy.float32)
+        w = jax.numpy.full((width, width), 0.02, jax.numpy.float32)
+        loop = jax.jit(lambda x0, w: jax.lax.fori_loop(0, reps, lambda i, x: 0.5 * (x @ w) + x0, x0))
+        jax.block_until_ready(loop(x0, w))
+        seconds = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            jax.block_until_ready(loop(x0, w))
+            seconds.append(time.perf_counter() - t)
+        gflops = [2 * m * width * width * reps / t / 1e9 for t in seconds]
+        out[f"rows_{m}"] = {"gflops_per_second_max": max(gflops), "gflops_per_second_median": statistics.median(gflops)}
     return out
 
 
@@ -250,7 +291,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, schedules, modes, full")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, schedules, floor, modes, full")
     p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
     p.add_argument("--tag", default=None, help="write the section as cpu_TAG / gpu_TAG (a variant, e.g. other XLA flags)")
     p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
@@ -277,8 +318,8 @@ def main(argv=None) -> int:
         print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
         save()
     skip = set(filter(None, args.skip.split(",")))
-    if skip - {"seeds", "schedules", "modes", "full"}:
-        p.error(f"--skip takes seeds, schedules, modes, full; got {args.skip!r}")
+    if skip - {"seeds", "schedules", "floor", "modes", "full"}:
+        p.error(f"--skip takes seeds, schedules, floor, modes, full; got {args.skip!r}")
     if skip:
         section["skipped"] = sorted(skip)
     blocks, block_len = plan[128]
@@ -296,6 +337,10 @@ def main(argv=None) -> int:
         layouts = time_schedules(128, blocks, block_len, repeats)
         section["batch_128"]["schedules_M2"] = {k: v["median"] for k, v in layouts.items() if not k.endswith("_over_M1")}
         section["batch_128"]["details"]["schedules_M2"] = layouts
+        save()
+    if "floor" not in skip:
+        print("the step's matrix products alone (GFLOP/s) ...", flush=True)
+        section["batch_128"]["details"]["matmul_floor"] = time_matmul_floor(reps=200 if args.quick else 2000, repeats=repeats)
         save()
     if "modes" not in skip:
         print("second-derivative modes (stacked / streams / generic jvp-of-jvp), M2 ...", flush=True)

@@ -189,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "list":
         return cmd_list()
+    from pinnbalance.compile_cache import enable_compile_cache
+
+    enable_compile_cache()  # reruns, other seeds and sweep jobs reuse compiled programs (PINNBALANCE_COMPILE_CACHE)
     if args.command == "diagnose":
         return cmd_diagnose(args)
     if args.command == "compare":

@@ -63,6 +63,7 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
         "weight_updates_held": int(result.state.weights.held),
         "train_seconds": result.train_seconds,
         "first_chunk_seconds": result.first_chunk_seconds,
+        "compile_seconds": result.compile_seconds,
     }
 
 

@@ -35,7 +35,13 @@ class LocalExecutor:
 
 
 def _call(fn: Callable[[Job], R], job: Job) -> R:
-    """The Ray task body (``ray.remote`` takes functions, not ``functools.partial`` objects)."""
+    """The Ray task body (``ray.remote`` takes functions, not ``functools.partial`` objects).
+
+    A worker keeps compiled programs where the command line does (``compile_cache``), so
+    the jobs on one machine that share a program compile it once."""
+    from pinnbalance.compile_cache import enable_compile_cache
+
+    enable_compile_cache()
     return fn(job)
 
 
