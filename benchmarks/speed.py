@@ -167,6 +167,45 @@ def time_seeds(n_seeds: int, batch: int, blocks: int, block_len: int, repeats: i
     return {"one_seed": stats(t1, steps), f"{n_seeds}_seeds": stats(tn, steps), "ratio": paired_ratios(tn, t1)}
 
 
+def time_lanes(steps: int, learning_rates=(3e-4, 1e-3, 3e-3, 1e-2)) -> dict:
+    """A learning-rate sweep of M2 as a user waits for it, compile included: each rate its
+    own ``fit`` one after another, against all rates as lanes of one ``fit_seeds`` program
+    (``training.lanes``); with each run's min L2 both ways. These agree to rounding, which a
+    vmapped float32 program does differently (as for vmapped seeds) and a large rate amplifies;
+    ``tests/training/test_lanes.py`` checks lanes against separate runs to 1e-9 in float64."""
+    from pinnbalance.training import fit_seeds
+
+    problem = klein_gordon()
+    m = get_method("M2")
+    network, scheme = m.network(problem), m.scheme(problem)
+    config = TrainConfig(steps=steps)
+    t = time.perf_counter()
+    separate = [
+        fit(problem, network, scheme, dataclasses.replace(config, learning_rate=lr), progress=False) for lr in learning_rates
+    ]
+    separate_s = time.perf_counter() - t
+    t = time.perf_counter()
+    lanes = fit_seeds(
+        problem,
+        network,
+        scheme,
+        config,
+        [config.seed] * len(learning_rates),
+        values={"learning_rate": list(learning_rates)},
+        progress=False,
+    )
+    lanes_s = time.perf_counter() - t
+    return {
+        "steps": steps,
+        "learning_rates": list(learning_rates),
+        "separate_seconds": separate_s,
+        "lanes_seconds": lanes_s,
+        "separate_over_lanes": separate_s / lanes_s,
+        "min_l2_separate": [float(r.history["l2"].min()) for r in separate],
+        "min_l2_lanes": [float(r.history["l2"].min()) for r in lanes],
+    }
+
+
 def interleaved(runners: dict, blocks: int, block_len: int, repeats: int) -> dict[str, list[float]]:
     """Seconds per repeat of each runner, after one warm-up call each; the runners take turns
     repeat by repeat, so they see the same machine noise."""
@@ -291,7 +330,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, schedules, floor, modes, full")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, schedules, lanes, floor, modes, full")
+    p.add_argument("--lane-steps", type=int, default=4001, help="steps of each run of the learning-rate sweep")
     p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
     p.add_argument("--tag", default=None, help="write the section as cpu_TAG / gpu_TAG (a variant, e.g. other XLA flags)")
     p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
@@ -318,8 +358,8 @@ def main(argv=None) -> int:
         print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
         save()
     skip = set(filter(None, args.skip.split(",")))
-    if skip - {"seeds", "schedules", "floor", "modes", "full"}:
-        p.error(f"--skip takes seeds, schedules, floor, modes, full; got {args.skip!r}")
+    if skip - {"seeds", "schedules", "lanes", "floor", "modes", "full"}:
+        p.error(f"--skip takes seeds, schedules, lanes, floor, modes, full; got {args.skip!r}")
     if skip:
         section["skipped"] = sorted(skip)
     blocks, block_len = plan[128]
@@ -337,6 +377,10 @@ def main(argv=None) -> int:
         layouts = time_schedules(128, blocks, block_len, repeats)
         section["batch_128"]["schedules_M2"] = {k: v["median"] for k, v in layouts.items() if not k.endswith("_over_M1")}
         section["batch_128"]["details"]["schedules_M2"] = layouts
+        save()
+    if "lanes" not in skip:
+        print("a 4-rate learning-rate sweep: separate runs vs lanes of one program ...", flush=True)
+        section["lanes_4_learning_rates"] = time_lanes(201 if args.quick else args.lane_steps)
         save()
     if "floor" not in skip:
         print("the step's matrix products alone (GFLOP/s) ...", flush=True)

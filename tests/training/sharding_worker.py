@@ -112,6 +112,15 @@ def seeds(problem, network, arrays, facts):
             for path, x in leaves(trained(result.state)).items():
                 arrays[f"seeds/{label}/{seed}/{path}"] = x
     facts["seed_layouts"] = layouts
+    # runs that differ in learning rate and EMA beta (two per seed), spread the same way
+    values = {"learning_rate": [1e-3, 4e-3, 1e-3, 4e-3], "beta": [0.9, 0.5, 0.5, 0.9]}
+    lanes = [1, 1, 2, 2]
+    one = fit_seeds(problem, network, scheme, F64, lanes, progress=False, values=values)
+    four = train_loop(problem, network, scheme, F64, None, False, lanes, sharding=DataParallel(4), values=values)
+    for label, results in (("one", one), ("four", four)):
+        for i, result in enumerate(results):
+            for path, x in leaves(trained(result.state)).items():
+                arrays[f"lanes/{label}/{i}/{path}"] = x
 
 
 def errors(problem, network, facts):

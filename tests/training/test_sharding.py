@@ -80,6 +80,10 @@ def test_seeds_spread_over_four_devices_equal_one_device(four):
             assert relative_gap(one, split) < TOLERANCE, f"seed {seed} leaf {leaf}"
     (layout,) = facts["seed_layouts"]  # after the compiled chunk: still one seed per device
     assert layout["spec"] == "P('seeds',)" and [s[0] for s in layout["shards"]] == [1, 1, 1, 1]
+    for run in range(4):  # swept learning rates and betas (training.lanes), split the same way
+        for leaf, one, split in pairs(arrays, f"lanes/one/{run}/", f"lanes/four/{run}/"):
+            assert relative_gap(one, split) < TOLERANCE, f"run {run} leaf {leaf}"
+    assert relative_gap(arrays["lanes/one/0/['weights']['bcs']"], arrays["lanes/one/1/['weights']['bcs']"]) > 1e-3
 
 
 def test_a_four_device_checkpoint_resumes_on_one_device(four, tmp_path, capsys):

@@ -71,6 +71,10 @@ class TrainConfig:
         """A typed PRNG key (threefry: the same random streams on every backend)."""
         return jax.random.key(seed)
 
-    def optimizer(self) -> optax.GradientTransformation:
-        """Adam with exponential learning-rate decay (continuous, as published)."""
-        return optax.adam(optax.exponential_decay(self.learning_rate, self.decay_steps, self.decay_rate))
+    def optimizer(self, learning_rate=None) -> optax.GradientTransformation:
+        """Adam with exponential learning-rate decay (continuous, as published).
+
+        ``learning_rate`` replaces ``self.learning_rate`` as the initial rate; it may be a
+        traced array (one run's entry of a swept learning rate, ``training.lanes``)."""
+        rate = self.learning_rate if learning_rate is None else learning_rate
+        return optax.adam(optax.exponential_decay(rate, self.decay_steps, self.decay_rate))

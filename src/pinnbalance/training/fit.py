@@ -23,6 +23,7 @@ import numpy as np
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
+from pinnbalance.training.lanes import LEARNING_RATE, check_lanes, lane_config, scheme_with
 from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.state import TrainState, initial_train_state
 from pinnbalance.training.step import make_step, make_steps, run_steps
@@ -113,46 +114,56 @@ def choose_schedule(scheme, config: TrainConfig, backend: str | None = None) -> 
 def make_chunk(
     problem: Problem, network, scheme, optimizer, config: TrainConfig, counter: list[int], vmapped: bool = False, sharding=None
 ):
-    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len) -> (state, records)``.
+    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len, lanes=None) -> (state, records)``.
 
     With ``vmapped`` the state (and the records) carry a leading axis of independent runs
-    (seeds) trained by one compiled program. With ``sharding`` (``training.sharding.
+    (seeds) trained by one compiled program; ``lanes`` then may give each run its own
+    learning rate or scheme parameters (``{name: array with one entry per run}``, see
+    ``training.lanes``), traced like the state. With ``sharding`` (``training.sharding.
     DataParallel``) one run's batch is split across devices, or, with ``vmapped``, the seeds.
     """
     split = None if vmapped else sharding  # the points of one run; seeds are split by their state's layout
     dtype = config.jnp_dtype
     sampling = config.sampling_spec()
     masked, period = choose_schedule(scheme, config)
-    plain_step, update_step, observed_step = make_steps(problem, network, scheme, optimizer, dtype, True, sampling, split, masked)
-    if masked:  # one kind of step: a flat scan
-        period = None
-    elif period == "dynamic":
-        cond_step = make_step(problem, network, scheme, optimizer, dtype, sampling, split)
-        plain_step = update_step = cond_step
+    dynamic = period == "dynamic" and not masked  # an irregular schedule: a cond in every step
+    if masked or dynamic:  # one kind of step: a flat scan
         period = None
 
-    def chunk(state, grid, exact, n_blocks: int, block_len: int):
+    def steps_for(lane):
+        """(plain, update, observed) steps of one run, with its lane's values (traced) if any."""
+        opt = config.optimizer(lane[LEARNING_RATE]) if LEARNING_RATE in lane else optimizer
+        sch = scheme_with(scheme, lane)
+        plain_step, update_step, observed_step = make_steps(problem, network, sch, opt, dtype, True, sampling, split, masked)
+        if dynamic:
+            plain_step = update_step = make_step(problem, network, sch, opt, dtype, sampling, split)
+        return plain_step, update_step, observed_step
+
+    def chunk(state, grid, exact, n_blocks: int, block_len: int, lanes=None):
         counter[0] += 1  # runs only when jax traces: counts compilations
 
-        def block(s, _):
-            # the recorded step's own effect is visible in the record: losses of its
-            # batch, then weights and L2 error after it (as the published logging)
-            s1, info = observed_step(s)
-            rec = {
-                "step": s.step,
-                "losses": info["losses"],
-                "grad_norms": info["grad_norms"],
-                "weights": dict(s1.weights.weights),
-                "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
-            }
-            if block_len > 1:
-                s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
-            return s1, rec
+        def run(s, lane):
+            plain_step, update_step, observed_step = steps_for(lane)
 
-        def run(s):
+            def block(s, _):
+                # the recorded step's own effect is visible in the record: losses of its
+                # batch, then weights and L2 error after it (as the published logging)
+                s1, info = observed_step(s)
+                rec = {
+                    "step": s.step,
+                    "losses": info["losses"],
+                    "grad_norms": info["grad_norms"],
+                    "weights": dict(s1.weights.weights),
+                    "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
+                }
+                if block_len > 1:
+                    s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
+                return s1, rec
+
             return jax.lax.scan(block, s, None, length=n_blocks)
 
-        state, records = jax.vmap(run)(state) if vmapped else run(state)
+        lanes = {} if lanes is None else lanes
+        state, records = jax.vmap(run)(state, lanes) if vmapped else run(state, lanes)
         if sharding is not None:  # the next chunk finds the layout it was compiled for
             state = sharding.split_seeds(state) if vmapped else sharding.replicated(state)
         return state, records
@@ -171,11 +182,11 @@ def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, i
     return plan
 
 
-def precompile(chunk, args, shapes, precision: str) -> tuple[ThreadPoolExecutor, dict[tuple[int, int], Future]]:
+def precompile(chunk, args, lanes, shapes, precision: str) -> tuple[ThreadPoolExecutor, dict[tuple[int, int], Future]]:
     """Compile ``chunk`` for each ``(n_blocks, block_len)`` of ``shapes`` in a background thread.
 
-    ``args`` are ``(state, grid, exact)`` as the chunk will get them (shapes, dtypes and
-    layouts decide the compiled program, not values). An ahead-of-time compile lands in the
+    ``args`` are ``(state, grid, exact)`` and ``lanes`` as the chunk will get them (shapes,
+    dtypes and layouts decide the compiled program, not values). An ahead-of-time compile lands in the
     jitted function's cache, so a later call with that shape finds it ready; waiting on the
     returned future first avoids compiling it twice. ``precision`` is the matmul precision
     the host loop runs under (part of the compiled program, and thread-local in JAX).
@@ -183,7 +194,7 @@ def precompile(chunk, args, shapes, precision: str) -> tuple[ThreadPoolExecutor,
 
     def build(shape):
         with jax.default_matmul_precision(precision):
-            chunk.lower(*args, *shape).compile()
+            chunk.lower(*args, *shape, lanes).compile()
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinnbalance-compile")
     return pool, {shape: pool.submit(build, shape) for shape in shapes}
@@ -235,7 +246,15 @@ def fit(
 
 
 def fit_seeds(
-    problem: Problem, network, scheme, config: TrainConfig, seeds, optimizer=None, progress: bool | str = True, sharding=None
+    problem: Problem,
+    network,
+    scheme,
+    config: TrainConfig,
+    seeds,
+    optimizer=None,
+    progress: bool | str = True,
+    sharding=None,
+    values=None,
 ) -> list[FitResult]:
     """Train one run per seed, all in ONE compiled program (``vmap`` over the whole state).
 
@@ -244,13 +263,29 @@ def fit_seeds(
     result is the wall time of the whole vmapped training. ``sharding`` (a
     ``training.sharding.DataParallel``) spreads the seeds across devices (their number must
     be a multiple of the device count).
+
+    ``values`` gives the runs their own learning rates or weighting-scheme parameters, one
+    entry per seed (``{"learning_rate": [...], "beta": [...]}``; ``training.lanes.sweepable``
+    lists the names), still in one compiled program; a seed may then repeat, and each
+    result's ``config`` and ``extra["values"]`` say which values it trained with.
+    ``training.lanes.grid`` builds every combination of seeds and candidate values.
+
+    Example:
+        >>> from pinnbalance import klein_gordon, mlp_for, LearningRateAnnealing, TrainConfig
+        >>> from pinnbalance.training.lanes import grid
+        >>> problem = klein_gordon(batch_size=32)
+        >>> seeds, values = grid([1234], {"learning_rate": [1e-3, 3e-3], "beta": [0.9, 0.99]})
+        >>> runs = fit_seeds(problem, mlp_for(problem.domain, (16, 16)), LearningRateAnnealing(),
+        ...                  TrainConfig(steps=20, log_every=10), seeds, values=values, progress=False)
+        >>> [r.extra["values"] for r in runs][:2]
+        [{'learning_rate': 0.001, 'beta': 0.9}, {'learning_rate': 0.001, 'beta': 0.99}]
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("fit_seeds needs at least one seed")
-    if len(set(seeds)) != len(seeds):
+    if not values and len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    return train_loop(problem, network, scheme, config, optimizer, progress, seeds, sharding=sharding)
+    return train_loop(problem, network, scheme, config, optimizer, progress, seeds, sharding=sharding, values=values)
 
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
@@ -307,27 +342,49 @@ def train_loop(
     on_chunk=None,
     should_stop=None,
     sharding=None,
+    values=None,
 ) -> list[FitResult]:
     """The host loop shared by ``fit``, ``fit_seeds`` and resumable runs.
 
     ``start`` resumes from a saved ``Progress`` (it must end on a chunk boundary of the same
     plan); ``on_chunk(progress)`` runs after every chunk (checkpoints); ``should_stop()`` is
     asked after every chunk and, if true, ``Interrupted`` is raised once ``on_chunk`` ran.
-    ``sharding`` places the state on its devices first (a restored state too).
+    ``sharding`` places the state on its devices first (a restored state too). ``values``
+    gives each of the vmapped ``seeds`` its own learning rate or scheme parameters
+    (``training.lanes``).
     """
+    if values and seeds is None:
+        raise ValueError("values need vmapped runs: pass them with seeds (fit_seeds)")
+    if values and LEARNING_RATE in values and optimizer is not None:
+        raise ValueError(
+            "swept learning rates build each run's optimizer from TrainConfig; pass optimizer=None, "
+            "or sweep the learning rate as separate runs"
+        )
+    values = check_lanes(scheme, config, seeds, values) if values else {}
+    lane_values = [{n: float(v[i]) for n, v in values.items()} for i in range(len(seeds or ()))] if values else None
     if config.lbfgs is not None and config.lbfgs.dtype == "float64" and not jax.config.jax_enable_x64:
         jax.config.update("jax_enable_x64", True)  # before any array exists: the L-BFGS phase runs in float64
     dtype = config.jnp_dtype
     optimizer = config.optimizer() if optimizer is None else optimizer
     vmapped = seeds is not None
     runs = seeds if vmapped else [config.seed]
-    if start is None:
+    if start is None and lane_values:
+        lane_states = [
+            initial_state(problem, network, scheme_with(scheme, lane), optimizer, lane_config(config, lane), seed)
+            for seed, lane in zip(seeds, lane_values)
+        ]
+        state, records, done = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *lane_states), [], 0
+    elif start is None:
         state, records, done = initial_states(problem, network, scheme, optimizer, config, seeds), [], 0
     else:
         state, records, done = start.state, [unflatten_records(start.records)], start.steps_done
     grid, exact = evaluation_grid(problem, config.eval_grid, dtype)
+    # traced, one entry per run; the learning rate in float32, as optax's schedule computes a
+    # Python-float rate against its int32 step count, so a lane equals its own run in float64 too
+    lanes = {n: jnp.asarray(v, jnp.float32 if n == LEARNING_RATE else dtype) for n, v in values.items()} or None
     if sharding is not None:  # the state replicated (or split by seed), the grid replicated
         state, (grid, exact) = sharding.place(state, vmapped), sharding.place((grid, exact))
+        lanes = lanes if lanes is None else sharding.place(lanes, True)
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped, sharding)
     plan, position = [], 0
@@ -343,9 +400,9 @@ def train_loop(
     if shapes:  # the first shape now; the others in the background while it trains
         t = time.perf_counter()
         with jax.default_matmul_precision(config.matmul_precision):
-            chunk.lower(state, grid, exact, *shapes[0]).compile()
+            chunk.lower(state, grid, exact, *shapes[0], lanes).compile()
         compile_seconds += time.perf_counter() - t
-    pool, pending = precompile(chunk, (state, grid, exact), shapes[1:], config.matmul_precision)
+    pool, pending = precompile(chunk, (state, grid, exact), lanes, shapes[1:], config.matmul_precision)
     try:
         with jax.default_matmul_precision(config.matmul_precision):
             for (n_blocks, block_len), position in plan:
@@ -353,7 +410,7 @@ def train_loop(
                     t = time.perf_counter()
                     _wait(pending.pop((n_blocks, block_len)))
                     compile_seconds += time.perf_counter() - t
-                state, rec = chunk(state, grid, exact, n_blocks, block_len)
+                state, rec = chunk(state, grid, exact, n_blocks, block_len, lanes)
                 rec = jax.device_get(rec)  # the one host sync of the chunk
                 if not first_chunk_seconds:
                     first_chunk_seconds = time.perf_counter() - begin
@@ -383,9 +440,19 @@ def train_loop(
         seed_state = jax.tree_util.tree_map(pick, state)
         seed_records = [jax.tree_util.tree_map(lambda x: np.asarray(x)[i] if vmapped else x, r) for r in records]
         history = _history(seed_records, problem.term_names)
-        config_i = dataclasses.replace(config, seed=seed)
+        lane = lane_values[i] if lane_values else {}
+        config_i = lane_config(dataclasses.replace(config, seed=seed), lane)
+        extra = {"values": lane} if lane else {}
         result = FitResult(
-            seed_state, history, train_seconds, first_chunk_seconds, counter[0], problem.term_names, config_i, {}, compile_seconds
+            seed_state,
+            history,
+            train_seconds,
+            first_chunk_seconds,
+            counter[0],
+            problem.term_names,
+            config_i,
+            extra,
+            compile_seconds,
         )
         if lbfgs_info is not None:
             result.extra["lbfgs"] = {k: (v[i] if isinstance(v, list) else v) for k, v in lbfgs_info.items()}
