@@ -304,3 +304,87 @@ def test_ray_executor_gives_the_local_table(local_sweep, tmp_path):
         np.testing.assert_allclose(a[3], b[3], rtol=1e-5)
         for term in a[4]:
             np.testing.assert_allclose(a[4][term], b[4][term], rtol=1e-5)
+
+
+# ---- lanes: runs that differ in learning rate and beta share one program -------------------
+M2 = (Path(__file__).resolve().parents[1] / "configs" / "klein-gordon-m2.toml").as_posix()
+LANES = f"""
+base = "{M2}"
+
+[set]
+train.steps = 60
+train.log_every = 20
+train.chunk_logs = 1
+train.checkpoint_every = 20
+train.dtype = "float64"
+train.seeds = [1234, 1]
+network.hidden = [12, 12]
+sampling.batch_size = 32
+
+[grid]
+"optimizer.learning_rate" = [1e-3, 4e-3]
+"weighting.beta" = [0.9, 0.5]
+"""
+
+
+@pytest.fixture(scope="module")
+def lanes_sweep(tmp_path_factory):
+    """4 runs (learning rate x beta) x 2 seeds of M2, float64: one compiled program of 8 lanes."""
+    folder = tmp_path_factory.mktemp("lanes")
+    path = folder / "lanes.toml"
+    path.write_text(LANES)
+    assert main(["sweep", str(path), "--out", str(folder / "out"), "--no-progress"]) == 0
+    return path, folder / "out"
+
+
+def test_runs_that_differ_in_learning_rate_and_beta_share_one_program(lanes_sweep, tmp_path):
+    """Each run of the shared program equals the same run trained alone (float64, 1e-9):
+    min and final L2, final weights and the whole L2 history of every seed."""
+    from pinnbalance.run import run
+
+    path, out = lanes_sweep
+    results = json.loads((out / "results.json").read_text())
+    names = [r["name"] for r in results["runs"]]
+    assert len(names) == 4 and results["trainings"] == 8
+    for job, row in zip(plan(load_sweep(path)), results["runs"]):
+        assert row["status"] == "trained" and sorted(row["shared_program_with"]) == sorted(set(names) - {row["name"]})
+        alone = run(job.config(str(tmp_path / job.name)), tmp_path / job.name, progress=False)
+        np.testing.assert_allclose(row["min_l2"], alone["min_l2"], rtol=1e-9)
+        np.testing.assert_allclose(row["final_l2"], alone["final_l2"], rtol=1e-9)
+        for term, w in alone["final_weights"].items():
+            np.testing.assert_allclose(row["final_weights"][term], w, rtol=1e-9)
+        for seed in job.seeds:
+            shared = read_history_csv(out / job.name / f"seed_{seed}" / "history.csv")
+            own = read_history_csv(tmp_path / job.name / f"seed_{seed}" / "history.csv")
+            np.testing.assert_allclose(shared["l2"], own["l2"], rtol=1e-9)
+    assert results["runs"][0]["final_weights"]["bcs"] != results["runs"][3]["final_weights"]["bcs"]
+
+
+def test_a_run_of_a_shared_program_resumes_alone(lanes_sweep, tmp_path):
+    path, out = lanes_sweep
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    results = run_sweep(load_sweep(path, ["train.steps=100"]), LocalExecutor(), copy, progress=False)
+    assert [r["status"] for r in results["runs"]] == ["resumed"] * 4  # each from its own checkpoint at step 60
+    name = results["runs"][1]["name"]
+    old = read_history_csv(out / name / "seed_1" / "history.csv")
+    new = read_history_csv(copy / name / "seed_1" / "history.csv")
+    assert list(new["step"]) == [0, 20, 40, 60, 80]
+    np.testing.assert_array_equal(new["l2"][:3], old["l2"][:3])
+
+
+def test_dry_run_says_which_runs_share_a_program(lanes_sweep, tmp_path, capsys):
+    path, _ = lanes_sweep
+    assert main(["sweep", str(path), "--out", str(tmp_path / "new"), "--dry-run"]) == 0
+    assert capsys.readouterr().out.count("[new; one program with 3 other run(s) if all are new]") == 4
+
+
+def test_runs_that_differ_in_more_cannot_share_a_program(tmp_path):
+    from pinnbalance import config as cfg
+    from pinnbalance.run import NotLanes, run_lanes
+
+    a = cfg.load(M2, ["network.hidden=[8]", "train.steps=20"])
+    b = cfg.load(M2, ["network.hidden=[16]", "train.steps=20", "optimizer.learning_rate=0.002"])
+    with pytest.raises(NotLanes, match="run 1 differs from run 0 in more than lane values: network.hidden"):
+        run_lanes([a, b], [tmp_path / "a", tmp_path / "b"], progress=False)
+    assert not (tmp_path / "a").exists()  # refused before anything was written

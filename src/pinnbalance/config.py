@@ -224,9 +224,12 @@ class RunConfig:
         sharding = None if devices == 1 else DataParallel(None if devices == "all" else devices)
         return None if sharding is None or sharding.count == 1 else sharding
 
-    def build_optimizer(self) -> optax.GradientTransformation:
+    def build_optimizer(self, learning_rate=None) -> optax.GradientTransformation:
+        """The configured optimizer; ``learning_rate`` (possibly traced: a swept lane's)
+        replaces ``optimizer.learning_rate`` as the schedule's initial rate."""
         o = self.optimizer
-        schedule = optax.exponential_decay(o.learning_rate, o.decay_steps, o.decay_rate)
+        rate = o.learning_rate if learning_rate is None else learning_rate
+        schedule = optax.exponential_decay(rate, o.decay_steps, o.decay_rate)
         return getattr(optax, o.name)(schedule)
 
     def to_dict(self) -> dict:

@@ -16,6 +16,7 @@ stays on disk.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -32,6 +33,7 @@ from pinnbalance.reproduce import method_metrics, prepare_out, save_method
 from pinnbalance.tensorboard import run_writers, write_records
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import DivergenceError, Interrupted, Progress, initial_states, train_loop
+from pinnbalance.training.lanes import LEARNING_RATE, sweepable
 
 CHECKPOINT = "checkpoint.npz"
 
@@ -199,6 +201,112 @@ def run(
             writer.add_history(result.history, written[0])
             writer.close()
     return _write_outputs(run_dir, problem, network, results, seeds, config, 1 if sharding is None else sharding.count)
+
+
+class NotLanes(ValueError):
+    """Run configurations that cannot share one program (they differ in more than lane values)."""
+
+
+def lane_values(configs: list[cfg.RunConfig], problem) -> tuple[dict[str, list[float]], list[int]]:
+    """What sets apart runs whose configurations differ only in values lanes carry: ``({name:
+    one value per lane}, owner of each lane)``, a lane per seed of each configuration. Names
+    whose value is the same in every configuration are left out (the program keeps them as
+    constants). Raises ``NotLanes`` if anything else differs."""
+    for i, c in enumerate(configs[1:], 1):
+        diffs = _differences(program_data(configs[0]), program_data(c))
+        if diffs:
+            keys = ", ".join(d.split(":")[0] for d in diffs)
+            raise NotLanes(f"run {i} differs from run 0 in more than lane values: {keys}")
+    schemes = [c.build_scheme(problem) for c in configs]
+    owners = [i for i, c in enumerate(configs) for _ in c.train.seeds]
+    names = [n for n in sweepable(schemes[0]) if n != LEARNING_RATE]
+    differ = [n for n in names if len({getattr(s, n, None) for s in schemes}) > 1]
+    for i, other in enumerate(schemes[1:], 1):
+        same = dataclasses.replace(other, **{n: getattr(schemes[0], n) for n in differ}) if differ else other
+        if same != schemes[0]:
+            raise NotLanes(f"run {i} has another weighting scheme than run 0, not only other {names} values")
+    values = {}
+    rates = [c.optimizer.learning_rate for c in configs]
+    if len(set(rates)) > 1:
+        values[LEARNING_RATE] = [rates[o] for o in owners]
+    for n in differ:
+        values[n] = [getattr(schemes[o], n) for o in owners]
+    return values, owners
+
+
+def program_data(config: cfg.RunConfig) -> dict:
+    """A run's configuration data without what lanes carry (seeds, learning rate, float options
+    of the weighting scheme) and without its output folder: equal for runs that can share one
+    compiled program (``run_lanes``)."""
+    d = config.to_dict()
+    d.pop("output", None)
+    d["train"] = {k: v for k, v in d["train"].items() if k != "seeds"}
+    d["optimizer"] = {k: v for k, v in d["optimizer"].items() if k != LEARNING_RATE}
+    d["weighting"] = {k: v for k, v in d["weighting"].items() if not isinstance(v, float)}
+    return d
+
+
+def run_lanes(configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool = False, progress=True) -> list[dict]:
+    """Train run configurations that differ only in their learning rate and float options of
+    their weighting scheme as lanes of ONE compiled program (``training.lanes``), each seed of
+    each a lane, and write to each folder what ``run`` would write for it alone: its config,
+    its checkpoints (its own slice of the state), history, parameters and summary. So any one
+    of them can afterwards be read, resumed or extended on its own. Returns the summaries.
+
+    Raises ``NotLanes`` (before anything is written) if the configurations differ in more, or
+    ask for several devices; ``training.fit.DivergenceError`` if a run diverged (every lane
+    stops at that chunk; each folder keeps its last good checkpoint).
+    """
+    base = configs[0]
+    if any(c.train.devices != 1 for c in configs):
+        raise NotLanes("runs on several devices train alone")
+    problem = base.build_problem()
+    network = base.build_network(problem)
+    values, owners = lane_values(configs, problem)
+    tconf = base.train_config()
+    if tconf.dtype == "float64" and not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+    seeds = [s for c in configs for s in c.train.seeds]
+    spans = [(owners.index(i), len(owners) - owners[::-1].index(i)) for i in range(len(configs))]
+    for folder, config in zip(folders, configs):
+        try:
+            prepare_out(folder, overwrite)
+        except FileExistsError as err:
+            raise RunError(f"{err}; or resume it with --resume {folder}") from None
+        atomic_write_text(folder / "config.toml", cfg.dumps(config))
+        write_json(folder / "versions.json", versions())
+    every = base.train.checkpoint_every
+
+    def on_chunk(p: Progress) -> None:
+        if p.steps_done % every == 0 or p.steps_done >= tconf.steps or stop():
+            for (a, b), folder, config in zip(spans, folders, configs):
+                pick = (lambda x: x[a]) if b - a == 1 else (lambda x: x[a:b])  # noqa: E731
+                meta = {"step": p.steps_done, "seeds": list(config.train.seeds), "config": config.to_dict()}
+                records = {k: pick(v) for k, v in p.records.items()}
+                save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
+
+    with stop_requests() as stop:
+        try:
+            results = train_loop(
+                problem,
+                network,
+                base.build_scheme(problem),
+                tconf,
+                base.build_optimizer(),
+                progress,
+                seeds,
+                None,
+                on_chunk,
+                stop,
+                values=values,
+                optimizer_for=base.build_optimizer,
+            )
+        except Interrupted as err:
+            raise RunError(f"stopped after step {err.step} on request; each run's checkpoint is in its folder") from None
+    return [
+        _write_outputs(folder, problem, network, results[a:b], list(config.train.seeds), config)
+        for (a, b), folder, config in zip(spans, folders, configs)
+    ]
 
 
 def _sharding(config: cfg.RunConfig, problem, seeds):

@@ -10,6 +10,11 @@ Sweep folder::
 A job whose folder holds a ``summary.json`` for its seeds and steps (and the same
 configuration) is skipped; one with a checkpoint continues from it; a failed job (diverged,
 or a folder of another configuration) is a row with its error, and the others go on.
+
+New jobs that differ only in their learning rate and float options of their weighting scheme
+(``optimizer.learning_rate``, ``weighting.beta``, ...) train together, as lanes of one compiled
+program (``run.run_lanes``), each still writing its own folder; should one of them diverge,
+the others go on alone from their last checkpoints.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from pathlib import Path
 
 from pinnbalance import config as cfg
 from pinnbalance.io import read_history_csv, write_json
-from pinnbalance.run import CHECKPOINT, RunError, check_resumable, run, versions
+from pinnbalance.run import CHECKPOINT, NotLanes, RunError, check_resumable, program_data, run, run_lanes, versions
 from pinnbalance.sweep.executors import Executor, LocalExecutor, RayExecutor
 from pinnbalance.sweep.jobs import Job, plan
 from pinnbalance.sweep.report import write_report
 from pinnbalance.sweep.spec import SweepError, SweepSpec, load_sweep
+from pinnbalance.training.fit import DivergenceError
 
 STATUS = {"new": "trained", "restart": "trained", "resume": "resumed", "done": "skipped"}
 
@@ -67,6 +73,55 @@ def execute_job(job: Job, out: str, progress: bool = False) -> dict:
             raise SweepInterrupted(f"run {job.name!r}: {err}") from None
         print(f"sweep: {job.name}: failed: {err}", file=sys.stderr)
         return {"row": {**_identity(job), "status": "failed", "error": str(err)}, "histories": []}
+    return _finished(job, folder, status)
+
+
+def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> list[dict]:
+    """Train jobs that can share one compiled program together (``run.run_lanes``) if all are
+    new; otherwise, or if one of them diverges, each alone (``execute_job``: from its own
+    checkpoint where it has one). Results in the order of ``jobs``."""
+    if len(jobs) > 1:
+        folders = [Path(out) / job.name for job in jobs]
+        configs = [job.config(str(folder)) for job, folder in zip(jobs, folders)]
+        try:
+            fresh = all(folder_status(f, c) == "new" for f, c in zip(folders, configs))
+        except RunError:
+            fresh = False  # a folder of another configuration: its job fails alone, with that message
+        if fresh:
+            label = progress and f"{jobs[0].name} + {len(jobs) - 1} more"
+            try:
+                run_lanes(configs, folders, progress=label)
+            except NotLanes:
+                pass
+            except DivergenceError as err:
+                print(
+                    f"sweep: {len(jobs)} runs shared a program until {err.term} diverged at step {err.step}; each goes on alone",
+                    file=sys.stderr,
+                )
+            except RunError as err:
+                if "on request" in str(err):
+                    raise SweepInterrupted(f"runs {', '.join(j.name for j in jobs)}: {err}") from None
+                raise
+            else:
+                done = [_finished(job, folder, "new") for job, folder in zip(jobs, folders)]
+                for d in done:
+                    d["row"]["shared_program_with"] = [j.name for j in jobs if j.name != d["row"]["name"]]
+                return done
+    return [execute_job(job, out, progress) for job in jobs]
+
+
+def program_groups(jobs: list[Job], out: str | Path) -> list[tuple[Job, ...]]:
+    """The jobs gathered by compiled program: jobs whose configurations differ only in what
+    lanes carry (``run.program_data``) form one group, in order of first appearance."""
+    groups: dict[str, list[Job]] = {}
+    for job in jobs:
+        key = json.dumps(program_data(job.config(str(Path(out) / job.name))), sort_keys=True, default=str)
+        groups.setdefault(key, []).append(job)
+    return [tuple(g) for g in groups.values()]
+
+
+def _finished(job: Job, folder: Path, status: str) -> dict:
+    """A finished job's results row (from its ``summary.json``) and its histories."""
     summary = json.loads((folder / "summary.json").read_text())
     row = {**_identity(job), "status": STATUS[status], **per_seed(summary)}
     best = ", ".join(f"{v:.2e}" for v in row["min_l2"])
@@ -113,7 +168,13 @@ def run_sweep(
     write_json(out / "plan.json", {"sweep": spec.source, "base": spec.base, "jobs": [_identity(j) for j in jobs]})
     begin = time.perf_counter()
     local = isinstance(executor, LocalExecutor)
-    done = executor.execute(jobs, partial(execute_job, out=str(out), progress=progress and local))
+    groups = program_groups(jobs, out)
+    by_name = {
+        d["row"]["name"]: d
+        for ds in executor.execute(groups, partial(execute_group, out=str(out), progress=progress and local))
+        for d in ds
+    }
+    done = [by_name[job.name] for job in jobs]
     wall = time.perf_counter() - begin
     results = {
         "sweep": spec.source,
@@ -137,12 +198,15 @@ def default_out(spec: SweepSpec) -> str:
 def dry_run(spec: SweepSpec, out: str | Path) -> str:
     """The plan as text: every job, its seeds and what a run would do with its folder."""
     jobs = plan(spec)
+    shared = {job.name: len(group) for group in program_groups(jobs, out) for job in group}
     lines = [f"{len(jobs)} runs, {sum(j.trainings for j in jobs)} trainings, in {out}/:"]
     for job in jobs:
         try:
             what = folder_status(Path(out) / job.name, job.config(str(Path(out) / job.name)))
         except (RunError, cfg.ConfigError) as err:
             what = f"conflict: {err}"
+        if shared[job.name] > 1:
+            what += f"; one program with {shared[job.name] - 1} other run(s) if all are new"
         lines.append(f"  {job.name}  seeds {list(job.seeds)}  [{what}]")
     return "\n".join(lines)
 

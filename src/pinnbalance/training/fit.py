@@ -112,14 +112,23 @@ def choose_schedule(scheme, config: TrainConfig, backend: str | None = None) -> 
 
 
 def make_chunk(
-    problem: Problem, network, scheme, optimizer, config: TrainConfig, counter: list[int], vmapped: bool = False, sharding=None
+    problem: Problem,
+    network,
+    scheme,
+    optimizer,
+    config: TrainConfig,
+    counter: list[int],
+    vmapped: bool = False,
+    sharding=None,
+    optimizer_for=None,
 ):
     """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len, lanes=None) -> (state, records)``.
 
     With ``vmapped`` the state (and the records) carry a leading axis of independent runs
     (seeds) trained by one compiled program; ``lanes`` then may give each run its own
     learning rate or scheme parameters (``{name: array with one entry per run}``, see
-    ``training.lanes``), traced like the state. With ``sharding`` (``training.sharding.
+    ``training.lanes``), traced like the state; a lane's optimizer is then
+    ``optimizer_for(learning_rate)`` (default ``config.optimizer``). With ``sharding`` (``training.sharding.
     DataParallel``) one run's batch is split across devices, or, with ``vmapped``, the seeds.
     """
     split = None if vmapped else sharding  # the points of one run; seeds are split by their state's layout
@@ -132,7 +141,7 @@ def make_chunk(
 
     def steps_for(lane):
         """(plain, update, observed) steps of one run, with its lane's values (traced) if any."""
-        opt = config.optimizer(lane[LEARNING_RATE]) if LEARNING_RATE in lane else optimizer
+        opt = (optimizer_for or config.optimizer)(lane[LEARNING_RATE]) if LEARNING_RATE in lane else optimizer
         sch = scheme_with(scheme, lane)
         plain_step, update_step, observed_step = make_steps(problem, network, sch, opt, dtype, True, sampling, split, masked)
         if dynamic:
@@ -255,6 +264,7 @@ def fit_seeds(
     progress: bool | str = True,
     sharding=None,
     values=None,
+    optimizer_for=None,
 ) -> list[FitResult]:
     """Train one run per seed, all in ONE compiled program (``vmap`` over the whole state).
 
@@ -343,6 +353,7 @@ def train_loop(
     should_stop=None,
     sharding=None,
     values=None,
+    optimizer_for=None,
 ) -> list[FitResult]:
     """The host loop shared by ``fit``, ``fit_seeds`` and resumable runs.
 
@@ -351,11 +362,12 @@ def train_loop(
     asked after every chunk and, if true, ``Interrupted`` is raised once ``on_chunk`` ran.
     ``sharding`` places the state on its devices first (a restored state too). ``values``
     gives each of the vmapped ``seeds`` its own learning rate or scheme parameters
-    (``training.lanes``).
+    (``training.lanes``); ``optimizer_for(learning_rate)`` then builds a lane's optimizer
+    (default ``config.optimizer``).
     """
     if values and seeds is None:
         raise ValueError("values need vmapped runs: pass them with seeds (fit_seeds)")
-    if values and LEARNING_RATE in values and optimizer is not None:
+    if values and LEARNING_RATE in values and optimizer is not None and optimizer_for is None:
         raise ValueError(
             "swept learning rates build each run's optimizer from TrainConfig; pass optimizer=None, "
             "or sweep the learning rate as separate runs"
@@ -386,7 +398,7 @@ def train_loop(
         state, (grid, exact) = sharding.place(state, vmapped), sharding.place((grid, exact))
         lanes = lanes if lanes is None else sharding.place(lanes, True)
     counter = [0]
-    chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped, sharding)
+    chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped, sharding, optimizer_for)
     plan, position = [], 0
     for shape in chunk_plan(config.steps, config.log_every, config.chunk_logs):
         position += shape[0] * shape[1]
