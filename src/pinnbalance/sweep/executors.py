@@ -1,5 +1,8 @@
 """Where a sweep's jobs run: ``execute(jobs, fn) -> [fn(job) for job in jobs]``, in job order.
 
+The sweep runner hands over groups of jobs that share one compiled program (a tuple of
+jobs, most often of one), so an item is a unit of work, not necessarily a single ``Job``.
+
 ``LocalExecutor`` runs them one after another in this process (no server). ``RayExecutor``
 makes each job a Ray task, on a local Ray instance or on an existing cluster; a task asks
 for one GPU when the cluster has GPUs, else for CPUs. ``fn`` must be picklable (a
