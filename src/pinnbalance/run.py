@@ -153,12 +153,7 @@ def run(
             )
         atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
     else:
-        try:
-            prepare_out(run_dir, overwrite)
-        except FileExistsError as err:
-            raise RunError(f"{err}; or resume it with --resume {run_dir}") from None
-        atomic_write_text(run_dir / "config.toml", cfg.dumps(config))
-        write_json(run_dir / "versions.json", versions())
+        _new_folder(run_dir, config, overwrite)
     every = config.train.checkpoint_every
     writers = run_writers(run_dir, seeds) if tensorboard else None
     written = [np.shape(start.records["step"])[-1] if start is not None else 0]  # rows already in the event files
@@ -269,12 +264,7 @@ def run_lanes(configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool
     seeds = [s for c in configs for s in c.train.seeds]
     spans = [(owners.index(i), len(owners) - owners[::-1].index(i)) for i in range(len(configs))]
     for folder, config in zip(folders, configs):
-        try:
-            prepare_out(folder, overwrite)
-        except FileExistsError as err:
-            raise RunError(f"{err}; or resume it with --resume {folder}") from None
-        atomic_write_text(folder / "config.toml", cfg.dumps(config))
-        write_json(folder / "versions.json", versions())
+        _new_folder(folder, config, overwrite)
     every = base.train.checkpoint_every
 
     def on_chunk(p: Progress) -> None:
@@ -307,6 +297,16 @@ def run_lanes(configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool
         _write_outputs(folder, problem, network, results[a:b], list(config.train.seeds), config)
         for (a, b), folder, config in zip(spans, folders, configs)
     ]
+
+
+def _new_folder(run_dir: Path, config: cfg.RunConfig, overwrite: bool) -> None:
+    """Make ``run_dir`` a fresh run folder of ``config`` (refusing one with files unless ``overwrite``)."""
+    try:
+        prepare_out(run_dir, overwrite)
+    except FileExistsError as err:
+        raise RunError(f"{err}; or resume it with --resume {run_dir}") from None
+    atomic_write_text(run_dir / "config.toml", cfg.dumps(config))
+    write_json(run_dir / "versions.json", versions())
 
 
 def _sharding(config: cfg.RunConfig, problem, seeds):

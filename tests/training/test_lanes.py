@@ -75,3 +75,26 @@ def test_runs_must_differ():
         fit_seeds(PROBLEM, NET, LearningRateAnnealing(), CONFIG, [1, 1], values={"beta": [0.9, 0.9]}, progress=False)
     with pytest.raises(ValueError, match="seeds must be distinct"):
         fit_seeds(PROBLEM, NET, LearningRateAnnealing(), CONFIG, [1, 1], progress=False)
+
+
+def test_an_optimizer_of_ones_own_takes_each_runs_learning_rate():
+    """``optimizer_for`` builds each run's optimizer from its rate (here plain SGD). A lane's
+    rate arrives as a float32 array (see ``train_loop``), so the rates are powers of two,
+    exact in float32, and the lanes equal separate float64 runs to 1e-9."""
+    rates = [2.0**-16, 2.0**-13]
+    runs = fit_seeds(
+        PROBLEM,
+        NET,
+        LearningRateAnnealing(),
+        CONFIG,
+        [3, 3],
+        values={"learning_rate": rates},
+        optimizer_for=optax.sgd,
+        progress=False,
+    )
+    for rate, run in zip(rates, runs):
+        alone = fit(
+            PROBLEM, NET, LearningRateAnnealing(), dataclasses.replace(CONFIG, seed=3), optimizer=optax.sgd(rate), progress=False
+        )
+        np.testing.assert_allclose(run.history["l2"], alone.history["l2"], rtol=1e-9)
+    assert runs[0].history["l2"][-1] != runs[1].history["l2"][-1]

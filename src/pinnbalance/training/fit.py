@@ -278,7 +278,9 @@ def fit_seeds(
     entry per seed (``{"learning_rate": [...], "beta": [...]}``; ``training.lanes.sweepable``
     lists the names), still in one compiled program; a seed may then repeat, and each
     result's ``config`` and ``extra["values"]`` say which values it trained with.
-    ``training.lanes.grid`` builds every combination of seeds and candidate values.
+    ``training.lanes.grid`` builds every combination of seeds and candidate values. A swept
+    learning rate builds each run's optimizer with ``optimizer_for(learning_rate)``
+    (default: ``config.optimizer``, Adam with the configured decay).
 
     Example:
         >>> from pinnbalance import klein_gordon, mlp_for, LearningRateAnnealing, TrainConfig
@@ -295,7 +297,18 @@ def fit_seeds(
         raise ValueError("fit_seeds needs at least one seed")
     if not values and len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    return train_loop(problem, network, scheme, config, optimizer, progress, seeds, sharding=sharding, values=values)
+    return train_loop(
+        problem,
+        network,
+        scheme,
+        config,
+        optimizer,
+        progress,
+        seeds,
+        sharding=sharding,
+        values=values,
+        optimizer_for=optimizer_for,
+    )
 
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
@@ -377,12 +390,21 @@ def train_loop(
     if config.lbfgs is not None and config.lbfgs.dtype == "float64" and not jax.config.jax_enable_x64:
         jax.config.update("jax_enable_x64", True)  # before any array exists: the L-BFGS phase runs in float64
     dtype = config.jnp_dtype
-    optimizer = config.optimizer() if optimizer is None else optimizer
+    if optimizer is None:
+        optimizer = config.optimizer() if optimizer_for is None else optimizer_for(config.learning_rate)
     vmapped = seeds is not None
     runs = seeds if vmapped else [config.seed]
     if start is None and lane_values:
+        build = optimizer_for or config.optimizer  # each run's optimizer state from its own optimizer
         lane_states = [
-            initial_state(problem, network, scheme_with(scheme, lane), optimizer, lane_config(config, lane), seed)
+            initial_state(
+                problem,
+                network,
+                scheme_with(scheme, lane),
+                build(lane[LEARNING_RATE]) if LEARNING_RATE in lane else optimizer,
+                lane_config(config, lane),
+                seed,
+            )
             for seed, lane in zip(seeds, lane_values)
         ]
         state, records, done = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *lane_states), [], 0
