@@ -17,7 +17,7 @@ import jax
 print("jax", jax.__version__, "backend", jax.default_backend(), "devices", jax.devices())
 PY
 out="${SPEED_JSON:-benchmarks/results/speed.json}"
-python3 benchmarks/speed.py --out "$out" "$@"
+python3 benchmarks/speed.py --out "$out" --skip lanes "$@"  # lanes: compile-bound on a GPU, and long
 graphs="--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,WHILE,CONDITIONAL"
 XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }$graphs" python3 benchmarks/speed.py --out "$out" --tag while_graphs \
     --skip seeds,schedules,lanes,floor,modes "$@" || echo "the command-buffer variant failed; the main results stand" >&2

@@ -1,0 +1,36 @@
+"""The GPU benchmark script, run on CPU in its quick mode: a GPU session is rare and short,
+so the script it runs must not have rotted in the meantime."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_gpu_script_runs_and_writes_every_part(tmp_path):
+    out = tmp_path / "speed.json"
+    env = {**os.environ, "SPEED_JSON": str(out), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "benchmarks/gpu.sh", "--quick", "--section", "gpu"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(out.read_text())
+    gpu, graphs = results["gpu"], results["gpu_while_graphs"]
+    for section in (gpu, graphs):
+        assert section["batch_128"]["M1"] > 0 and section["batch_128"]["M2"] > 0
+        assert section["full_40001_M2_seconds"] > 0 and section["full_run_details"]["traces"] == 2
+        assert section["full_run_details"]["compile_seconds"] > 0
+        ops = section["batch_128"]["details"]["compiled_ops"]["M2"]["update"]
+        assert ops["dot"] > 0 and ops["fusion"] > 0
+    assert "lanes" in gpu["skipped"] and gpu["seeds_2_vs_1"] > 0
+    assert set(gpu["batch_128"]["schedules_M2"]) == {"M1", "M2_static", "M2_masked"}
+    assert set(gpu["batch_128"]["taylor_modes_M2"]) == {"stacked", "streams", "off"}
+    assert "WHILE,CONDITIONAL" in graphs["machine"]["xla_flags"] and "WHILE" not in gpu["machine"]["xla_flags"]
