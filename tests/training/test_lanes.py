@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from pinnbalance import LearningRateAnnealing, TrainConfig, fit, klein_gordon, mlp_for
+from pinnbalance import Constant, LearningRateAnnealing, TrainConfig, fit, klein_gordon, mlp_for
 from pinnbalance.training import fit_seeds
 from pinnbalance.training.lanes import grid, sweepable
 from pinnbalance.weighting import NTK
@@ -98,3 +98,21 @@ def test_an_optimizer_of_ones_own_takes_each_runs_learning_rate():
         )
         np.testing.assert_allclose(run.history["l2"], alone.history["l2"], rtol=1e-9)
     assert runs[0].history["l2"][-1] != runs[1].history["l2"][-1]
+
+
+def test_a_scheme_of_ones_own_sweeps_the_learning_rate():
+    """A weighting scheme that is no dataclass (a user's own) has nothing else to sweep."""
+
+    class Fixed:
+        def needs_grads(self, step):
+            return False
+
+        def init(self, term_names, dtype):
+            return Constant().init(term_names, dtype)
+
+        def update(self, state, term_grads, term_losses, step):
+            return state
+
+    assert sweepable(Fixed()) == ("learning_rate",)
+    runs = fit_seeds(PROBLEM, NET, Fixed(), CONFIG, [1, 1], values={"learning_rate": [1e-3, 2e-3]}, progress=False)
+    assert runs[0].config.learning_rate == 1e-3 and runs[1].history["l2"][-1] != runs[0].history["l2"][-1]

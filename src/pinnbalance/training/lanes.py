@@ -64,7 +64,8 @@ def check_lanes(scheme, config, seeds: Sequence[int], values: Mapping[str, Seque
         lane = {n: float(v[i]) for n, v in out.items()}
         try:
             lane_config(config, lane)
-            dataclasses.replace(scheme, **scheme_part(lane))
+            if scheme_part(lane):  # runs the scheme's own checks on the lane's values
+                dataclasses.replace(scheme, **scheme_part(lane))
         except ValueError as err:
             raise ValueError(f"run {i} (seed {seed}, {lane}): {err}") from None
     return out
