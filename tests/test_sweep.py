@@ -377,6 +377,17 @@ def test_dry_run_says_which_runs_share_a_program(lanes_sweep, tmp_path, capsys):
     path, _ = lanes_sweep
     assert main(["sweep", str(path), "--out", str(tmp_path / "new"), "--dry-run"]) == 0
     assert capsys.readouterr().out.count("[new; one program with 3 other run(s) if all are new]") == 4
+    assert main(["sweep", str(path), "--out", str(tmp_path / "new"), "--dry-run", "--separate"]) == 0
+    assert capsys.readouterr().out.count("  [new]") == 4
+
+
+def test_separate_trains_every_run_alone(tmp_path):
+    path = tmp_path / "betas.toml"
+    path.write_text(
+        LANES.replace('"optimizer.learning_rate" = [1e-3, 4e-3]\n', "").replace("train.steps = 60", "train.steps = 20")
+    )
+    rows = run_sweep(load_sweep(path), LocalExecutor(), tmp_path / "alone", progress=False, share=False)["runs"]
+    assert [r["status"] for r in rows] == ["trained", "trained"] and not any("shared_program_with" in r for r in rows)
 
 
 def test_runs_that_differ_in_more_cannot_share_a_program(tmp_path):

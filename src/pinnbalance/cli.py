@@ -77,6 +77,11 @@ def parser() -> argparse.ArgumentParser:
     sw.add_argument("--address", default=None, help="Ray cluster address: auto, or ray://HOST:10001 (default: a local instance)")
     sw.add_argument("--out", default=None, help="output folder (default: out of the sweep file, else runs/sweeps/<name>)")
     sw.add_argument("--dry-run", action="store_true", help="list the runs and what would happen to each; train nothing")
+    sw.add_argument(
+        "--separate",
+        action="store_true",
+        help="train every run alone (by default runs differing only in learning rate or scheme floats share one program)",
+    )
     sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override the base")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -205,7 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sweep":
         from pinnbalance.sweep import main_sweep
 
-        return main_sweep(args.sweep, args.executor, args.address, args.out, args.dry_run, args.overrides, not args.no_progress)
+        return main_sweep(
+            args.sweep,
+            args.executor,
+            args.address,
+            args.out,
+            args.dry_run,
+            args.overrides,
+            not args.no_progress,
+            not args.separate,
+        )
     return cmd_reproduce(args)
 
 

@@ -157,8 +157,12 @@ def run_sweep(
     executor: Executor | None = None,
     out: str | Path | None = None,
     progress: bool = True,
+    share: bool = True,
 ) -> dict:
-    """Plan (validating every run first), execute every job, write ``results.json``/``.md`` and the report."""
+    """Plan (validating every run first), execute every job, write ``results.json``/``.md`` and the report.
+
+    With ``share`` (the default) new jobs that differ only in what lanes carry train in one
+    program (``execute_group``); without, every job trains alone."""
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
     jobs = plan(spec)
@@ -168,7 +172,7 @@ def run_sweep(
     write_json(out / "plan.json", {"sweep": spec.source, "base": spec.base, "jobs": [_identity(j) for j in jobs]})
     begin = time.perf_counter()
     local = isinstance(executor, LocalExecutor)
-    groups = program_groups(jobs, out)
+    groups = program_groups(jobs, out) if share else [(job,) for job in jobs]
     by_name = {
         d["row"]["name"]: d
         for ds in executor.execute(groups, partial(execute_group, out=str(out), progress=progress and local))
@@ -195,10 +199,10 @@ def default_out(spec: SweepSpec) -> str:
     return spec.out or f"runs/sweeps/{Path(spec.source).stem}"
 
 
-def dry_run(spec: SweepSpec, out: str | Path) -> str:
+def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
     """The plan as text: every job, its seeds and what a run would do with its folder."""
     jobs = plan(spec)
-    shared = {job.name: len(group) for group in program_groups(jobs, out) for job in group}
+    shared = {job.name: len(group) if share else 1 for group in program_groups(jobs, out) for job in group}
     lines = [f"{len(jobs)} runs, {sum(j.trainings for j in jobs)} trainings, in {out}/:"]
     for job in jobs:
         try:
@@ -219,16 +223,17 @@ def main_sweep(
     dry: bool = False,
     overrides: list[str] = (),
     progress: bool = True,
+    share: bool = True,
 ) -> int:
     """CLI entry: exit status 0 (all runs fine), 1 (some failed), 2 (bad input), 130 (stopped)."""
     try:
         spec = load_sweep(path, overrides)
         out = out or default_out(spec)
         if dry:
-            print(dry_run(spec, out))
+            print(dry_run(spec, out, share))
             return 0
         chosen = RayExecutor(address) if executor == "ray" else LocalExecutor()
-        results = run_sweep(spec, chosen, out, progress)
+        results = run_sweep(spec, chosen, out, progress, share)
     except (SweepError, ImportError) as err:
         print(f"pinnbalance: error: {err}", file=sys.stderr)
         return 2
