@@ -399,3 +399,18 @@ def test_runs_that_differ_in_more_cannot_share_a_program(tmp_path):
     with pytest.raises(NotLanes, match="run 1 differs from run 0 in more than lane values: network.hidden"):
         run_lanes([a, b], [tmp_path / "a", tmp_path / "b"], progress=False)
     assert not (tmp_path / "a").exists()  # refused before anything was written
+
+
+def test_a_run_folder_in_the_way_fails_that_run_and_the_others_share_nothing_but_train(tmp_path):
+    """One job's folder holds a stray file: the shared program is given up, that job is a
+    failed row naming the folder, and the other job trains alone."""
+    path = tmp_path / "betas.toml"
+    path.write_text(
+        LANES.replace('"optimizer.learning_rate" = [1e-3, 4e-3]\n', "").replace("train.steps = 60", "train.steps = 20")
+    )
+    out = tmp_path / "out"
+    (out / "beta=0.5").mkdir(parents=True)
+    (out / "beta=0.5" / "notes.txt").write_text("mine")
+    rows = run_sweep(load_sweep(path), LocalExecutor(), out, progress=False)["runs"]
+    assert [(r["name"], r["status"]) for r in rows] == [("beta=0.9", "trained"), ("beta=0.5", "failed")]
+    assert "already holds files" in rows[1]["error"] and "shared_program_with" not in rows[0]

@@ -98,10 +98,9 @@ def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> li
                     f"sweep: {len(jobs)} runs shared a program until {err.term} diverged at step {err.step}; each goes on alone",
                     file=sys.stderr,
                 )
-            except RunError as err:
+            except RunError as err:  # e.g. a folder that holds other files: its job fails alone, with the message
                 if "on request" in str(err):
                     raise SweepInterrupted(f"runs {', '.join(j.name for j in jobs)}: {err}") from None
-                raise
             else:
                 done = [_finished(job, folder, "new") for job, folder in zip(jobs, folders)]
                 for d in done:
