@@ -39,6 +39,8 @@ def test_where_the_cache_goes(monkeypatch, no_jax_dir, tmp_path):
     jax.config.update("jax_compilation_cache_dir", str(tmp_path / "given"))  # a directory JAX already has wins
     monkeypatch.setenv(ENV, str(tmp_path / "mine"))
     assert cache_dir() == tmp_path / "given"
+    size = jax.config.jax_compilation_cache_max_size
+    assert enable_compile_cache() == tmp_path / "given" and jax.config.jax_compilation_cache_max_size == size
 
 
 def test_an_unusable_directory_warns_and_trains_without_cache(tmp_path, no_jax_dir):

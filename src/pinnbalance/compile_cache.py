@@ -9,9 +9,9 @@ at one per user, so reruns, other seeds and sweep jobs on one machine start trai
 
 Where the cache lives, by precedence:
 
-1. ``PINNBALANCE_COMPILE_CACHE=off`` (or ``0``, ``no``, ``false``): no cache;
-2. a directory JAX was already given (``JAX_COMPILATION_CACHE_DIR``, or
-   ``jax.config.update("jax_compilation_cache_dir", ...)``): kept as it is;
+1. a directory JAX was already given (``JAX_COMPILATION_CACHE_DIR``, or
+   ``jax.config.update("jax_compilation_cache_dir", ...)``): JAX's own set-up, left as it is;
+2. ``PINNBALANCE_COMPILE_CACHE=off`` (or ``0``, ``no``, ``false``): no cache;
 3. ``PINNBALANCE_COMPILE_CACHE=DIR``;
 4. ``$XDG_CACHE_HOME/pinnbalance/xla``, else ``~/.cache/pinnbalance/xla``.
 
@@ -34,12 +34,12 @@ MAX_BYTES = 2 * 2**30  # least recently used programs are dropped beyond this si
 
 def cache_dir() -> Path | None:
     """The directory ``enable_compile_cache()`` would use (None: caching is off)."""
-    setting = os.environ.get(ENV, "").strip()
-    if setting.lower() in OFF:
-        return None
     given = jax.config.jax_compilation_cache_dir
     if given:
         return Path(given)
+    setting = os.environ.get(ENV, "").strip()
+    if setting.lower() in OFF:
+        return None
     if setting:
         return Path(setting).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -57,6 +57,8 @@ def enable_compile_cache(path: str | os.PathLike | None = None) -> Path | None:
         >>> enable_compile_cache("/tmp/pinnbalance-xla")  # doctest: +SKIP
         PosixPath('/tmp/pinnbalance-xla')
     """
+    if path is None and jax.config.jax_compilation_cache_dir:
+        return Path(jax.config.jax_compilation_cache_dir)  # the user's own set-up, left as it is
     folder = Path(path).expanduser() if path is not None else cache_dir()
     if folder is None:
         return None
