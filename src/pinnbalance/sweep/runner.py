@@ -208,7 +208,7 @@ def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
             what = folder_status(Path(out) / job.name, job.config(str(Path(out) / job.name)))
         except (RunError, cfg.ConfigError) as err:
             what = f"conflict: {err}"
-        if shared[job.name] > 1:
+        if shared[job.name] > 1 and what == "new":
             what += f"; one program with {shared[job.name] - 1} other run(s) if all are new"
         lines.append(f"  {job.name}  seeds {list(job.seeds)}  [{what}]")
     return "\n".join(lines)
