@@ -360,17 +360,27 @@ def test_runs_that_differ_in_learning_rate_and_beta_share_one_program(lanes_swee
     assert results["runs"][0]["final_weights"]["bcs"] != results["runs"][3]["final_weights"]["bcs"]
 
 
-def test_a_run_of_a_shared_program_resumes_alone(lanes_sweep, tmp_path):
+def test_runs_of_a_shared_program_resume_together_as_they_would_alone(lanes_sweep, tmp_path):
+    """More steps for the finished lanes sweep: the four runs resume from their own checkpoints
+    (step 60) as one program again, and end where each would resuming alone (float64, 1e-9)."""
     path, out = lanes_sweep
-    copy = tmp_path / "copy"
-    shutil.copytree(out, copy)
-    results = run_sweep(load_sweep(path, ["train.steps=100"]), LocalExecutor(), copy, progress=False)
-    assert [r["status"] for r in results["runs"]] == ["resumed"] * 4  # each from its own checkpoint at step 60
-    name = results["runs"][1]["name"]
-    old = read_history_csv(out / name / "seed_1" / "history.csv")
-    new = read_history_csv(copy / name / "seed_1" / "history.csv")
-    assert list(new["step"]) == [0, 20, 40, 60, 80]
-    np.testing.assert_array_equal(new["l2"][:3], old["l2"][:3])
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    shutil.copytree(out, together)
+    shutil.copytree(out, alone)
+    longer = load_sweep(path, ["train.steps=100"])
+    rows = run_sweep(longer, LocalExecutor(), together, progress=False)["runs"]
+    assert [r["status"] for r in rows] == ["resumed"] * 4 and all(len(r["shared_program_with"]) == 3 for r in rows)
+    solo = run_sweep(longer, LocalExecutor(), alone, progress=False, share=False)["runs"]
+    assert [r["status"] for r in solo] == ["resumed"] * 4 and not any("shared_program_with" in r for r in solo)
+    for a, b in zip(rows, solo):
+        np.testing.assert_allclose(a["final_l2"], b["final_l2"], rtol=1e-9)
+        for seed in (1234, 1):
+            old = read_history_csv(out / a["name"] / f"seed_{seed}" / "history.csv")
+            new = read_history_csv(together / a["name"] / f"seed_{seed}" / "history.csv")
+            own = read_history_csv(alone / a["name"] / f"seed_{seed}" / "history.csv")
+            assert list(new["step"]) == [0, 20, 40, 60, 80]
+            np.testing.assert_array_equal(new["l2"][:3], old["l2"][:3])
+            np.testing.assert_allclose(new["l2"], own["l2"], rtol=1e-9)
 
 
 def test_dry_run_says_which_runs_share_a_program(lanes_sweep, tmp_path, capsys):

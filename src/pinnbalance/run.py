@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance import config as cfg
@@ -241,16 +242,22 @@ def program_data(config: cfg.RunConfig) -> dict:
     return d
 
 
-def run_lanes(configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool = False, progress=True) -> list[dict]:
+def run_lanes(
+    configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool = False, progress=True, resume: bool = False
+) -> list[dict]:
     """Train run configurations that differ only in their learning rate and float options of
     their weighting scheme as lanes of ONE compiled program (``training.lanes``), each seed of
     each a lane, and write to each folder what ``run`` would write for it alone: its config,
     its checkpoints (its own slice of the state), history, parameters and summary. So any one
     of them can afterwards be read, resumed or extended on its own. Returns the summaries.
 
-    Raises ``NotLanes`` (before anything is written) if the configurations differ in more, or
-    ask for several devices; ``training.fit.DivergenceError`` if a run diverged (every lane
-    stops at that chunk; each folder keeps its last good checkpoint).
+    With ``resume`` every folder must hold a checkpoint of its configuration, all at the same
+    step short of ``train.steps``: the lanes are stacked from them and go on together.
+
+    Raises ``NotLanes`` (before anything is written) if the configurations differ in more, ask
+    for several devices, or (resuming) have checkpoints at different steps or none left to
+    train; ``training.fit.DivergenceError`` if a run diverged (every lane stops at that chunk;
+    each folder keeps its last good checkpoint).
     """
     base = configs[0]
     if any(c.train.devices != 1 for c in configs):
@@ -263,8 +270,12 @@ def run_lanes(configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool
         jax.config.update("jax_enable_x64", True)
     seeds = [s for c in configs for s in c.train.seeds]
     spans = [(owners.index(i), len(owners) - owners[::-1].index(i)) for i in range(len(configs))]
+    start = _stacked_progress(configs, folders, problem, network) if resume else None
     for folder, config in zip(folders, configs):
-        _new_folder(folder, config, overwrite)
+        if resume:  # the folder's outputs will be this config's (train.steps may have grown)
+            atomic_write_text(folder / "config.toml", cfg.dumps(config))
+        else:
+            _new_folder(folder, config, overwrite)
     every = base.train.checkpoint_every
 
     def on_chunk(p: Progress) -> None:
@@ -285,7 +296,7 @@ def run_lanes(configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool
                 base.build_optimizer(),
                 progress,
                 seeds,
-                None,
+                start,
                 on_chunk,
                 stop,
                 values=values,
@@ -297,6 +308,28 @@ def run_lanes(configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool
         _write_outputs(folder, problem, network, results[a:b], list(config.train.seeds), config)
         for (a, b), folder, config in zip(spans, folders, configs)
     ]
+
+
+def _stacked_progress(configs, folders, problem, network) -> Progress:
+    """The checkpoints of ``folders`` (one per configuration) stacked into one vmapped
+    ``Progress``, a lane per seed, in the order ``run_lanes`` lays the lanes out."""
+    parts = []
+    for folder, config in zip(folders, configs):
+        check_resumable(config, folder)
+        p = _load_progress(folder, problem, network, config.build_scheme(problem), config.build_optimizer(), config)
+        if len(config.train.seeds) == 1:  # a lane axis of one (jnp: the PRNG keys are typed arrays)
+            p = Progress(
+                jax.tree_util.tree_map(lambda x: jnp.expand_dims(x, 0), p.state),
+                {k: v[None] for k, v in p.records.items()},
+                p.steps_done,
+            )
+        parts.append(p)
+    steps = {p.steps_done for p in parts}
+    if len(steps) != 1 or steps.pop() >= configs[0].train.steps:
+        raise NotLanes("checkpoints at different steps, or nothing left to train: each run resumes alone")
+    state = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *[p.state for p in parts])
+    records = {k: np.concatenate([p.records[k] for p in parts]) for k in parts[0].records}
+    return Progress(state, records, parts[0].steps_done)
 
 
 def _new_folder(run_dir: Path, config: cfg.RunConfig, overwrite: bool) -> None:

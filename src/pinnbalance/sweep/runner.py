@@ -11,10 +11,10 @@ A job whose folder holds a ``summary.json`` for its seeds and steps (and the sam
 configuration) is skipped; one with a checkpoint continues from it; a failed job (diverged,
 or a folder of another configuration) is a row with its error, and the others go on.
 
-New jobs that differ only in their learning rate and float options of their weighting scheme
+Jobs that differ only in their learning rate and float options of their weighting scheme
 (``optimizer.learning_rate``, ``weighting.beta``, ...) train together, as lanes of one compiled
-program (``run.run_lanes``), each still writing its own folder; should one of them diverge,
-the others go on alone from their last checkpoints.
+program (``run.run_lanes``), when all are new or all resume from one step, each still writing
+its own folder; should one of them diverge, the others go on alone from their last checkpoints.
 """
 
 from __future__ import annotations
@@ -78,19 +78,21 @@ def execute_job(job: Job, out: str, progress: bool = False) -> dict:
 
 def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> list[dict]:
     """Train jobs that can share one compiled program together (``run.run_lanes``) if all are
-    new; otherwise, or if one of them diverges, each alone (``execute_job``: from its own
-    checkpoint where it has one). Results in the order of ``jobs``."""
+    new, or all resume from checkpoints at one step; otherwise, or if one of them diverges,
+    each alone (``execute_job``: from its own checkpoint where it has one). Results in the
+    order of ``jobs``."""
     if len(jobs) > 1:
         folders = [Path(out) / job.name for job in jobs]
         configs = [job.config(str(folder)) for job, folder in zip(jobs, folders)]
         try:
-            fresh = all(folder_status(f, c) == "new" for f, c in zip(folders, configs))
+            statuses = {folder_status(f, c) for f, c in zip(folders, configs)}
         except RunError:
-            fresh = False  # a folder of another configuration: its job fails alone, with that message
-        if fresh:
+            statuses = set()  # a folder of another configuration: its job fails alone, with that message
+        if statuses in ({"new"}, {"resume"}):
             label = progress and f"{jobs[0].name} + {len(jobs) - 1} more"
+            resume = statuses == {"resume"}
             try:
-                run_lanes(configs, folders, progress=label)
+                run_lanes(configs, folders, progress=label, resume=resume)
             except NotLanes:
                 pass
             except DivergenceError as err:
@@ -102,7 +104,7 @@ def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> li
                 if "on request" in str(err):
                     raise SweepInterrupted(f"runs {', '.join(j.name for j in jobs)}: {err}") from None
             else:
-                done = [_finished(job, folder, "new") for job, folder in zip(jobs, folders)]
+                done = [_finished(job, folder, "resume" if resume else "new") for job, folder in zip(jobs, folders)]
                 for d in done:
                     d["row"]["shared_program_with"] = [j.name for j in jobs if j.name != d["row"]["name"]]
                 return done
@@ -208,8 +210,9 @@ def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
             what = folder_status(Path(out) / job.name, job.config(str(Path(out) / job.name)))
         except (RunError, cfg.ConfigError) as err:
             what = f"conflict: {err}"
-        if shared[job.name] > 1 and what == "new":
-            what += f"; one program with {shared[job.name] - 1} other run(s) if all are new"
+        if shared[job.name] > 1 and what in ("new", "resume"):
+            when = "all are new" if what == "new" else "all resume from one step"
+            what += f"; one program with {shared[job.name] - 1} other run(s) if {when}"
         lines.append(f"  {job.name}  seeds {list(job.seeds)}  [{what}]")
     return "\n".join(lines)
 
