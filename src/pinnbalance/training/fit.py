@@ -23,7 +23,7 @@ import numpy as np
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
-from pinnbalance.training.lanes import LEARNING_RATE, check_lanes, lane_config, scheme_with
+from pinnbalance.training.lanes import LEARNING_RATE, check_lanes, lane_config, lane_optimizer, per_run, scheme_with
 from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.state import TrainState, initial_train_state
 from pinnbalance.training.step import make_step, make_steps, run_steps
@@ -141,7 +141,7 @@ def make_chunk(
 
     def steps_for(lane):
         """(plain, update, observed) steps of one run, with its lane's values (traced) if any."""
-        opt = (optimizer_for or config.optimizer)(lane[LEARNING_RATE]) if LEARNING_RATE in lane else optimizer
+        opt = lane_optimizer(lane, optimizer, optimizer_for or config.optimizer)
         sch = scheme_with(scheme, lane)
         plain_step, update_step, observed_step = make_steps(problem, network, sch, opt, dtype, True, sampling, split, masked)
         if dynamic:
@@ -219,12 +219,26 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     return initial_train_state(params, optimizer, init_weights(scheme, problem, dtype), data_key, points)
 
 
-def initial_states(problem: Problem, network, scheme, optimizer, config: TrainConfig, seeds=None) -> TrainState:
+def initial_states(
+    problem: Problem, network, scheme, optimizer, config: TrainConfig, seeds=None, lanes=None, optimizer_for=None
+) -> TrainState:
     """Step 0's state for ``config.seed``, or for every seed of ``seeds`` stacked on a leading axis
-    (the state ``fit_seeds`` vmaps over)."""
+    (the state ``fit_seeds`` vmaps over). With ``lanes`` (one ``{name: value}`` per seed,
+    ``training.lanes``) each run starts with its own scheme, optimizer and learning rate."""
     if seeds is None:
         return initial_state(problem, network, scheme, optimizer, config, config.seed)
-    states = [initial_state(problem, network, scheme, optimizer, config, s) for s in seeds]
+    lanes = lanes or [{}] * len(seeds)
+    states = [
+        initial_state(
+            problem,
+            network,
+            scheme_with(scheme, lane),
+            lane_optimizer(lane, optimizer, optimizer_for or config.optimizer),
+            lane_config(config, lane),
+            s,
+        )
+        for s, lane in zip(seeds, lanes)
+    ]
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states)
 
 
@@ -386,7 +400,7 @@ def train_loop(
             "or sweep the learning rate as separate runs"
         )
     values = check_lanes(scheme, config, seeds, values) if values else {}
-    lane_values = [{n: float(v[i]) for n, v in values.items()} for i in range(len(seeds or ()))] if values else None
+    lane_values = per_run(values) if values else None
     if config.lbfgs is not None and config.lbfgs.dtype == "float64" and not jax.config.jax_enable_x64:
         jax.config.update("jax_enable_x64", True)  # before any array exists: the L-BFGS phase runs in float64
     dtype = config.jnp_dtype
@@ -394,22 +408,9 @@ def train_loop(
         optimizer = config.optimizer() if optimizer_for is None else optimizer_for(config.learning_rate)
     vmapped = seeds is not None
     runs = seeds if vmapped else [config.seed]
-    if start is None and lane_values:
-        build = optimizer_for or config.optimizer  # each run's optimizer state from its own optimizer
-        lane_states = [
-            initial_state(
-                problem,
-                network,
-                scheme_with(scheme, lane),
-                build(lane[LEARNING_RATE]) if LEARNING_RATE in lane else optimizer,
-                lane_config(config, lane),
-                seed,
-            )
-            for seed, lane in zip(seeds, lane_values)
-        ]
-        state, records, done = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *lane_states), [], 0
-    elif start is None:
-        state, records, done = initial_states(problem, network, scheme, optimizer, config, seeds), [], 0
+    if start is None:
+        state = initial_states(problem, network, scheme, optimizer, config, seeds, lane_values, optimizer_for)
+        records, done = [], 0
     else:
         state, records, done = start.state, [unflatten_records(start.records)], start.steps_done
     grid, exact = evaluation_grid(problem, config.eval_grid, dtype)

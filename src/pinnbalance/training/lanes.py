@@ -60,8 +60,7 @@ def check_lanes(scheme, config, seeds: Sequence[int], values: Mapping[str, Seque
     lanes = [(seed, *(float(out[n][i]) for n in out)) for i, seed in enumerate(seeds)]
     if len(set(lanes)) != len(lanes):
         raise ValueError(f"two runs have the same seed and values: {sorted(lanes)}; each run must differ")
-    for i, seed in enumerate(seeds):
-        lane = {n: float(v[i]) for n, v in out.items()}
+    for i, (seed, lane) in enumerate(zip(seeds, per_run(out))):
         try:
             lane_config(config, lane)
             if scheme_part(lane):  # runs the scheme's own checks on the lane's values
@@ -69,6 +68,18 @@ def check_lanes(scheme, config, seeds: Sequence[int], values: Mapping[str, Seque
         except ValueError as err:
             raise ValueError(f"run {i} (seed {seed}, {lane}): {err}") from None
     return out
+
+
+def per_run(values: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+    """``{name: one value per run}`` turned into one ``{name: value}`` per run."""
+    n = len(next(iter(values.values()), ()))
+    return [{name: float(v[i]) for name, v in values.items()} for i in range(n)]
+
+
+def lane_optimizer(lane: Mapping[str, object], optimizer, optimizer_for):
+    """The run's optimizer: ``optimizer_for(its learning rate)`` if the lane carries one, else
+    ``optimizer``, the one all runs share."""
+    return optimizer_for(lane[LEARNING_RATE]) if LEARNING_RATE in lane else optimizer
 
 
 def scheme_part(lane: Mapping[str, object]) -> dict[str, object]:
