@@ -10,6 +10,7 @@ pass, after the step, on that step's batch), and losses/L2 error pulled to the h
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -64,8 +65,13 @@ def losses(params, res, ics, bc0, bc1):
     return l_res, l_ics, l_bcs
 
 
-def make(batch: int, adaptive: bool, seed: int = 1234):
-    """Return ``run(n_steps)``, which trains n more steps and returns nothing (timing only)."""
+def make(batch: int, adaptive: bool, seed: int = 1234, compiler_options: dict | None = None):
+    """Return ``run(n_steps)``, which trains n more steps and returns nothing (timing only).
+
+    ``compiler_options`` go to each ``jax.jit`` (default: none, XLA's defaults, as published
+    code compiles); ``benchmarks/speed.py`` also times the baseline with pinnbalance's own.
+    """
+    jit = functools.partial(jax.jit, compiler_options=compiler_options or None)
     opt = optax.adam(optax.exponential_decay(1e-3, 1000, 0.9))
     params = init(jax.random.PRNGKey(seed))
     opt_state = opt.init(params)
@@ -74,7 +80,7 @@ def make(batch: int, adaptive: bool, seed: int = 1234):
     grid = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
     u_grid = np.asarray(exact(grid[:, 0], grid[:, 1]))
 
-    @jax.jit
+    @jit
     def step(params, opt_state, lam_ics, lam_bcs, res, ics, bc0, bc1):
         def total(p):
             l_res, l_ics, l_bcs = losses(p, res, ics, bc0, bc1)
@@ -84,7 +90,7 @@ def make(batch: int, adaptive: bool, seed: int = 1234):
         updates, opt_state = opt.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, parts
 
-    @jax.jit
+    @jit
     def stats(params, lam_ics, lam_bcs, res, ics, bc0, bc1):
         def grad_of(i, lam):
             g = jax.grad(lambda p: lam * losses(p, res, ics, bc0, bc1)[i])(params)
@@ -95,7 +101,7 @@ def make(batch: int, adaptive: bool, seed: int = 1234):
         mean = lambda gs: jnp.mean(jnp.stack([jnp.mean(jnp.abs(w)) for w in gs]))  # noqa: E731
         return max_res, mean(g_ics), mean(g_bcs)
 
-    @jax.jit
+    @jit
     def l2(params):
         pred = jax.vmap(u_net, (None, 0, 0))(params, grid[:, 0], grid[:, 1])
         return jnp.linalg.norm(pred - u_grid) / jnp.linalg.norm(u_grid)

@@ -12,6 +12,7 @@ follows JAX's default backend; the other section of an existing results file is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -29,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baseline_kg  # noqa: E402
 
 from pinnbalance import TrainConfig, klein_gordon  # noqa: E402
+from pinnbalance import compiler_options as compiler_options_module  # noqa: E402
+from pinnbalance.compiler_options import compiler_options  # noqa: E402
 from pinnbalance.io import write_json  # noqa: E402
 from pinnbalance.methods import get_method  # noqa: E402
 from pinnbalance.metrics import evaluation_grid  # noqa: E402
@@ -49,6 +52,21 @@ def stats(seconds: list[float], steps: int) -> dict:
     return {"min": min(ms), "median": statistics.median(ms), "repeats_ms": ms, "steps_per_repeat": steps}
 
 
+@contextlib.contextmanager
+def xla_defaults_if(on: bool):
+    """While on, pinnbalance compiles with XLA's default options (``compiler_options`` off)."""
+    old = os.environ.get(compiler_options_module.ENV)
+    if on:
+        os.environ[compiler_options_module.ENV] = "off"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(compiler_options_module.ENV, None)
+        else:
+            os.environ[compiler_options_module.ENV] = old
+
+
 class Runner:
     """A compiled pinnbalance chunk with its own state: ``time(n_blocks, block_len)`` trains on."""
 
@@ -59,13 +77,15 @@ class Runner:
         seeds: list[int] | None = None,
         config: TrainConfig = TrainConfig(),
         taylor_mode: str = "auto",
+        xla_defaults: bool = False,
     ):
         problem = klein_gordon(batch_size=batch)
         m = get_method(method)
         network, scheme = dataclasses.replace(m.network(problem), taylor_mode=taylor_mode), m.scheme(problem)
         optimizer = config.optimizer()
         self.counter = [0]
-        self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None)
+        with xla_defaults_if(xla_defaults):  # the chunk's compiler options are chosen when it is built
+            self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None)
         self.state = initial_states(problem, network, scheme, optimizer, config, seeds)
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
         masked, period = choose_schedule(scheme, config)  # the steps the chunk runs
@@ -91,7 +111,7 @@ class Runner:
 
         out = {}
         for name, fn in zip(("plain", "update"), self.step_fns):
-            text = jax.jit(fn).lower(self.single).compile().as_text()
+            text = jax.jit(fn, compiler_options=compiler_options()).lower(self.single).compile().as_text()
             entry = text[text.index("ENTRY") :].split("\n}\n")[0]
             ops = collections.Counter(re.findall(r"= \S+ ([a-z][\w-]*)\(", entry))
             out[name] = {op: ops[op] for op in ("fusion", "dot", "custom-call", "while", "conditional") if ops[op]}
@@ -102,7 +122,7 @@ class Runner:
         """XLA's FLOP count of one plain step and one update step, averaged over the schedule."""
 
         def flops(fn):
-            cost = jax.jit(fn).lower(self.single).compile().cost_analysis()
+            cost = jax.jit(fn, compiler_options=compiler_options()).lower(self.single).compile().cost_analysis()
             cost = cost[0] if isinstance(cost, list) else cost
             return float(cost.get("flops", float("nan"))) if cost else float("nan")
 
@@ -125,9 +145,13 @@ def time_methods(batch: int, blocks: int, block_len: int, repeats: int, baseline
         first = r.time(blocks, block_len)
         compile_s[m] = max(first - r.time(blocks, block_len), 0.0)
     base = {}
-    if baseline:
-        for m, adaptive in (("baseline_M1", False), ("baseline_M2", True)):
-            base[m] = baseline_kg.make(batch, adaptive)
+    if baseline:  # as published code compiles (XLA's defaults), and M2 with pinnbalance's options
+        options = compiler_options()
+        variants = [("baseline_M1", False, None), ("baseline_M2", True, None)]
+        if options:
+            variants.append(("baseline_M2_our_compiler_options", True, options))
+        for m, adaptive, opts in variants:
+            base[m] = baseline_kg.make(batch, adaptive, compiler_options=opts)
             t = time.perf_counter()
             base[m](steps)  # warm-up: compiles the jitted pieces
             compile_s[m] = time.perf_counter() - t
@@ -144,6 +168,10 @@ def time_methods(batch: int, blocks: int, block_len: int, repeats: int, baseline
     out["M2_over_M1"] = paired_ratios(times["M2"], times["M1"])
     if baseline:
         out["speedup_vs_baseline_M2"] = paired_ratios(times["baseline_M2"], times["M2"])
+        if "baseline_M2_our_compiler_options" in times:
+            out["speedup_vs_baseline_M2_our_compiler_options"] = paired_ratios(
+                times["baseline_M2_our_compiler_options"], times["M2"]
+            )
     flops = runners["M2"].flops_per_step()
     out["flops_per_step_M2"] = flops
     if flops:
@@ -237,20 +265,43 @@ def time_matmul_floor(rows=(128, 640, 1152), width: int = 50, reps: int = 2000, 
     of ``rows x width`` and ``W`` of ``width x width`` (a layer's shape at batch 128: one
     stream has 128 rows, the residual's five streams stacked 640, all terms 1,152), ``reps``
     in one compiled loop. The step's own GFLOP/s against these says how far it is from
-    being bound by its products."""
+    being bound by its products. Compiled with pinnbalance's options, as the step is (the
+    ``xla_defaults`` entries: with XLA's own)."""
     out = {}
-    for m in rows:
-        x0 = jax.numpy.full((m, width), 0.01, jax.numpy.float32)
-        w = jax.numpy.full((width, width), 0.02, jax.numpy.float32)
-        loop = jax.jit(lambda x0, w: jax.lax.fori_loop(0, reps, lambda i, x: 0.5 * (x @ w) + x0, x0))
-        jax.block_until_ready(loop(x0, w))
-        seconds = []
-        for _ in range(repeats):
-            t = time.perf_counter()
+    for label, options in (("", compiler_options()), ("_xla_defaults", None)):
+        if label and not compiler_options():
+            break  # the options are XLA's defaults here: nothing to compare
+        for m in rows:
+            x0 = jax.numpy.full((m, width), 0.01, jax.numpy.float32)
+            w = jax.numpy.full((width, width), 0.02, jax.numpy.float32)
+            body = lambda x0, w: jax.lax.fori_loop(0, reps, lambda i, x: 0.5 * (x @ w) + x0, x0)  # noqa: E731
+            loop = jax.jit(body, compiler_options=options or None)
             jax.block_until_ready(loop(x0, w))
-            seconds.append(time.perf_counter() - t)
-        gflops = [2 * m * width * width * reps / t / 1e9 for t in seconds]
-        out[f"rows_{m}"] = {"gflops_per_second_max": max(gflops), "gflops_per_second_median": statistics.median(gflops)}
+            seconds = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                jax.block_until_ready(loop(x0, w))
+                seconds.append(time.perf_counter() - t)
+            gflops = [2 * m * width * width * reps / t / 1e9 for t in seconds]
+            out[f"rows_{m}{label}"] = {
+                "gflops_per_second_max": max(gflops),
+                "gflops_per_second_median": statistics.median(gflops),
+            }
+    return out
+
+
+def time_compiler_options(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """M1 and M2 compiled with pinnbalance's options (``pinnbalance.compiler_options``) and
+    with XLA's defaults, interleaved; per method the ratio defaults / ours (> 1: ours faster)."""
+    runners = {}
+    for m in ("M1", "M2"):
+        runners[m] = Runner(m, batch)
+        runners[f"{m}_xla_defaults"] = Runner(m, batch, xla_defaults=True)
+    times = interleaved(runners, blocks, block_len, repeats)
+    out = {name: stats(ts, blocks * block_len) for name, ts in times.items()}
+    for m in ("M1", "M2"):
+        out[f"{m}_defaults_over_ours"] = paired_ratios(times[f"{m}_xla_defaults"], times[m])
+    out["options"] = compiler_options()
     return out
 
 
@@ -290,6 +341,7 @@ def machine() -> dict:
         "dtype": "float32",
         "matmul_precision": "default",
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "compiler_options": compiler_options(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "commit": git_commit(),
     }
@@ -330,7 +382,9 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: seeds, schedules, lanes, floor, modes, full")
+    p.add_argument(
+        "--skip", default="", help="comma-separated parts to skip: seeds, schedules, lanes, floor, modes, options, full"
+    )
     p.add_argument("--lane-steps", type=int, default=4001, help="steps of each run of the learning-rate sweep")
     p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
     p.add_argument("--tag", default=None, help="write the section as cpu_TAG / gpu_TAG (a variant, e.g. other XLA flags)")
@@ -358,8 +412,9 @@ def main(argv=None) -> int:
         print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
         save()
     skip = set(filter(None, args.skip.split(",")))
-    if skip - {"seeds", "schedules", "lanes", "floor", "modes", "full"}:
-        p.error(f"--skip takes seeds, schedules, lanes, floor, modes, full; got {args.skip!r}")
+    parts = {"seeds", "schedules", "lanes", "floor", "modes", "options", "full"}
+    if skip - parts:
+        p.error(f"--skip takes {', '.join(sorted(parts))}; got {args.skip!r}")
     if skip:
         section["skipped"] = sorted(skip)
     blocks, block_len = plan[128]
@@ -392,6 +447,16 @@ def main(argv=None) -> int:
         section["batch_128"]["taylor_modes_M2"] = {mode: v["median"] for mode, v in modes.items()}
         section["batch_128"]["details"]["taylor_modes_M2"] = modes
         save()
+    if "options" not in skip and not gpu:
+        print("compiler options: pinnbalance's vs XLA's defaults, M1 and M2 ...", flush=True)
+        for batch in (128, 1024) if not args.quick else (128,):
+            b_blocks, b_len = plan.get(batch, (2, 100))
+            opts = time_compiler_options(batch, b_blocks, b_len, repeats)
+            section[f"batch_{batch}"]["compiler_options"] = {
+                k: v["median"] for k, v in opts.items() if isinstance(v, dict) and "repeats_ms" in v
+            }
+            section[f"batch_{batch}"]["details"]["compiler_options"] = opts
+            save()
     if "full" not in skip:
         print(f"full {args.full_steps}-step M2 training ...", flush=True)
         full = full_run_seconds(args.full_steps if not args.quick else 201)

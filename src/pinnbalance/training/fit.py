@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pinnbalance.compiler_options import compiler_options
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
@@ -177,7 +178,7 @@ def make_chunk(
             state = sharding.split_seeds(state) if vmapped else sharding.replicated(state)
         return state, records
 
-    return jax.jit(chunk, static_argnums=(3, 4))
+    return jax.jit(chunk, static_argnums=(3, 4), compiler_options=compiler_options())
 
 
 def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, int]]:

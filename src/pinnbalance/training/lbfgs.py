@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from pinnbalance.compiler_options import compiler_options
 from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem, sample_batch
@@ -228,7 +229,9 @@ def refine(
 
     batched = vmapped and not one_seed_at_a_time
     run_chunk = jax.jit(
-        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if batched else chunk)(s, c, length), static_argnums=2
+        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if batched else chunk)(s, c, length),
+        static_argnums=2,
+        compiler_options=compiler_options(),
     )
 
     def run(s):
