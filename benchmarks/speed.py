@@ -12,16 +12,17 @@ follows JAX's default backend; the other section of an existing results file is 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import jax
 import numpy as np
@@ -36,6 +37,7 @@ from pinnbalance.io import write_json  # noqa: E402
 from pinnbalance.methods import get_method  # noqa: E402
 from pinnbalance.metrics import evaluation_grid  # noqa: E402
 from pinnbalance.training.fit import choose_schedule, fit, initial_state, initial_states, make_chunk  # noqa: E402
+from pinnbalance.training.sharding import DataParallel  # noqa: E402
 from pinnbalance.training.step import make_steps  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
@@ -52,21 +54,6 @@ def stats(seconds: list[float], steps: int) -> dict:
     return {"min": min(ms), "median": statistics.median(ms), "repeats_ms": ms, "steps_per_repeat": steps}
 
 
-@contextlib.contextmanager
-def xla_defaults_if(on: bool):
-    """While on, pinnbalance compiles with XLA's default options (``compiler_options`` off)."""
-    old = os.environ.get(compiler_options_module.ENV)
-    if on:
-        os.environ[compiler_options_module.ENV] = "off"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(compiler_options_module.ENV, None)
-        else:
-            os.environ[compiler_options_module.ENV] = old
-
-
 class Runner:
     """A compiled pinnbalance chunk with its own state: ``time(n_blocks, block_len)`` trains on."""
 
@@ -78,16 +65,21 @@ class Runner:
         config: TrainConfig = TrainConfig(),
         taylor_mode: str = "auto",
         xla_defaults: bool = False,
+        sharding: DataParallel | None = None,
     ):
         problem = klein_gordon(batch_size=batch)
         m = get_method(method)
         network, scheme = dataclasses.replace(m.network(problem), taylor_mode=taylor_mode), m.scheme(problem)
         optimizer = config.optimizer()
         self.counter = [0]
-        with xla_defaults_if(xla_defaults):  # the chunk's compiler options are chosen when it is built
-            self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None)
+        defaults = {compiler_options_module.ENV: "off"} if xla_defaults else {}
+        with mock.patch.dict(os.environ, defaults):  # the chunk's compiler options are chosen when it is built
+            self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None, sharding)
         self.state = initial_states(problem, network, scheme, optimizer, config, seeds)
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
+        if sharding is not None:  # seeds split over the devices, the grid on each (as fit_seeds lays them)
+            self.state = sharding.place(self.state, True)
+            self.grid, self.exact = sharding.place((self.grid, self.exact))
         masked, period = choose_schedule(scheme, config)  # the steps the chunk runs
         plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype, masked=masked)
         self.single = initial_state(problem, network, scheme, optimizer, config, config.seed)
@@ -193,6 +185,34 @@ def time_seeds(n_seeds: int, batch: int, blocks: int, block_len: int, repeats: i
         tn.append(many.time(blocks, block_len))
     steps = blocks * block_len
     return {"one_seed": stats(t1, steps), f"{n_seeds}_seeds": stats(tn, steps), "ratio": paired_ratios(tn, t1)}
+
+
+def time_seeds_on_host_devices(n_seeds: int, devices: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """``n_seeds`` split over ``devices`` simulated CPU devices vs one seed, M2 at batch 128.
+
+    One CPU program runs on one core at these sizes; XLA's simulated host devices each run
+    their own program, so seeds split over them (``DataParallel``, no communication) use
+    more cores. The devices must be set before JAX starts, so this runs in a child process
+    with ``--xla_force_host_platform_device_count``; one seed is timed there too (the
+    flag does not slow it: 2.30 s for 3,000 steps with and without)."""
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}".strip()
+    child = [sys.executable, __file__, "--seeds-child", f"{n_seeds},{devices},{blocks},{block_len},{repeats}"]
+    done = subprocess.run(child, env={**os.environ, "XLA_FLAGS": flags}, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _seeds_child(spec: str) -> None:
+    n_seeds, devices, blocks, block_len, repeats = (int(v) for v in spec.split(","))
+    runners = {
+        "one_seed": Runner("M2", 128),
+        f"{n_seeds}_seeds_one_device": Runner("M2", 128, seeds=list(range(n_seeds))),
+        f"{n_seeds}_seeds_{devices}_devices": Runner("M2", 128, seeds=list(range(n_seeds)), sharding=DataParallel(devices)),
+    }
+    times = interleaved(runners, blocks, block_len, repeats)
+    out = {name: stats(ts, blocks * block_len) for name, ts in times.items()}
+    for name in list(runners)[1:]:
+        out[f"ratio_{name}"] = paired_ratios(times[name], times["one_seed"])
+    print(json.dumps(out))
 
 
 def time_lanes(steps: int, learning_rates=(3e-4, 1e-3, 3e-3, 1e-2)) -> dict:
@@ -389,7 +409,11 @@ def main(argv=None) -> int:
     p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
     p.add_argument("--tag", default=None, help="write the section as cpu_TAG / gpu_TAG (a variant, e.g. other XLA flags)")
     p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
+    p.add_argument("--seeds-child", default=None, help=argparse.SUPPRESS)  # time_seeds_on_host_devices' child
     args = p.parse_args(argv)
+    if args.seeds_child:
+        _seeds_child(args.seeds_child)
+        return 0
     gpu = (args.section or jax.default_backend()) == "gpu"
     repeats = 2 if args.quick else args.repeats
     section: dict = {"machine": machine()}
@@ -427,6 +451,12 @@ def main(argv=None) -> int:
         section[f"seeds_{n_seeds}_vs_1"] = seeds["ratio"]["median"]
         section[f"seeds_{n_seeds}_vs_1_details"] = seeds
         save()
+        if not gpu:
+            print(f"{n_seeds} seeds split over 2 simulated CPU devices vs 1 seed ...", flush=True)
+            split = time_seeds_on_host_devices(n_seeds, 2, blocks, block_len, repeats)
+            section[f"seeds_{n_seeds}_vs_1_two_host_devices"] = split[f"ratio_{n_seeds}_seeds_2_devices"]["median"]
+            section[f"seeds_{n_seeds}_vs_1_two_host_devices_details"] = split
+            save()
     if "schedules" not in skip:
         print("M2 update-step layouts (static schedule / masked) next to M1 ...", flush=True)
         layouts = time_schedules(128, blocks, block_len, repeats)
