@@ -35,6 +35,7 @@ from pinnbalance.tensorboard import run_writers, write_records
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import DivergenceError, Interrupted, Progress, initial_states, train_loop
 from pinnbalance.training.lanes import LEARNING_RATE, sweepable
+from pinnbalance.training.sharding import simulate_cpu_devices
 
 CHECKPOINT = "checkpoint.npz"
 
@@ -397,6 +398,18 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devi
     return summary
 
 
+def _simulate_devices_asked(config_path: str, overrides: list[str]) -> None:
+    """``train.devices = N`` on a CPU: give JAX's CPU backend N devices before anything starts it
+    (reading the configuration builds the problem, which does), so no ``XLA_FLAGS`` is needed.
+    A file that does not parse is left to ``cfg.load`` to report."""
+    try:
+        devices = cfg.apply_overrides(cfg.read_toml(config_path), list(overrides)).get("train", {}).get("devices", 1)
+    except (cfg.ConfigError, AttributeError):
+        return
+    if isinstance(devices, int) and not isinstance(devices, bool) and devices > 1:
+        simulate_cpu_devices(devices)
+
+
 def main_run(
     config_path: str,
     overrides: list[str],
@@ -408,6 +421,7 @@ def main_run(
 ) -> int:
     """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
     try:
+        _simulate_devices_asked(config_path, overrides)
         config = cfg.load(config_path, overrides)
         summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)
     except (cfg.ConfigError, RunError, CheckpointError) as err:

@@ -134,3 +134,33 @@ def test_one_device_is_the_default_and_changes_nothing():
     if len(jax.devices()) == 1:
         with pytest.raises(ValueError, match="only 1 are visible"):
             DataParallel(2)
+
+
+def test_run_gives_a_cpu_the_devices_its_config_asks_for(tmp_path):
+    """``pinnbalance run`` with train.devices = 2 in a fresh process on a one-device CPU and no
+    XLA_FLAGS: JAX simulates the two devices, the two seeds train one on each, and each
+    seed's history equals the one-device run's (float64)."""
+    config = Path(__file__).resolve().parents[2] / "configs" / "klein-gordon-m2.toml"
+    common = ["--set", "train.steps=21", "--set", "train.seeds=[1,2]", "--set", "train.log_every=10"]
+    common += ["--set", 'train.dtype="float64"', "--set", "sampling.batch_size=16", "--no-progress"]
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+    two = tmp_path / "two"
+    command = [sys.executable, "-m", "pinnbalance.cli", "run", str(config), *common, "--set", "train.devices=2"]
+    done = subprocess.run([*command, "--out", str(two)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert json.loads((two / "summary.json").read_text())["numerics"]["devices"] == 2
+    one = tmp_path / "one"
+    assert main(["run", str(config), *common, "--out", str(one)]) == 0
+    for seed in ("seed_1", "seed_2"):
+        a, b = read_history_csv(one / seed / "history.csv"), read_history_csv(two / seed / "history.csv")
+        for key in a:
+            np.testing.assert_allclose(b[key], a[key], rtol=1e-10, atol=1e-14, err_msg=f"{seed} {key}")
+
+
+def test_simulating_devices_after_jax_started_changes_nothing():
+    from pinnbalance.training.sharding import simulate_cpu_devices
+
+    jax.devices()  # the backend has started
+    before = len(jax.devices("cpu"))
+    assert simulate_cpu_devices(before + 1) is False
+    assert len(jax.devices("cpu")) == before
