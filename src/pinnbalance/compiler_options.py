@@ -2,10 +2,10 @@
 
 A PINN step at the founding experiment's size is dozens of small matrix products
 (128 to 1,152 rows by 50 by 50) among elementwise kernels. On CPU, jaxlib 0.10 routes
-some of those products through YNNPACK fusions by default; measured side by side on a
-2-core CPU (Klein-Gordon, the gradient of all three terms, float32), turning that routing
-off makes the step 15-16% faster at batch 128 and 25% at batch 1,024, with Eigen doing the
-products instead (``benchmarks/speed.py`` records both). So on CPU, training programs are
+some of those products through YNNPACK fusions by default. Turning that routing off, so
+Eigen does the products, made the Klein-Gordon training step faster on a 2-core CPU, measured
+side by side (``benchmarks/speed.py``, float32, medians): M1 1.19x and M2 1.31x at batch 128,
+1.34x and 1.30x at batch 1,024. So on CPU, training programs are
 compiled with ``xla_cpu_experimental_ynn_fusion_type`` set to nothing.
 
 The options are per compiled program (``jax.jit(..., compiler_options=...)``), never a

@@ -22,10 +22,14 @@ one-axis ``jax.sharding.Mesh`` and does two things with it:
 Every split must be even: each term's batch size (or the number of seeds) must be a
 multiple of the device count, else a ``ValueError`` names the term, its size and the fix.
 
-Example (on CPU, simulate devices with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``
-set before JAX is imported)::
+Example (on CPU, simulate devices first: ``simulate_cpu_devices(4)`` before JAX runs anything,
+or ``XLA_FLAGS=--xla_force_host_platform_device_count=4``)::
 
     result = fit(problem, network, scheme, config, sharding=DataParallel(4))
+    runs = fit_seeds(problem, network, scheme, config, seeds=[1, 2, 3, 4], sharding=DataParallel(4))
+
+On a CPU, split seeds (each device runs its own program, on its own core) rather than one
+batch (its all-reduces every step cost more than they save at these sizes).
 """
 
 from __future__ import annotations
