@@ -1,6 +1,9 @@
 """The command line end to end on a short run, and its one-line errors."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -120,3 +123,33 @@ def test_diagnose_finds_the_published_boundary_imbalance(tmp_path, capsys):
     assert report["after_200_steps"]["ratios"]["bcs"]["mean_over_mean"] > 10
     assert "bcs term's gradients are" in report["verdict"] and "A gradient-based scheme is advised" in report["verdict"]
     assert (out / "gradients.png").exists()
+
+
+def test_seeds_split_over_devices_equal_one_device(tmp_path):
+    """``reproduce --devices 2`` in a fresh process (no XLA_FLAGS): the CPU presents two devices,
+    3 seeds are padded to 4 for an even split, the padding's run is dropped, and each seed's
+    numbers equal the one-device run's (float64)."""
+    argv = ["reproduce", "klein-gordon", "--steps", "21", "--methods", "M2", "--seeds", "5,6,7", "--float64"]
+    argv += ["--no-progress", "--no-figures"]
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+    two = tmp_path / "two"
+    done = subprocess.run(
+        [sys.executable, "-m", "pinnbalance.cli", *argv, "--devices", "2", "--out", str(two)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert main([*argv, "--out", str(tmp_path / "one")]) == 0
+    split, alone = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("two", "one"))
+    assert split["numerics"]["devices"] == 2 and alone["numerics"]["devices"] == 1
+    assert split["seeds"] == [5, 6, 7] and sorted(p.name for p in two.glob("seed_*")) == ["seed_5", "seed_6", "seed_7"]
+    for key in ("min_l2", "final_l2"):
+        np.testing.assert_allclose(split["methods"]["M2"][key], alone["methods"]["M2"][key], rtol=1e-10, err_msg=key)
+
+
+def test_more_devices_than_visible_is_refused(capsys):
+    assert main(["reproduce", "klein-gordon", "--seeds", "1,2", "--devices", "64", "--steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--devices 64" in err and "are visible" in err

@@ -46,6 +46,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
     r.add_argument("--quick", action="store_true", help=f"a short run for a first look ({QUICK_STEPS} steps)")
     r.add_argument("--float64", action="store_true", help="train in double precision")
+    r.add_argument(
+        "--devices",
+        type=_positive,
+        default=1,
+        help="split the seeds over N devices (on a CPU: N simulated devices, one core each; docs/training.md)",
+    )
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     sub.add_parser("list", help="list problems, methods and weighting schemes")
@@ -110,6 +116,14 @@ def cmd_list() -> int:
 
 
 def cmd_reproduce(args) -> int:
+    if args.devices > 1:  # before JAX starts: a CPU then presents that many devices
+        from pinnbalance.training.sharding import DataParallel, simulate_cpu_devices
+
+        simulate_cpu_devices(args.devices)
+        try:
+            DataParallel(args.devices)
+        except ValueError as err:
+            return _fail(f"--devices {args.devices}: {err}")
     from pinnbalance.methods import METHODS
     from pinnbalance.problems import PROBLEMS
     from pinnbalance.reproduce import RunFolderError, reproduce
@@ -134,7 +148,9 @@ def cmd_reproduce(args) -> int:
         jax.config.update("jax_enable_x64", True)
     out = args.out or f"runs/{args.problem}" + ("-quick" if args.quick else "")
     try:
-        summary = reproduce(args.problem, methods, seeds, config, out, args.overwrite, not args.no_progress, not args.no_figures)
+        summary = reproduce(
+            args.problem, methods, seeds, config, out, args.overwrite, not args.no_progress, not args.no_figures, args.devices
+        )
     except (RunFolderError, DivergenceError) as err:
         return _fail(str(err))
     from pathlib import Path

@@ -30,7 +30,7 @@ from pinnbalance.methods import get_method
 from pinnbalance.metrics import evaluation_grid, evaluation_losses, evaluation_set, predict
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.problems.base import Problem
-from pinnbalance.training import FitResult, TrainConfig, fit, fit_seeds
+from pinnbalance.training import DataParallel, FitResult, TrainConfig, fit, fit_seeds
 
 
 class RunFolderError(FileExistsError):
@@ -133,8 +133,14 @@ def reproduce(
     overwrite: bool = False,
     progress: bool = True,
     figures: bool = True,
+    devices: int = 1,
 ) -> dict:
-    """Train every method for every seed and write the run folder; return the summary."""
+    """Train every method for every seed and write the run folder; return the summary.
+
+    With ``devices > 1`` and several seeds, the seeds are split over that many devices
+    (``DataParallel``; on a CPU, simulated ones: see ``training.sharding.simulate_cpu_devices``).
+    A seed count that does not split evenly is padded with extra seeds whose runs are
+    dropped (each seed trains independently of the others in its program)."""
     if problem_name not in PROBLEMS:
         raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
     for m in methods:
@@ -142,6 +148,8 @@ def reproduce(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("give at least one seed")
+    sharding = DataParallel(devices) if devices > 1 and len(seeds) > 1 else None  # checked before any output
+    padding = [max(seeds) + 1 + i for i in range(-len(seeds) % devices)] if sharding else []
     problem = PROBLEMS[problem_name]()
     out = prepare_out(Path(out), overwrite)
     write_json(out / "config.json", resolved_config(problem, methods, seeds, config))
@@ -157,14 +165,20 @@ def reproduce(
             results = [fit(problem, network, scheme, dataclasses.replace(config, seed=seeds[0]), progress=label)]
         else:  # all seeds of a method in one compiled program
             label = f"{m} x {len(seeds)} seeds" if progress else False
-            results = fit_seeds(problem, network, scheme, config, seeds, progress=label)
+            results = fit_seeds(problem, network, scheme, config, seeds + padding, progress=label, sharding=sharding)
+            results = results[: len(seeds)]
         for seed, result in zip(seeds, results):
             base = out if len(seeds) == 1 else out / f"seed_{seed}"
             predictions[m].append(save_method(base / m, problem, network, result, config.eval_grid))
             per_seed[m].append(method_metrics(problem, network, result, eval_points))
             histories[m].append(result.history)
     summary = build_summary(problem, config.steps, seeds, per_seed)
-    summary["numerics"] = {"dtype": config.dtype, "matmul_precision": config.matmul_precision, "backend": jax.default_backend()}
+    summary["numerics"] = {
+        "dtype": config.dtype,
+        "matmul_precision": config.matmul_precision,
+        "backend": jax.default_backend(),
+        "devices": sharding.count if sharding else 1,
+    }
     write_json(out / "summary.json", summary)
     atomic_write_text(out / "summary.md", summary_markdown(summary, problem))
     if figures:
