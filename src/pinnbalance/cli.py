@@ -32,6 +32,9 @@ def _positive(text: str) -> int:
     return value
 
 
+DEVICES_HELP = "split the seeds over N devices (on a CPU: N simulated devices, one core each; docs/training.md)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pinnbalance", description="Physics-informed neural networks with balanced loss weights.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -46,12 +49,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
     r.add_argument("--quick", action="store_true", help=f"a short run for a first look ({QUICK_STEPS} steps)")
     r.add_argument("--float64", action="store_true", help="train in double precision")
-    r.add_argument(
-        "--devices",
-        type=_positive,
-        default=1,
-        help="split the seeds over N devices (on a CPU: N simulated devices, one core each; docs/training.md)",
-    )
+    r.add_argument("--devices", type=_positive, default=1, help=DEVICES_HELP)
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     sub.add_parser("list", help="list problems, methods and weighting schemes")
@@ -69,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default=None, help="output folder (default runs/compare-<problem>)")
     c.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c.add_argument("--devices", type=_positive, default=1, help=DEVICES_HELP)
     run = sub.add_parser("run", help="train as a TOML configuration says, with checkpoints (see configs/)")
     run.add_argument("config", help="configuration file, e.g. configs/klein-gordon-m2.toml")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a value")
@@ -115,15 +114,23 @@ def cmd_list() -> int:
     return 0
 
 
-def cmd_reproduce(args) -> int:
-    if args.devices > 1:  # before JAX starts: a CPU then presents that many devices
-        from pinnbalance.training.sharding import DataParallel, simulate_cpu_devices
+def _devices_error(n: int) -> str | None:
+    """Make ``n`` devices available (a CPU simulates them, if JAX has not started); the error if not."""
+    if n <= 1:
+        return None
+    from pinnbalance.training.sharding import DataParallel, simulate_cpu_devices
 
-        simulate_cpu_devices(args.devices)
-        try:
-            DataParallel(args.devices)
-        except ValueError as err:
-            return _fail(f"--devices {args.devices}: {err}")
+    simulate_cpu_devices(n)
+    try:
+        DataParallel(n)
+    except ValueError as err:
+        return f"--devices {n}: {err}"
+    return None
+
+
+def cmd_reproduce(args) -> int:
+    if error := _devices_error(args.devices):  # first: before JAX starts
+        return _fail(error)
     from pinnbalance.methods import METHODS
     from pinnbalance.problems import PROBLEMS
     from pinnbalance.reproduce import RunFolderError, reproduce
@@ -179,6 +186,8 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_compare(args) -> int:
+    if error := _devices_error(args.devices):  # first: before JAX starts
+        return _fail(error)
     from pinnbalance.compare import compare
     from pinnbalance.problems import PROBLEMS
     from pinnbalance.reproduce import RunFolderError
@@ -196,7 +205,7 @@ def cmd_compare(args) -> int:
     out = args.out or f"runs/compare-{args.problem}"
     config = dataclasses.replace(TrainConfig(), steps=args.steps)
     try:
-        compare(args.problem, schemes, args.seeds, config, out, args.overwrite, not args.no_progress)
+        compare(args.problem, schemes, args.seeds, config, out, args.overwrite, not args.no_progress, devices=args.devices)
     except (RunFolderError, DivergenceError) as err:
         return _fail(str(err))
     from pathlib import Path

@@ -27,6 +27,7 @@ from pinnbalance.nn import mlp_for
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.reproduce import prepare_out
 from pinnbalance.training import TrainConfig, fit_seeds
+from pinnbalance.training.sharding import seed_split
 
 
 def steady_ms_per_step(result, config: TrainConfig) -> float:
@@ -47,16 +48,19 @@ def compare(
     overwrite: bool = False,
     progress: bool = True,
     fixed_points: int = 1024,
+    devices: int = 1,
 ) -> dict:
     """Train every scheme for every seed; write the JSON, table, figures and HTML report.
 
     Per-point schemes (self-adaptive weights) need one fixed point set: they train on
     ``fixed_points`` points per term, all of them every step (``sampling="fixed"``); the
-    others draw fresh batches as ``config`` says.
+    others draw fresh batches as ``config`` says. ``devices > 1`` splits the seeds over that
+    many devices (as ``reproduce`` does; ``ms_per_step`` is then the step of each device's share).
     """
     if problem_name not in PROBLEMS:
         raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
     problem = PROBLEMS[problem_name]()
+    sharding, padding = seed_split(seeds, devices)
     built = {name: scheme_for(name, problem) for name in schemes}
     out = prepare_out(Path(out), overwrite)
     network = mlp_for(problem.domain)
@@ -67,7 +71,9 @@ def compare(
         if getattr(scheme, "per_point", False):
             scheme_problem = problem.with_batch_sizes(fixed_points)
             scheme_config = dataclasses.replace(config, sampling="fixed")
-        results = fit_seeds(scheme_problem, network, scheme, scheme_config, list(seeds), progress=label)
+        results = fit_seeds(
+            scheme_problem, network, scheme, scheme_config, list(seeds) + padding, progress=label, sharding=sharding
+        )[: len(seeds)]
         histories[name] = [r.history for r in results]
         entries[name] = {
             "min_l2": [float(r.history["l2"].min()) for r in results],

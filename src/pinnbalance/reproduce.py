@@ -30,7 +30,8 @@ from pinnbalance.methods import get_method
 from pinnbalance.metrics import evaluation_grid, evaluation_losses, evaluation_set, predict
 from pinnbalance.problems import PROBLEMS
 from pinnbalance.problems.base import Problem
-from pinnbalance.training import DataParallel, FitResult, TrainConfig, fit, fit_seeds
+from pinnbalance.training import FitResult, TrainConfig, fit, fit_seeds
+from pinnbalance.training.sharding import seed_split
 
 
 class RunFolderError(FileExistsError):
@@ -138,9 +139,8 @@ def reproduce(
     """Train every method for every seed and write the run folder; return the summary.
 
     With ``devices > 1`` and several seeds, the seeds are split over that many devices
-    (``DataParallel``; on a CPU, simulated ones: see ``training.sharding.simulate_cpu_devices``).
-    A seed count that does not split evenly is padded with extra seeds whose runs are
-    dropped (each seed trains independently of the others in its program)."""
+    (``training.sharding.seed_split``: an uneven count is padded with extra seeds whose runs
+    are dropped; on a CPU, simulate the devices first: ``simulate_cpu_devices``)."""
     if problem_name not in PROBLEMS:
         raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
     for m in methods:
@@ -148,8 +148,7 @@ def reproduce(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("give at least one seed")
-    sharding = DataParallel(devices) if devices > 1 and len(seeds) > 1 else None  # checked before any output
-    padding = [max(seeds) + 1 + i for i in range(-len(seeds) % devices)] if sharding else []
+    sharding, padding = seed_split(seeds, devices)  # checked before any output
     problem = PROBLEMS[problem_name]()
     out = prepare_out(Path(out), overwrite)
     write_json(out / "config.json", resolved_config(problem, methods, seeds, config))

@@ -35,6 +35,7 @@ batch (its all-reduces every step cost more than they save at these sizes).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -150,3 +151,20 @@ def simulate_cpu_devices(n: int) -> bool:
     except (RuntimeError, AttributeError):  # the backend already started (or a JAX without the option)
         return False
     return True
+
+
+def seed_split(seeds: Sequence[int], devices: int) -> tuple[DataParallel | None, list[int]]:
+    """``(sharding, padding)`` to train ``seeds`` split over ``devices`` devices.
+
+    ``padding`` holds extra distinct seeds that make the count a multiple of ``devices``;
+    train ``seeds + padding`` and drop the padding's runs (each seed trains on its own, so
+    they change no other seed's numbers). One device or one seed: ``(None, [])``.
+
+    Example:
+        >>> seed_split([1234, 1, 2], 1)
+        (None, [])
+    """
+    seeds = list(seeds)
+    if devices <= 1 or len(seeds) <= 1:
+        return None, []
+    return DataParallel(devices), [max(seeds) + 1 + i for i in range(-len(seeds) % devices)]
