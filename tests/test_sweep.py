@@ -424,3 +424,25 @@ def test_a_run_folder_in_the_way_fails_that_run_and_the_others_share_nothing_but
     rows = run_sweep(load_sweep(path), LocalExecutor(), out, progress=False)["runs"]
     assert [(r["name"], r["status"]) for r in rows] == [("beta=0.9", "trained"), ("beta=0.5", "failed")]
     assert "already holds files" in rows[1]["error"] and "shared_program_with" not in rows[0]
+
+
+def test_a_local_sweep_gives_a_cpu_the_devices_its_runs_ask_for(tmp_path):
+    """``pinnbalance sweep`` in a fresh process without XLA_FLAGS: a run with train.devices = 2
+    gets two simulated CPU devices (its seeds split over them) and one with 1 trains as before."""
+    import os
+    import subprocess
+    import sys
+
+    sweep = tmp_path / "devices.toml"
+    text = SWEEP.replace("{schemes}", '["constant"]').replace('"train.seeds" = [1234, 1]', '"train.devices" = [1, 2]')
+    sweep.write_text(
+        text.replace("[set]\n", "[set]\ntrain.seeds = [1234, 1]\ntrain.steps = 20\n").replace("train.steps = 200\n", "")
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+    command = [sys.executable, "-m", "pinnbalance.cli", "sweep", str(sweep), "--out", str(tmp_path / "out"), "--no-progress"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    runs = json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
+    assert [r["status"] for r in runs] == ["trained", "trained"]
+    devices = sorted(json.loads((tmp_path / "out" / r["name"] / "summary.json").read_text())["numerics"]["devices"] for r in runs)
+    assert devices == [1, 2]

@@ -403,11 +403,9 @@ def _simulate_devices_asked(config_path: str, overrides: list[str]) -> None:
     (reading the configuration builds the problem, which does), so no ``XLA_FLAGS`` is needed.
     A file that does not parse is left to ``cfg.load`` to report."""
     try:
-        devices = cfg.apply_overrides(cfg.read_toml(config_path), list(overrides)).get("train", {}).get("devices", 1)
+        simulate_cpu_devices(cfg.apply_overrides(cfg.read_toml(config_path), list(overrides)).get("train", {}).get("devices"))
     except (cfg.ConfigError, AttributeError):
         return
-    if isinstance(devices, int) and not isinstance(devices, bool) and devices > 1:
-        simulate_cpu_devices(devices)
 
 
 def main_run(

@@ -33,6 +33,7 @@ from pinnbalance.sweep.jobs import Job, plan
 from pinnbalance.sweep.report import write_report
 from pinnbalance.sweep.spec import SweepError, SweepSpec, load_sweep
 from pinnbalance.training.fit import DivergenceError
+from pinnbalance.training.sharding import simulate_cpu_devices
 
 STATUS = {"new": "trained", "restart": "trained", "resume": "resumed", "done": "skipped"}
 
@@ -217,6 +218,15 @@ def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
     return "\n".join(lines)
 
 
+def _devices_asked(spec: SweepSpec) -> list:
+    """Every integer ``train.devices`` of the sweep's runs (read before JAX starts: no run is built)."""
+    asked = [spec.base.get("train", {}).get("devices", 1)]
+    for point in spec.points():
+        table = point.get("train")  # a grid over whole [train] tables
+        asked += [point.get("train.devices"), table.get("devices") if isinstance(table, dict) else None]
+    return [d for d in asked if isinstance(d, int) and not isinstance(d, bool)]
+
+
 def main_sweep(
     path: str,
     executor: str = "local",
@@ -230,6 +240,8 @@ def main_sweep(
     """CLI entry: exit status 0 (all runs fine), 1 (some failed), 2 (bad input), 130 (stopped)."""
     try:
         spec = load_sweep(path, overrides)
+        if executor != "ray":  # runs train in this process: its CPU gets the devices they ask for
+            simulate_cpu_devices(max(_devices_asked(spec), default=1))
         out = out or default_out(spec)
         if dry:
             print(dry_run(spec, out, share))

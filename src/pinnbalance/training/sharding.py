@@ -49,7 +49,7 @@ SEEDS = "seeds"  # mesh axis of the seed batch (fit_seeds)
 
 SIMULATE = (
     "on CPU, simulate N devices with training.sharding.simulate_cpu_devices(N) (or "
-    "XLA_FLAGS=--xla_force_host_platform_device_count=N) before JAX runs anything; `pinnbalance run` does it for train.devices"
+    "XLA_FLAGS=--xla_force_host_platform_device_count=N) before JAX runs anything; `pinnbalance run` and `sweep` do it for train.devices"
 )
 
 
@@ -133,8 +133,9 @@ def simulate_cpu_devices(n: int) -> bool:
     2-core CPU, 8 Klein-Gordon seeds took 5.2x one seed's time on two devices against 7.2x
     on one (``benchmarks/speed.py``). It only works before JAX has run anything (the backend
     then starts with ``n`` devices); afterwards, or when ``XLA_FLAGS`` already fixes the count,
-    nothing changes and False is returned. On a machine whose default backend is a GPU it
-    changes only the (unused) CPU backend.
+    nothing changes and False is returned; so too for ``n`` that is not an integer above 1 (a
+    configuration's own validation reports a bad value). On a machine whose default backend is a
+    GPU it changes only the (unused) CPU backend.
 
     Example (first thing in a script)::
 
@@ -144,10 +145,12 @@ def simulate_cpu_devices(n: int) -> bool:
         simulate_cpu_devices(2)
         results = fit_seeds(problem, network, scheme, config, seeds=[1, 2, 3, 4], sharding=DataParallel(2))
     """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        return False
     if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
         return False
     try:
-        jax.config.update("jax_num_cpu_devices", int(n))
+        jax.config.update("jax_num_cpu_devices", n)
     except (RuntimeError, AttributeError):  # the backend already started (or a JAX without the option)
         return False
     return True
