@@ -403,9 +403,11 @@ def _simulate_devices_asked(config_path: str, overrides: list[str]) -> None:
     (reading the configuration builds the problem, which does), so no ``XLA_FLAGS`` is needed.
     A file that does not parse is left to ``cfg.load`` to report."""
     try:
-        simulate_cpu_devices(cfg.apply_overrides(cfg.read_toml(config_path), list(overrides)).get("train", {}).get("devices"))
-    except (cfg.ConfigError, AttributeError):
+        data = cfg.apply_overrides(cfg.read_toml(config_path), list(overrides))
+    except cfg.ConfigError:
         return
+    train = data.get("train")
+    simulate_cpu_devices(train.get("devices") if isinstance(train, dict) else None)
 
 
 def main_run(

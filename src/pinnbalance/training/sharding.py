@@ -139,7 +139,6 @@ def simulate_cpu_devices(n: int) -> bool:
 
     Example (first thing in a script)::
 
-        import jax
         from pinnbalance.training.sharding import DataParallel, simulate_cpu_devices
 
         simulate_cpu_devices(2)
