@@ -36,7 +36,8 @@ from pinnbalance.compiler_options import compiler_options  # noqa: E402
 from pinnbalance.io import write_json  # noqa: E402
 from pinnbalance.methods import get_method  # noqa: E402
 from pinnbalance.metrics import evaluation_grid  # noqa: E402
-from pinnbalance.training.fit import choose_schedule, fit, initial_state, initial_states, make_chunk  # noqa: E402
+from pinnbalance.training.fit import fit, initial_state, initial_states  # noqa: E402
+from pinnbalance.training.program import choose_schedule, make_chunk  # noqa: E402
 from pinnbalance.training.sharding import DataParallel  # noqa: E402
 from pinnbalance.training.step import make_steps  # noqa: E402
 
@@ -74,7 +75,9 @@ class Runner:
         self.counter = [0]
         defaults = {compiler_options_module.ENV: "off"} if xla_defaults else {}
         with mock.patch.dict(os.environ, defaults):  # the chunk's compiler options are chosen when it is built
-            self.chunk = make_chunk(problem, network, scheme, optimizer, config, self.counter, seeds is not None, sharding)
+            self.chunk = make_chunk(
+                problem, network, scheme, optimizer, config, self.counter, vmapped=seeds is not None, sharding=sharding
+            )
         self.state = initial_states(problem, network, scheme, optimizer, config, seeds)
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
         if sharding is not None:  # seeds split over the devices, the grid on each (as fit_seeds lays them)

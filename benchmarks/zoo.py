@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from pinnbalance import config as cfg  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
-from pinnbalance.run import CHECKPOINT, run  # noqa: E402
+from pinnbalance import runtime  # noqa: E402
+from pinnbalance.run import CHECKPOINT, RunInterrupted, run  # noqa: E402
 from pinnbalance.training.checkpoint import read_manifest  # noqa: E402
 
 SEEDS = [1234, 1, 2]
@@ -93,6 +94,7 @@ def train(
     if lbfgs_iters is not None and cfg.load(ROOT / config_path).lbfgs is not None:
         overrides.append(f"lbfgs.max_iters={lbfgs_iters}")
     config = cfg.load(ROOT / config_path, overrides)
+    runtime.prepare(config.train_config())
     resumed_at = None
     if resume and (out / CHECKPOINT).exists():
         resumed_at = int(read_manifest(out / CHECKPOINT)["step"])
@@ -348,7 +350,7 @@ def main(argv=None) -> int:
                         path, seeds, steps, runs / problem / method, not args.no_progress, cap, args.resume
                     )
                 except Exception as err:  # one failed set-up must not cost the others (a GPU run is budgeted)
-                    if "on request" in str(err):  # SIGINT/SIGTERM: stop the whole benchmark
+                    if isinstance(err, RunInterrupted):  # SIGINT/SIGTERM: stop the whole benchmark
                         raise
                     print(f"!! {problem} {method} failed: {type(err).__name__}: {err}", flush=True)
                     continue

@@ -11,6 +11,7 @@ from pinnbalance import LearningRateAnnealing, TrainConfig, fit, klein_gordon, m
 from pinnbalance.compiler_options import CPU_OPTIONS, ENV, compiler_options, supported
 
 fit_module = importlib.import_module("pinnbalance.training.fit")  # the module, not the function it exports
+program_module = importlib.import_module("pinnbalance.training.program")
 NAME = next(iter(CPU_OPTIONS))
 
 
@@ -41,7 +42,7 @@ def test_a_flag_the_user_set_wins(monkeypatch):
 
 def _chunk_text(problem, net, scheme, config):
     optimizer = config.optimizer()
-    chunk = fit_module.make_chunk(problem, net, scheme, optimizer, config, [0])
+    chunk = program_module.make_chunk(problem, net, scheme, optimizer, config, [0])
     state = fit_module.initial_state(problem, net, scheme, optimizer, config, 0)
     grid, exact = fit_module.evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
     return chunk.lower(state, grid, exact, 1, 3).compile().as_text()

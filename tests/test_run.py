@@ -178,3 +178,22 @@ def test_other_architectures_run_end_to_end_and_load(tmp_path, network):
         u = model.u(np.stack([t.ravel(), x.ravel()], -1)).reshape(t.shape)
         np.testing.assert_allclose(u, pred["u_pred"], rtol=1e-5, atol=1e-6)
     assert model.coordinates == ("t", "x") and np.isfinite(model.derivative([[0.5, 0.5]], "x", order=2)).all()
+
+
+def test_a_diverged_run_among_shared_ones_is_written_and_named(tmp_path):
+    """Two configurations trained as one program (``run_lanes``), one with an SGD rate that
+    blows up: both folders get their outputs; the diverged one's summary names the seed, step
+    and term, the healthy one's says it completed."""
+    from pinnbalance.run import run_lanes
+
+    sgd = '[optimizer]\nname = "sgd"\nlearning_rate = {rate}\ndecay_rate = 1.0\n'
+    good = cfg.load(write_config(tmp_path, steps=40, name="good.toml", extra=sgd.format(rate=1e-4)))
+    bad = cfg.load(write_config(tmp_path, steps=40, name="bad.toml", extra=sgd.format(rate=1e12)))
+    summaries = run_lanes([good, bad], [tmp_path / "good", tmp_path / "bad"], progress=False)
+    assert summaries[0]["status"] == "completed" and "diverged" not in summaries[0]
+    assert summaries[1]["status"] == "diverged"
+    [named] = json.loads((tmp_path / "bad" / "summary.json").read_text())["diverged"]
+    assert named["seed"] == 1234 and named["step"] >= 0 and named["term"]
+    for folder in ("good", "bad"):
+        assert (tmp_path / folder / "history.csv").exists() and (tmp_path / folder / "params.npz").exists()
+    assert np.isfinite(read_history_csv(tmp_path / "good" / "history.csv")["l2"]).all()

@@ -131,6 +131,7 @@ def _devices_error(n: int) -> str | None:
 def cmd_reproduce(args) -> int:
     if error := _devices_error(args.devices):  # first: before JAX starts
         return _fail(error)
+    from pinnbalance import runtime
     from pinnbalance.methods import METHODS
     from pinnbalance.problems import PROBLEMS
     from pinnbalance.reproduce import RunFolderError, reproduce
@@ -149,10 +150,7 @@ def cmd_reproduce(args) -> int:
         return _fail(f"seed listed twice in {seeds}")
     steps = args.steps or (QUICK_STEPS if args.quick else 40_001)
     config = dataclasses.replace(TrainConfig(), steps=steps, dtype="float64" if args.float64 else "float32")
-    if args.float64:
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
+    runtime.prepare(config)
     out = args.out or f"runs/{args.problem}" + ("-quick" if args.quick else "")
     try:
         summary = reproduce(

@@ -28,6 +28,7 @@ from pinnbalance.problems import PROBLEMS
 from pinnbalance.reproduce import prepare_out
 from pinnbalance.training import TrainConfig, fit_seeds
 from pinnbalance.training.sharding import seed_split
+from pinnbalance.weighting.interface import per_point
 
 
 def steady_ms_per_step(result, config: TrainConfig) -> float:
@@ -68,7 +69,7 @@ def compare(
     for name, scheme in built.items():
         label = f"{name} x {len(seeds)} seeds" if progress else False
         scheme_problem, scheme_config = problem, config
-        if getattr(scheme, "per_point", False):
+        if per_point(scheme):
             scheme_problem = problem.with_batch_sizes(fixed_points)
             scheme_config = dataclasses.replace(config, sampling="fixed")
         results = fit_seeds(

@@ -75,6 +75,7 @@ from pinnbalance.training.config import DTYPES, TrainConfig
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sharding import DataParallel
 from pinnbalance.weighting import SCHEMES, STATISTICS
+from pinnbalance.weighting.interface import per_point
 
 
 class ConfigError(ValueError):
@@ -320,7 +321,7 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         scheme.init(problem_obj.term_names)
     except (ValueError, KeyError, TypeError) as err:
         raise ConfigError(f"[weighting]: {err.args[0] if err.args else err}") from None
-    if getattr(scheme, "per_point", False) and mode != "fixed":
+    if per_point(scheme) and mode != "fixed":
         raise ConfigError(
             f"weighting.scheme {weighting.scheme!r} attaches a weight to each collocation point, so the points must stay "
             'fixed: add mode = "fixed" to [sampling] (and a batch_size as large as the point set you want)'

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import signal
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import jax
@@ -28,13 +26,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance import config as cfg
+from pinnbalance import runtime
 from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.metrics import evaluation_set
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
 from pinnbalance.tensorboard import run_writers, write_records
+from pinnbalance.training.callbacks import DIVERGED, StopOnSignal
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
-from pinnbalance.training.fit import DivergenceError, Interrupted, Progress, initial_states, train_loop
+from pinnbalance.training.fit import initial_states, train
 from pinnbalance.training.lanes import LEARNING_RATE, sweepable
+from pinnbalance.training.loop import Callback, Progress
+from pinnbalance.training.results import DivergenceError, Interrupted, flatten_records
 from pinnbalance.training.sharding import simulate_cpu_devices
 
 CHECKPOINT = "checkpoint.npz"
@@ -44,23 +46,24 @@ class RunError(RuntimeError):
     """A run could not start or finish; the message says why and what to do."""
 
 
-@contextmanager
-def stop_requests():
-    """Turn SIGINT/SIGTERM into a flag checked between chunks (restored afterwards)."""
-    flag = {"signal": None}
+class RunInterrupted(RunError):
+    """A run stopped on request (SIGINT/SIGTERM); its checkpoint is on disk."""
 
-    def handler(signum, frame):
-        if flag["signal"] is not None:  # a second signal: stop now
-            raise KeyboardInterrupt
-        flag["signal"] = signal.Signals(signum).name
-        print(f"\n{flag['signal']} received: finishing the current chunk, then writing a checkpoint...", file=sys.stderr)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield lambda: flag["signal"] is not None
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+class Checkpoints(Callback):
+    """Write the run's checkpoint every ``every`` steps, at the end, and when the loop stops
+    on request (never when every run diverged: the last good checkpoint stays).
+    ``write(progress)`` writes it (one folder, or one per configuration of shared runs)."""
+
+    def __init__(self, every: int, write):
+        self.every, self.write = every, write
+
+    def on_chunk(self, progress: Progress) -> None:
+        if progress.stop == DIVERGED:
+            return
+        if progress.steps_done % self.every == 0 or progress.steps_done >= progress.total or progress.stop is not None:
+            progress.records = flatten_records(progress.chunks)
+            self.write(progress)
 
 
 def versions() -> dict:
@@ -129,75 +132,86 @@ def run(
     """Train as configured, with checkpoints; return the summary written to ``summary.json``.
 
     With ``tensorboard`` the history is also written, after every chunk, as TensorBoard
-    event files under ``RUN/tensorboard`` (``pinnbalance.tensorboard``).
+    event files under ``RUN/tensorboard`` (``pinnbalance.tensorboard``). A float64
+    configuration needs 64-bit JAX on (``pinnbalance.runtime.prepare``; the CLI does it).
+    Of several seeds, one that diverges does not stop the others: every seed's outputs are
+    written and ``summary.json`` names the diverged ones (``status``, ``diverged``).
     """
     run_dir = Path(out or config.output_dir)
     problem = config.build_problem()
-    network = config.build_network(problem)
-    scheme = config.build_scheme(problem)
-    optimizer = config.build_optimizer()
-    seeds = list(config.train.seeds)
-    tconf = config.train_config()
+    network, scheme, optimizer = config.build_network(problem), config.build_scheme(problem), config.build_optimizer()
+    seeds, tconf = list(config.train.seeds), config.train_config()
     sharding = _sharding(config, problem, seeds)
-    if tconf.dtype == "float64" and not jax.config.jax_enable_x64:
-        jax.config.update("jax_enable_x64", True)
-    start = None
-    if resume:
-        lbfgs_changed = check_resumable(config, run_dir)
-        start = _load_progress(run_dir, problem, network, scheme, optimizer, config)
-        summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
-        written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
-        redo = lbfgs_changed and config.lbfgs is not None  # a new L-BFGS phase after the same first phase
-        if start.steps_done > tconf.steps or (start.steps_done == tconf.steps and written and not redo):
-            raise RunError(
-                f"{run_dir} has already trained {start.steps_done} of {tconf.steps} steps; raise train.steps to go on"
-                + ("" if config.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
-            )
-        atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
-    else:
+    runtime.require_x64(tconf)
+    start = _resume_start(config, run_dir, problem, network, scheme, optimizer) if resume else None
+    if not resume:
         _new_folder(run_dir, config, overwrite)
-    every = config.train.checkpoint_every
-    writers = run_writers(run_dir, seeds) if tensorboard else None
-    written = [np.shape(start.records["step"])[-1] if start is not None else 0]  # rows already in the event files
-
-    def on_chunk(p: Progress) -> None:
-        if p.steps_done % every == 0 or p.steps_done >= tconf.steps or stop():
-            meta = {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}
-            save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta)
-        if writers is not None:
-            written[0] = write_records(writers, p.records, written[0])
-
-    with stop_requests() as stop:
-        try:
-            results = train_loop(
-                problem,
-                network,
-                scheme,
-                tconf,
-                optimizer,
-                progress,
-                seeds if len(seeds) > 1 else None,
-                start,
-                on_chunk,
-                stop,
-                sharding=sharding,
-            )
-        except Interrupted as err:
-            raise RunError(
-                f"stopped after step {err.step} on request; checkpoint written to {run_dir / CHECKPOINT}. "
-                f"Resume with: pinnbalance run {run_dir / 'config.toml'} --resume {run_dir}"
-            ) from None
-        except DivergenceError as err:
-            last = run_dir / CHECKPOINT
-            where = (
-                f"the last good checkpoint ({last}, step {read_manifest(last)['step']})" if last.exists() else "no checkpoint yet"
-            )
-            raise RunError(f"{err} Kept on disk: {where}.") from None
-    if writers is not None:  # the rows after the last chunk (an L-BFGS phase), then close
-        for writer, result in zip(writers, results):
-            writer.add_history(result.history, written[0])
-            writer.close()
+    meta = lambda p: {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}  # noqa: E731
+    callbacks = [
+        StopOnSignal(),
+        Checkpoints(config.train.checkpoint_every, lambda p: save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta(p))),
+    ]
+    board = TensorBoardRows(run_writers(run_dir, seeds), start) if tensorboard else None
+    try:
+        results = train(
+            problem,
+            network,
+            scheme,
+            tconf,
+            seeds=seeds if len(seeds) > 1 else None,
+            optimizer=optimizer,
+            progress=progress,
+            start=start,
+            callbacks=callbacks + ([board] if board else []),
+            sharding=sharding,
+        )
+    except Interrupted as err:
+        raise RunInterrupted(
+            f"stopped after step {err.step} on request; checkpoint written to {run_dir / CHECKPOINT}. "
+            f"Resume with: pinnbalance run {run_dir / 'config.toml'} --resume {run_dir}"
+        ) from None
+    except DivergenceError as err:
+        last = run_dir / CHECKPOINT
+        where = f"the last good checkpoint ({last}, step {read_manifest(last)['step']})" if last.exists() else "no checkpoint yet"
+        raise RunError(f"{err} Kept on disk: {where}.") from None
+    if board is not None:
+        board.close(results)
     return _write_outputs(run_dir, problem, network, results, seeds, config, 1 if sharding is None else sharding.count)
+
+
+class TensorBoardRows(Callback):
+    """Write the history rows recorded since the last chunk as TensorBoard events (one writer
+    per seed); ``close(results)`` adds the rows after the loop (an L-BFGS phase)."""
+
+    def __init__(self, writers, start: Progress | None):
+        self.writers = writers
+        self.written = np.shape(start.records["step"])[-1] if start is not None else 0  # rows already in the files
+
+    def on_chunk(self, progress: Progress) -> None:
+        self.written = write_records(self.writers, flatten_records(progress.chunks), self.written)
+
+    def close(self, results) -> None:
+        for writer, result in zip(self.writers, results):
+            writer.add_history(result.history, self.written)
+            writer.close()
+
+
+def _resume_start(config: cfg.RunConfig, run_dir: Path, problem, network, scheme, optimizer) -> Progress:
+    """The saved ``Progress`` of ``run_dir`` to go on from, after checking the configuration
+    may resume it and that something is left to do; the folder's config becomes this one."""
+    lbfgs_changed = check_resumable(config, run_dir)
+    start = _load_progress(run_dir, problem, network, scheme, optimizer, config)
+    steps = config.train.steps
+    summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
+    written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
+    redo = lbfgs_changed and config.lbfgs is not None  # a new L-BFGS phase after the same first phase
+    if start.steps_done > steps or (start.steps_done == steps and written and not redo):
+        raise RunError(
+            f"{run_dir} has already trained {start.steps_done} of {steps} steps; raise train.steps to go on"
+            + ("" if config.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
+        )
+    atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
+    return start
 
 
 class NotLanes(ValueError):
@@ -264,11 +278,9 @@ def run_lanes(
     if any(c.train.devices != 1 for c in configs):
         raise NotLanes("runs on several devices train alone")
     problem = base.build_problem()
-    network = base.build_network(problem)
-    values, owners = lane_values(configs, problem)
+    network, (values, owners) = base.build_network(problem), lane_values(configs, problem)
     tconf = base.train_config()
-    if tconf.dtype == "float64" and not jax.config.jax_enable_x64:
-        jax.config.update("jax_enable_x64", True)
+    runtime.require_x64(tconf)
     seeds = [s for c in configs for s in c.train.seeds]
     spans = [(owners.index(i), len(owners) - owners[::-1].index(i)) for i in range(len(configs))]
     start = _stacked_progress(configs, folders, problem, network) if resume else None
@@ -277,34 +289,30 @@ def run_lanes(
             atomic_write_text(folder / "config.toml", cfg.dumps(config))
         else:
             _new_folder(folder, config, overwrite)
-    every = base.train.checkpoint_every
 
-    def on_chunk(p: Progress) -> None:
-        if p.steps_done % every == 0 or p.steps_done >= tconf.steps or stop():
-            for (a, b), folder, config in zip(spans, folders, configs):
-                pick = (lambda x: x[a]) if b - a == 1 else (lambda x: x[a:b])  # noqa: E731
-                meta = {"step": p.steps_done, "seeds": list(config.train.seeds), "config": config.to_dict()}
-                records = {k: pick(v) for k, v in p.records.items()}
-                save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
+    def write(p: Progress) -> None:
+        for (a, b), folder, config in zip(spans, folders, configs):
+            pick = (lambda x: x[a]) if b - a == 1 else (lambda x: x[a:b])  # noqa: E731
+            meta = {"step": p.steps_done, "seeds": list(config.train.seeds), "config": config.to_dict()}
+            records = {k: pick(v) for k, v in p.records.items()}
+            save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
 
-    with stop_requests() as stop:
-        try:
-            results = train_loop(
-                problem,
-                network,
-                base.build_scheme(problem),
-                tconf,
-                base.build_optimizer(),
-                progress,
-                seeds,
-                start,
-                on_chunk,
-                stop,
-                values=values,
-                optimizer_for=base.build_optimizer,
-            )
-        except Interrupted as err:
-            raise RunError(f"stopped after step {err.step} on request; each run's checkpoint is in its folder") from None
+    try:
+        results = train(
+            problem,
+            network,
+            base.build_scheme(problem),
+            tconf,
+            seeds=seeds,
+            optimizer=base.build_optimizer(),
+            progress=progress,
+            start=start,
+            callbacks=[StopOnSignal(), Checkpoints(base.train.checkpoint_every, write)],
+            values=values,
+            optimizer_for=base.build_optimizer,
+        )
+    except Interrupted as err:
+        raise RunInterrupted(f"stopped after step {err.step} on request; each run's checkpoint is in its folder") from None
     return [
         _write_outputs(folder, problem, network, results[a:b], list(config.train.seeds), config)
         for (a, b), folder, config in zip(spans, folders, configs)
@@ -380,6 +388,7 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devi
         folder = run_dir if len(seeds) == 1 else run_dir / f"seed_{seed}"
         save_method(folder, problem, network, result, tconf.eval_grid)
         per_seed.append(method_metrics(problem, network, result, eval_points))
+        per_seed[-1]["status"] = result.status
         if "lbfgs" in result.extra:  # why the L-BFGS phase stopped, after how many iterations
             per_seed[-1]["lbfgs"] = result.extra["lbfgs"]
     if len(seeds) == 1:
@@ -394,6 +403,10 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devi
     summary["scheme"] = config.weighting.scheme
     summary["numerics"] = {"dtype": tconf.dtype, "matmul_precision": tconf.matmul_precision, "backend": jax.default_backend()}
     summary["numerics"]["devices"] = devices  # > 1: sums split across devices (rounding may differ)
+    summary["numerics"]["choices"] = results[0].extra.get("choices", {})  # what the backend decided
+    diverged = [{"seed": seed, **r.divergence} for seed, r in zip(seeds, results) if r.divergence]
+    if diverged:
+        summary["diverged"] = diverged
     write_json(run_dir / "summary.json", summary)
     return summary
 
@@ -423,10 +436,13 @@ def main_run(
     try:
         _simulate_devices_asked(config_path, overrides)
         config = cfg.load(config_path, overrides)
+        runtime.prepare(config.train_config())
         summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)
     except (cfg.ConfigError, RunError, CheckpointError) as err:
         print(f"pinnbalance: error: {err}", file=sys.stderr)
-        return 130 if "on request" in str(err) else 2
+        return 130 if isinstance(err, RunInterrupted) else 2
     print(json.dumps({k: summary[k] for k in ("min_l2", "final_l2", "final_weights") if k in summary}, indent=1))
     print(f"results in {resume or out or config.output_dir}/")
-    return 0
+    for d in summary.get("diverged", []):
+        print(f"pinnbalance: seed {d['seed']} diverged: {d['term']} became non-finite at step {d['step']}", file=sys.stderr)
+    return 3 if summary.get("diverged") else 0

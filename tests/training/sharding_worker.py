@@ -22,8 +22,9 @@ from pinnbalance import config as cfg  # noqa: E402
 from pinnbalance.problems import sample_batch  # noqa: E402
 from pinnbalance.run import run  # noqa: E402
 from pinnbalance.training import DataParallel, fit_seeds  # noqa: E402
+from pinnbalance.training.callbacks import OnChunk  # noqa: E402
 from pinnbalance.training.checkpoint import load_checkpoint  # noqa: E402
-from pinnbalance.training.fit import initial_state, initial_states, train_loop  # noqa: E402
+from pinnbalance.training.fit import initial_state, initial_states, train  # noqa: E402
 from pinnbalance.training.step import make_steps  # noqa: E402
 from pinnbalance.weighting import NTK  # noqa: E402
 
@@ -97,7 +98,7 @@ def batch_layout(problem, facts):
 
 def seeds(problem, network, arrays, facts):
     """Four seeds vmapped through ``fit_seeds``, on one device and spread over four (through
-    ``train_loop``, to see the state's layout after each compiled chunk)."""
+    ``train``, to see the state's layout after each compiled chunk)."""
     scheme, runs = SCHEMES["lra"], [1, 2, 3, 4]
     layouts = []
 
@@ -106,7 +107,9 @@ def seeds(problem, network, arrays, facts):
         layouts.append({"spec": str(w.sharding.spec), "shards": [list(x.data.shape) for x in w.addressable_shards]})
 
     one = fit_seeds(problem, network, scheme, F64, runs, progress=False)
-    four = train_loop(problem, network, scheme, F64, None, False, runs, on_chunk=on_chunk, sharding=DataParallel(4))
+    four = train(
+        problem, network, scheme, F64, seeds=runs, progress=False, callbacks=[OnChunk(on_chunk)], sharding=DataParallel(4)
+    )
     for label, results in (("one", one), ("four", four)):
         for seed, result in zip(runs, results):
             for path, x in leaves(trained(result.state)).items():
@@ -116,7 +119,7 @@ def seeds(problem, network, arrays, facts):
     values = {"learning_rate": [1e-3, 4e-3, 1e-3, 4e-3], "beta": [0.9, 0.5, 0.5, 0.9]}
     lanes = [1, 1, 2, 2]
     one = fit_seeds(problem, network, scheme, F64, lanes, progress=False, values=values)
-    four = train_loop(problem, network, scheme, F64, None, False, lanes, sharding=DataParallel(4), values=values)
+    four = train(problem, network, scheme, F64, seeds=lanes, progress=False, sharding=DataParallel(4), values=values)
     for label, results in (("one", one), ("four", four)):
         for i, result in enumerate(results):
             for path, x in leaves(trained(result.state)).items():

@@ -121,7 +121,7 @@ def test_masked_schedule_trains_the_unmasked_trajectory(log_every):
 
 
 def test_auto_schedule_masks_cheap_updates_on_cpu_only():
-    from pinnbalance.training.fit import choose_schedule
+    from pinnbalance.training.program import choose_schedule
     from pinnbalance.weighting import NTK
 
     lra, config = LearningRateAnnealing(), TrainConfig()
@@ -199,3 +199,32 @@ def test_vmapped_seeds_equal_separate_runs():
         assert res.config.seed == seed
         for key in alone.history:
             np.testing.assert_allclose(res.history[key], alone.history[key], rtol=1e-8, atol=1e-12, err_msg=key)
+
+
+def test_a_diverged_seed_among_several_does_not_stop_the_others():
+    """Two runs in one program, one with an SGD rate that blows up: the healthy one trains to the
+    end and equals its run alone; the other's status and divergence name its step and term."""
+    from pinnbalance.training import fit_seeds
+
+    config = dataclasses.replace(SMALL, dtype="float64")
+    problem = klein_gordon(batch_size=16)
+    net = mlp_for(problem.domain, (8,))
+    runs = fit_seeds(
+        problem, net, Constant(), config, [3, 3], progress=False, values={"learning_rate": [1e-4, 1e12]}, optimizer_for=optax.sgd
+    )
+    healthy, diverged = runs
+    assert healthy.status == "completed" and healthy.divergence is None
+    assert diverged.status == "diverged" and diverged.divergence["step"] >= 0
+    assert "non-finite" not in diverged.divergence["term"] and diverged.divergence["term"]
+    alone = fit(problem, net, Constant(), dataclasses.replace(config, seed=3), optimizer=optax.sgd(1e-4), progress=False)
+    np.testing.assert_array_equal(healthy.history["step"], alone.history["step"])
+    np.testing.assert_allclose(healthy.history["l2"], alone.history["l2"], rtol=1e-9)
+
+
+def test_every_seed_diverged_raises_with_every_result():
+    from pinnbalance.training import fit_seeds
+
+    problem = klein_gordon(batch_size=16)
+    with pytest.raises(DivergenceError, match=r"\(seed 1\)") as err:
+        fit_seeds(problem, mlp_for(problem.domain, (8,)), Constant(), SMALL, [1, 2], optimizer=optax.sgd(1e12), progress=False)
+    assert [r.status for r in err.value.results] == ["diverged", "diverged"]

@@ -26,13 +26,24 @@ from functools import partial
 from pathlib import Path
 
 from pinnbalance import config as cfg
+from pinnbalance import runtime
 from pinnbalance.io import read_history_csv, write_json
-from pinnbalance.run import CHECKPOINT, NotLanes, RunError, check_resumable, program_data, run, run_lanes, versions
+from pinnbalance.run import (
+    CHECKPOINT,
+    NotLanes,
+    RunError,
+    RunInterrupted,
+    check_resumable,
+    program_data,
+    run,
+    run_lanes,
+    versions,
+)
 from pinnbalance.sweep.executors import Executor, LocalExecutor, RayExecutor
 from pinnbalance.sweep.jobs import Job, plan
 from pinnbalance.sweep.report import write_report
 from pinnbalance.sweep.spec import SweepError, SweepSpec, load_sweep
-from pinnbalance.training.fit import DivergenceError
+from pinnbalance.training.results import DivergenceError
 from pinnbalance.training.sharding import simulate_cpu_devices
 
 STATUS = {"new": "trained", "restart": "trained", "resume": "resumed", "done": "skipped"}
@@ -68,9 +79,10 @@ def execute_job(job: Job, out: str, progress: bool = False) -> dict:
     try:
         status = folder_status(folder, config)
         if status != "done":
+            runtime.prepare(config.train_config())
             run(config, folder, overwrite=status == "restart", resume=status == "resume", progress=progress and job.name)
     except (RunError, cfg.ConfigError) as err:
-        if "on request" in str(err):
+        if isinstance(err, RunInterrupted):
             raise SweepInterrupted(f"run {job.name!r}: {err}") from None
         print(f"sweep: {job.name}: failed: {err}", file=sys.stderr)
         return {"row": {**_identity(job), "status": "failed", "error": str(err)}, "histories": []}
@@ -93,6 +105,7 @@ def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> li
             label = progress and f"{jobs[0].name} + {len(jobs) - 1} more"
             resume = statuses == {"resume"}
             try:
+                runtime.prepare(configs[0].train_config())
                 run_lanes(configs, folders, progress=label, resume=resume)
             except NotLanes:
                 pass
@@ -102,7 +115,7 @@ def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> li
                     file=sys.stderr,
                 )
             except RunError as err:  # e.g. a folder that holds other files: its job fails alone, with the message
-                if "on request" in str(err):
+                if isinstance(err, RunInterrupted):
                     raise SweepInterrupted(f"runs {', '.join(j.name for j in jobs)}: {err}") from None
             else:
                 done = [_finished(job, folder, "resume" if resume else "new") for job, folder in zip(jobs, folders)]

@@ -48,6 +48,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training.step import global_norm
+from pinnbalance.weighting.interface import traits
 
 POLICIES = ("frozen", "unit")
 REASONS = ("running", "max_iters", "grad_tol", "no progress", "non-finite loss")
@@ -120,7 +121,7 @@ class LBFGS:
 
 def phase_loss(problem: Problem, network, scheme, wstate, points, policy):
     """``params -> weighted loss`` on ``points`` under the weight policy."""
-    per_point = getattr(scheme, "per_point", False)
+    per_point = traits(scheme).per_point
     lam = wstate.memory["lambda"] if per_point and policy == "frozen" else {}
 
     def weight(n):
@@ -178,6 +179,47 @@ def refine(
         )
         grid, exact = grid.astype(dtype), exact.astype(dtype)
     opt = settings.optimizer()
+    chunk = _phase_chunk(problem, network, scheme, settings, opt, grid, exact, dtype)
+    batched = vmapped and not one_seed_at_a_time
+    run_chunk = jax.jit(
+        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if batched else chunk)(s, c, length),
+        static_argnums=2,
+        compiler_options=compiler_options(),
+    )
+
+    def start(s):
+        return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
+
+    run = lambda s: _iterate_chunks(run_chunk, s, jax.vmap(start)(s) if batched else start(s), settings)  # noqa: E731
+    if vmapped and one_seed_at_a_time:
+        seeds = jax.tree_util.tree_leaves(state.params)[0].shape[0]
+        carry, records = _stack_seeds([run(jax.tree_util.tree_map(lambda x, i=i: x[i], state)) for i in range(seeds)])
+    else:
+        carry, records = run(state)
+    params, _, iters, reasons, _ = carry
+    back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
+    weights = state.weights._replace(weights=settings.fixed_weights(state.weights.weights))  # what this phase used
+    end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
+    reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
+    return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
+
+
+def _iterate_chunks(run_chunk, s, carry, settings: LBFGS):
+    """Chunks of ``settings.log_every`` iterations until every run stopped or ``max_iters``."""
+    records, done = [], 0
+    while done < settings.max_iters:
+        length = min(settings.log_every, settings.max_iters - done)
+        carry, rec = run_chunk(s, carry, length)
+        records.append(jax.device_get(rec))
+        done += length
+        if np.all(np.asarray(carry[3]) != 0):
+            break
+    return carry, records
+
+
+def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, grid, exact, dtype):
+    """``chunk(state, carry, length) -> (carry, record)``: ``length`` L-BFGS iterations of one
+    run (skipped once it stopped), then its record in the first phase's shape."""
     names = problem.term_names
     draw_from = problem if settings.points is None else problem.with_batch_sizes(settings.points)
 
@@ -189,23 +231,7 @@ def refine(
 
     def chunk(s, carry, length):
         points, wstate, loss = setup(s)
-        value_and_grad = optax.value_and_grad_from_state(loss)
-
-        def iterate(c):
-            params, opt_state, it, reason, last = c
-            value, grad = value_and_grad(params, state=opt_state)
-            updates, opt_state = opt.update(grad, opt_state, params, value=value, grad=grad, value_fn=loss)
-            params = optax.apply_updates(params, updates)
-            new_value = optax.tree_utils.tree_get(opt_state, "value")
-            gnorm = global_norm(optax.tree_utils.tree_get(opt_state, "grad"))
-            stalled = jnp.abs(value - new_value) <= settings.loss_tol * jnp.maximum(jnp.abs(value), 1.0)
-            it = it + 1
-            reason = jnp.select(
-                [~jnp.isfinite(new_value), gnorm < settings.grad_tol, stalled, it >= settings.max_iters],
-                [4, 2, 3, 1],
-                0,
-            ).astype(jnp.int32)
-            return params, opt_state, it, reason, new_value
+        iterate = _iteration(loss, opt, settings)
 
         def body(c, _):
             c = jax.lax.cond(c[3] == 0, iterate, lambda c: c, c)
@@ -224,39 +250,31 @@ def refine(
         }
         return carry, rec
 
-    def start(s):
-        return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
+    return chunk
 
-    batched = vmapped and not one_seed_at_a_time
-    run_chunk = jax.jit(
-        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if batched else chunk)(s, c, length),
-        static_argnums=2,
-        compiler_options=compiler_options(),
-    )
 
-    def run(s):
-        carry = jax.vmap(start)(s) if batched else start(s)
-        records, done = [], 0
-        while done < settings.max_iters:
-            length = min(settings.log_every, settings.max_iters - done)
-            carry, rec = run_chunk(s, carry, length)
-            records.append(jax.device_get(rec))
-            done += length
-            if np.all(np.asarray(carry[3]) != 0):
-                break
-        return carry, records
+def _iteration(loss, opt, settings: LBFGS):
+    """One L-BFGS iteration on the carry ``(params, opt_state, iterations, reason, last value)``;
+    ``reason`` becomes non-zero (an index of ``REASONS``) when a stop condition holds."""
+    value_and_grad = optax.value_and_grad_from_state(loss)
 
-    if vmapped and one_seed_at_a_time:
-        seeds = jax.tree_util.tree_leaves(state.params)[0].shape[0]
-        carry, records = _stack_seeds([run(jax.tree_util.tree_map(lambda x, i=i: x[i], state)) for i in range(seeds)])
-    else:
-        carry, records = run(state)
-    params, _, iters, reasons, _ = carry
-    back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
-    weights = state.weights._replace(weights=settings.fixed_weights(state.weights.weights))  # what this phase used
-    end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
-    reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
-    return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
+    def iterate(c):
+        params, opt_state, it, reason, last = c
+        value, grad = value_and_grad(params, state=opt_state)
+        updates, opt_state = opt.update(grad, opt_state, params, value=value, grad=grad, value_fn=loss)
+        params = optax.apply_updates(params, updates)
+        new_value = optax.tree_utils.tree_get(opt_state, "value")
+        gnorm = global_norm(optax.tree_utils.tree_get(opt_state, "grad"))
+        stalled = jnp.abs(value - new_value) <= settings.loss_tol * jnp.maximum(jnp.abs(value), 1.0)
+        it = it + 1
+        reason = jnp.select(
+            [~jnp.isfinite(new_value), gnorm < settings.grad_tol, stalled, it >= settings.max_iters],
+            [4, 2, 3, 1],
+            0,
+        ).astype(jnp.int32)
+        return params, opt_state, it, reason, new_value
+
+    return iterate
 
 
 def _stack_seeds(runs):

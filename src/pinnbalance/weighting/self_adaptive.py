@@ -41,6 +41,7 @@ import optax
 
 from pinnbalance.problems.base import check_names
 from pinnbalance.weighting.base import WeightState
+from pinnbalance.weighting.interface import per_point
 
 MASKS = {
     "square": lambda lam: lam**2,
@@ -121,6 +122,6 @@ class SelfAdaptive:
 def init_weights(scheme, problem, dtype=jnp.float32) -> WeightState:
     """The scheme's starting ``WeightState`` for ``problem``; per-point schemes get one weight
     per collocation point of each term (its batch size)."""
-    if getattr(scheme, "per_point", False):
+    if per_point(scheme):
         return scheme.init(problem.term_names, dtype, {n: t.batch_size for n, t in problem.terms.items()})
     return scheme.init(problem.term_names, dtype)

@@ -1,0 +1,230 @@
+"""The compiled chunk program: ``log_every``-step blocks scanned on device, compiled per shape.
+
+Steps are grouped in blocks of ``log_every``; the first step of each block is recorded
+(its minibatch's unweighted term losses, the weights after it, and the relative L2 error
+on the evaluation grid after it), as the published code logs at ``step % 100 == 0``.
+A chunk scans ``chunk_logs`` blocks on device. Every full chunk has the same shape, so it
+compiles once; a final partial chunk compiles at most twice more, in a background thread
+while the full chunks train, so its compile costs no wall time (``ChunkProgram``).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import jax
+
+from pinnbalance.compiler_options import compiler_options
+from pinnbalance.metrics import predict, relative_l2
+from pinnbalance.problems.base import Problem
+from pinnbalance.training.config import TrainConfig
+from pinnbalance.training.lanes import lane_optimizer, scheme_with
+from pinnbalance.training.step import make_step, make_steps, run_steps
+from pinnbalance.weighting.interface import cheap_update, per_point, update_period
+
+
+def schedule_period(scheme, log_every: int) -> int | None | str:
+    """The static update period of ``scheme`` if one applies, else ``"dynamic"``.
+
+    None means the scheme never needs per-term gradients. A period that divides
+    ``log_every`` gives a static schedule (no ``cond`` in the loop).
+    """
+    if scheme.needs_grads(0) is False:
+        return None
+    period = update_period(scheme)
+    if isinstance(period, int) and log_every % period == 0:
+        return period
+    return "dynamic"
+
+
+def choose_schedule(scheme, config: TrainConfig, backend: str | None = None) -> tuple[bool, int | None | str]:
+    """``(masked, period)``: how a chunk lays out its weight-update steps.
+
+    ``period`` is ``schedule_period``'s answer. ``masked`` says to run one kind of step
+    throughout: per-term gradients every step, new weights kept only on the scheme's update
+    steps (``make_steps(masked=True)``). Otherwise plain and update steps alternate by a
+    static schedule (nested scans, no ``cond``), or, for an irregular schedule, by a ``cond``.
+
+    ``config.update_schedule = "auto"`` masks on CPU, where one kind of step scanned flat
+    beats two kinds interleaved (KG batch 128: M2 1.03-1.08x M1 masked vs 1.10-1.17x static,
+    ``benchmarks/speed.py``), for schemes whose update is cheap (no kernel statistics, such
+    as the NTK traces, and not per-point). Elsewhere it keeps the static schedule, which
+    runs M2 within 3% of M1 on an H200. Update every step (period 1) needs no mask.
+    """
+    period = schedule_period(scheme, config.log_every)
+    if period is None or period == 1 or per_point(scheme):
+        return False, period
+    mode = config.update_schedule
+    if mode == "auto":
+        backend = jax.default_backend() if backend is None else backend
+        mode = "masked" if cheap_update(scheme) and backend == "cpu" else "static"
+    return mode == "masked", period
+
+
+def schedule_name(scheme, config: TrainConfig) -> str:
+    """The update schedule ``choose_schedule`` picks, in words (recorded in results)."""
+    masked, period = choose_schedule(scheme, config)
+    if period is None:
+        return "none"
+    return "masked" if masked else ("dynamic" if period == "dynamic" else "static")
+
+
+def make_chunk(
+    problem: Problem,
+    network,
+    scheme,
+    optimizer,
+    config: TrainConfig,
+    counter: list[int],
+    *,
+    vmapped=False,
+    sharding=None,
+    optimizer_for=None,
+):
+    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len, lanes=None) -> (state, records)``.
+
+    With ``vmapped`` the state (and the records) carry a leading axis of independent runs
+    (seeds) trained by one compiled program; ``lanes`` then may give each run its own
+    learning rate or scheme parameters (``{name: array with one entry per run}``, see
+    ``training.lanes``), traced like the state; a lane's optimizer is then
+    ``optimizer_for(learning_rate)`` (default ``config.optimizer``). With ``sharding`` (``training.sharding.
+    DataParallel``) one run's batch is split across devices, or, with ``vmapped``, the seeds.
+    ``counter[0]`` counts the traces (compilations).
+    """
+    split = None if vmapped else sharding  # the points of one run; seeds are split by their state's layout
+    steps_for = _step_builder(problem, network, scheme, optimizer, config, split, optimizer_for)
+
+    def chunk(state, grid, exact, n_blocks: int, block_len: int, lanes=None):
+        counter[0] += 1  # runs only when jax traces: counts compilations
+
+        def run(s, lane):
+            plain_step, update_step, observed_step, period = steps_for(lane)
+
+            def block(s, _):
+                # the recorded step's own effect is visible in the record: losses of its
+                # batch, then weights and L2 error after it (as the published logging)
+                s1, info = observed_step(s)
+                rec = {
+                    "step": s.step,
+                    "losses": info["losses"],
+                    "grad_norms": info["grad_norms"],
+                    "weights": dict(s1.weights.weights),
+                    "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
+                }
+                if block_len > 1:
+                    s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
+                return s1, rec
+
+            return jax.lax.scan(block, s, None, length=n_blocks)
+
+        lanes = {} if lanes is None else lanes
+        state, records = jax.vmap(run)(state, lanes) if vmapped else run(state, lanes)
+        if sharding is not None:  # the next chunk finds the layout it was compiled for
+            state = sharding.split_seeds(state) if vmapped else sharding.replicated(state)
+        return state, records
+
+    return jax.jit(chunk, static_argnums=(3, 4), compiler_options=compiler_options())
+
+
+def _step_builder(problem, network, scheme, optimizer, config, split, optimizer_for):
+    """``steps_for(lane) -> (plain, update, observed, period)``: one run's steps, with its
+    lane's values (traced) if any; the update schedule is chosen once, here."""
+    dtype, sampling = config.jnp_dtype, config.sampling_spec()
+    masked, period = choose_schedule(scheme, config)
+    dynamic = period == "dynamic" and not masked  # an irregular schedule: a cond in every step
+    if masked or dynamic:  # one kind of step: a flat scan
+        period = None
+
+    def steps_for(lane):
+        opt = lane_optimizer(lane, optimizer, optimizer_for or config.optimizer)
+        sch = scheme_with(scheme, lane)
+        plain_step, update_step, observed_step = make_steps(
+            problem, network, sch, opt, dtype, observed=True, sampling=sampling, sharding=split, masked=masked
+        )
+        if dynamic:
+            plain_step = update_step = make_step(problem, network, sch, opt, dtype, sampling, split)
+        return plain_step, update_step, observed_step, period
+
+    return steps_for
+
+
+def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, int]]:
+    """``[(n_blocks, block_len), ...]`` covering ``steps`` steps; all but the last two are equal."""
+    full_blocks, rest = divmod(steps, log_every)
+    plan = [(chunk_logs, log_every)] * (full_blocks // chunk_logs)
+    if full_blocks % chunk_logs:
+        plan.append((full_blocks % chunk_logs, log_every))
+    if rest:
+        plan.append((1, rest))
+    return plan
+
+
+def remaining_plan(config: TrainConfig, done: int) -> list[tuple[tuple[int, int], int]]:
+    """The chunks of ``config``'s plan not trained in the first ``done`` steps, each with the
+    step count after it: ``[((n_blocks, block_len), position), ...]``."""
+    plan, position = [], 0
+    for shape in chunk_plan(config.steps, config.log_every, config.chunk_logs):
+        position += shape[0] * shape[1]
+        if position > done:
+            plan.append((shape, position))
+    return plan
+
+
+class ChunkProgram:
+    """A jitted chunk bound to its fixed arguments, compiling each shape of a plan once.
+
+    ``program(state, n_blocks, block_len)`` runs one chunk. The first shape compiles when
+    first called; the plan's other shapes then compile in a background thread while it
+    trains (an ahead-of-time compile lands in the jitted function's cache, so the later call
+    finds it ready). ``compile_seconds`` sums the host's time compiling or waiting for a
+    background compile; ``traces`` counts compilations. Use as a context manager (the
+    background thread is shut down on exit).
+    """
+
+    def __init__(self, jitted, fixed: tuple, *, shapes, precision: str, counter: list[int]):
+        self.jitted, self.fixed, self.precision, self.counter = jitted, fixed, precision, counter
+        self.shapes = list(dict.fromkeys(shapes))
+        self.compile_seconds = 0.0
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: dict[tuple[int, int], Future] = {}
+
+    @property
+    def traces(self) -> int:
+        return self.counter[0]
+
+    def _compile(self, state, shape) -> None:
+        with jax.default_matmul_precision(self.precision):
+            self.jitted.lower(state, *self.fixed[:2], *shape, self.fixed[2]).compile()
+
+    def _ready(self, state, shape) -> None:
+        t = time.perf_counter()
+        if self.pool is None:  # the first shape now; the others in the background while it trains
+            self._compile(state, self.shapes[0])
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinnbalance-compile")
+            self.pending = {s: self.pool.submit(self._compile, state, s) for s in self.shapes[1:]}
+        if shape in self.pending:
+            _wait(self.pending.pop(shape))
+        self.compile_seconds += time.perf_counter() - t
+
+    def __call__(self, state, n_blocks: int, block_len: int):
+        self._ready(state, (n_blocks, block_len))
+        grid, exact, lanes = self.fixed
+        with jax.default_matmul_precision(self.precision):
+            return self.jitted(state, grid, exact, n_blocks, block_len, lanes)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _wait(compiled: Future) -> None:
+    """Wait for a background compile. Should it have failed, the chunk's own call compiles
+    again and raises the error where it belongs, in the host loop."""
+    try:
+        compiled.result()
+    except Exception:
+        pass
