@@ -38,8 +38,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from pinnbalance import config as cfg  # noqa: E402
-from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance import runtime  # noqa: E402
+from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.run import CHECKPOINT, RunInterrupted, run  # noqa: E402
 from pinnbalance.training.checkpoint import read_manifest  # noqa: E402
 
