@@ -298,7 +298,7 @@ def _npz_columns(path: Path, keys: list[Column]) -> np.ndarray:
 def _read_text(path: Path) -> tuple[list[str] | None, np.ndarray, tuple[int, ...]]:
     """``(header, table (n, m), 1-based file line of each row)`` of a text file."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")  # COMSOL exports carry UTF-8 comments
     except UnicodeDecodeError:
         raise ObservationError(f"{path} is not a text file; give rows of numbers (or save an .npz)") from None
     comma = path.suffix.lower() == ".csv"
