@@ -147,6 +147,17 @@ class Problem:
         return dataclasses.replace(self, terms=terms)
 
 
+def check_exact(exact, problem: str) -> Callable[[jax.Array], jax.Array]:
+    """``exact`` if it is a function of one point (``exact(z) -> scalar``), else a ``TypeError`` saying so."""
+    _check_positional(
+        exact,
+        1,
+        f"{problem}: exact must be a function of one point z returning a scalar, e.g. exact=lambda z: jnp.sin(z[0]) * z[1]; "
+        "{signature} is not",
+    )
+    return exact
+
+
 def check_names(names, terms: Mapping[str, object] | tuple[str, ...], what: str = "weight") -> None:
     """Raise a ``KeyError`` naming the valid terms if any of ``names`` is not one of them."""
     valid = list(terms)
