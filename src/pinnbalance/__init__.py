@@ -8,23 +8,38 @@ from pinnbalance.methods import METHODS, Method
 from pinnbalance.nn import MLP, count_params, mlp_for
 from pinnbalance.problems import PROBLEMS, Box, Problem, Term, klein_gordon
 from pinnbalance.training import DivergenceError, FitResult, TrainConfig, fit
-from pinnbalance.weighting import Constant, LearningRateAnnealing
+from pinnbalance.weighting import (
+    NTK,
+    Constant,
+    GradNorm,
+    LearningRateAnnealing,
+    ReLoBRaLo,
+    SelfAdaptive,
+    SoftAdapt,
+    WeightingScheme,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "METHODS",
     "MLP",
+    "NTK",
     "PROBLEMS",
     "Box",
     "Constant",
     "DivergenceError",
     "FitResult",
+    "GradNorm",
     "LearningRateAnnealing",
     "Method",
     "Problem",
+    "ReLoBRaLo",
+    "SelfAdaptive",
+    "SoftAdapt",
     "Term",
     "TrainConfig",
+    "WeightingScheme",
     "__version__",
     "count_params",
     "fit",

@@ -21,6 +21,7 @@ and must run before the process compiles anything (JAX sets its cache up once).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
 from pathlib import Path
@@ -29,7 +30,7 @@ import jax
 
 ENV = "PINNBALANCE_COMPILE_CACHE"
 OFF = ("off", "0", "no", "false")
-MAX_BYTES = 2 * 2**30  # least recently used programs are dropped beyond this size
+MAX_BYTES = 2 * 2**30  # least recently used programs are dropped beyond this size (needs filelock)
 
 
 def cache_dir() -> Path | None:
@@ -75,5 +76,9 @@ def enable_compile_cache(path: str | os.PathLike | None = None) -> Path | None:
         )
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    if importlib.util.find_spec("filelock") is not None:
+        # JAX evicts old programs under a file lock; without the package every compile would
+        # warn "Please install the `filelock` package" (it is a dependency: only a --no-deps
+        # install lacks it), so the cache then grows without a limit instead.
+        jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
     return folder

@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.problems.base import Problem
+from pinnbalance.problems.base import Problem, one_point_field
 
 
 def ntk_trace(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
@@ -32,7 +32,7 @@ def ntk_trace(problem: Problem, network, params, points: jax.Array, name: str) -
     term = problem.terms[name]
 
     def residual_at(p, x):
-        return jnp.ravel(term.residual(network.field(p), x))
+        return jnp.ravel(term.residual(one_point_field(network.field(p), term.description), x))
 
     jac = jax.vmap(jax.jacrev(residual_at), in_axes=(None, 0))(params, points)
     return sum(jnp.sum(leaf**2) for leaf in jax.tree_util.tree_leaves(jac))

@@ -5,6 +5,13 @@ from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.domain import Box, stacked, uniform
 from pinnbalance.problems.helmholtz import helmholtz
 from pinnbalance.problems.klein_gordon import klein_gordon
+from pinnbalance.problems.observations import (
+    ObservationError,
+    Observations,
+    data_term,
+    load_observations,
+    observations_from_arrays,
+)
 from pinnbalance.problems.reference import load_reference
 from pinnbalance.problems.wave import wave
 
@@ -13,13 +20,18 @@ PROBLEMS = {"klein-gordon": klein_gordon, "helmholtz": helmholtz, "wave": wave, 
 __all__ = [
     "PROBLEMS",
     "Box",
+    "ObservationError",
+    "Observations",
     "Problem",
     "Term",
     "check_names",
+    "data_term",
     "helmholtz",
     "klein_gordon",
     "lid_driven_cavity",
+    "load_observations",
     "load_reference",
+    "observations_from_arrays",
     "residuals",
     "sample_batch",
     "stacked",

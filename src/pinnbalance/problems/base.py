@@ -13,6 +13,7 @@ of the loss weights everywhere downstream.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -28,12 +29,61 @@ Residual = Callable[[Field, jax.Array], jax.Array]
 
 @dataclass(frozen=True)
 class Term:
-    """One named loss term: a pointwise ``residual`` evaluated on points drawn by ``sampler``."""
+    """One named loss term: a pointwise ``residual`` evaluated on points drawn by ``sampler``.
+
+    - ``residual(u, point)``: the residual at ONE point (a scalar or a vector of components);
+      ``u`` is the network field, called on one coordinate vector ``z`` of shape ``(d,)``.
+      A point of a stacked term (``domain.stacked``) is a ``(k, d)`` stack of pieces: map the
+      network over it, ``jax.vmap(u)(zs)``; calling ``u(zs)`` on the stack is an error.
+    - ``sampler(key, n, dtype)``: ``n`` points (a Python int) drawn from the PRNG ``key`` in
+      the float ``dtype``, shape ``(n, d)`` (or ``(n, k, d)`` stacked). All three arguments
+      are passed positionally, every step; a sampler that cannot take them is refused here.
+    - ``batch_size``: points a step (per piece for a stacked term).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from pinnbalance.problems.domain import Box, uniform
+        >>> box = Box((0.0,), (1.0,), ("x",))
+        >>> term = Term(lambda u, z: u(z) - jnp.sin(z[0]), uniform(box), 64, "u - sin x")
+        >>> term.sampler(jax.random.PRNGKey(0), term.batch_size, jnp.float32).shape
+        (64, 1)
+    """
 
     residual: Residual
     sampler: Sampler
     batch_size: int = 128
     description: str = ""
+
+    def __post_init__(self):
+        what = f"term {self.description!r}" if self.description else "a Term"
+        _check_positional(
+            self.sampler,
+            3,
+            f"{what}: its sampler must take three positional arguments, sample(key, n, dtype), and return n points; "
+            "{signature} cannot. Add the dtype parameter and draw in it, e.g. "
+            "def sample(key, n, dtype=jnp.float32): return jax.random.uniform(key, (n, d), dtype)",
+        )
+        _check_positional(
+            self.residual,
+            2,
+            f"{what}: its residual must take two positional arguments, residual(u, point); {{signature}} cannot. "
+            "Write it as def residual(u, z): ... where u(z) is the network at the point z",
+        )
+
+
+def _check_positional(fn, count: int, message: str) -> None:
+    """Raise ``TypeError(message)`` if ``fn`` cannot be called with ``count`` positional arguments."""
+    if not callable(fn):
+        raise TypeError(message.replace("{signature}", f"{fn!r} (not callable)"))
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins have no signature: nothing to check
+        return
+    try:
+        signature.bind(*([None] * count))
+    except TypeError:
+        name = getattr(fn, "__name__", type(fn).__name__)
+        raise TypeError(message.replace("{signature}", f"{name}{signature}")) from None
 
 
 @dataclass(frozen=True)
@@ -97,6 +147,17 @@ class Problem:
         return dataclasses.replace(self, terms=terms)
 
 
+def check_exact(exact, problem: str) -> Callable[[jax.Array], jax.Array]:
+    """``exact`` if it is a function of one point (``exact(z) -> scalar``), else a ``TypeError`` saying so."""
+    _check_positional(
+        exact,
+        1,
+        f"{problem}: exact must be a function of one point z returning a scalar, e.g. exact=lambda z: jnp.sin(z[0]) * z[1]; "
+        "{signature} is not",
+    )
+    return exact
+
+
 def check_names(names, terms: Mapping[str, object] | tuple[str, ...], what: str = "weight") -> None:
     """Raise a ``KeyError`` naming the valid terms if any of ``names`` is not one of them."""
     valid = list(terms)
@@ -113,9 +174,65 @@ def sample_batch(problem: Problem, key: jax.Array, dtype=jnp.float32) -> dict[st
 
 
 def term_residuals(term: Term, u: Field, points: jax.Array) -> jax.Array:
-    """One term's residuals at its points, as ``(n, components)``."""
-    r = jax.vmap(lambda p: term.residual(u, p))(points)
+    """One term's residuals at its points, as ``(n, components)``.
+
+    The residual sees ``one_point_field(u)``: the network refuses a stack of points, so a
+    stacked term's residual written ``u(zs)`` instead of ``jax.vmap(u)(zs)`` is an error,
+    not a silent evaluation of the stack's first piece only.
+    """
+    field = one_point_field(u, term.description)
+    r = jax.vmap(lambda p: term.residual(field, p))(points)
     return r.reshape(r.shape[0], -1)
+
+
+def one_point_field(u: Field, description: str = "") -> Field:
+    """``u`` that raises a ``ValueError`` when called on an array of two or more dimensions.
+
+    A network field takes one point ``z`` of shape ``(d,)``. Given a ``(k, d)`` stack (a
+    stacked term's point) an MLP computes ``(k, outputs)`` and, with one output, returns
+    the first row: the other pieces silently drop out of the loss. Inside
+    ``jax.vmap(u)(zs)`` the field sees one ``(d,)`` point, so the right way passes. The
+    fast derivative paths (``u.taylor1``, ``u.taylor2``) are forwarded with the same check.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> field = one_point_field(lambda z: z[0] + z[1])
+        >>> float(field(jnp.array([1.0, 2.0]))), jax.vmap(field)(jnp.ones((3, 2))).shape
+        (3.0, (3,))
+    """
+    return _OnePointField(u, description)
+
+
+class _OnePointField:
+    def __init__(self, u: Field, description: str):
+        self._u, self._description = u, description
+
+    def __call__(self, z):
+        _check_one_point(z, self._description)
+        return self._u(z)
+
+    def __getattr__(self, name):  # only for attributes not set above: the field's own (taylor1, taylor2, ...)
+        if name.startswith("_"):  # copy/pickle probing before __init__ ran: no recursion through self._u
+            raise AttributeError(name)
+        attr = getattr(self._u, name)
+        if name not in ("taylor1", "taylor2"):
+            return attr
+
+        def checked(z, *args, **kwargs):
+            _check_one_point(z, self._description)
+            return attr(z, *args, **kwargs)
+
+        return checked
+
+
+def _check_one_point(z, description: str) -> None:
+    if jnp.ndim(z) >= 2:
+        what = f"term {description!r}" if description else "a term"
+        raise ValueError(
+            f"{what}: the residual called the network on an array of shape {tuple(jnp.shape(z))}, but u takes ONE point "
+            "of shape (d,). A stacked term's point (domain.stacked) is a (k, d) stack of pieces: evaluate it as "
+            "jax.vmap(u)(zs) (and derivatives per piece, inside a vmap), not u(zs), which would use only the first piece"
+        )
 
 
 def residuals(problem: Problem, u: Field, batch: Mapping[str, jax.Array]) -> dict[str, jax.Array]:

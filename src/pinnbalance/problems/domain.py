@@ -2,7 +2,21 @@
 
 A sampler is a pure function ``sample(key, n, dtype) -> points`` of shape ``(n, ...)``;
 one point is whatever the term's residual takes (a coordinate vector, or a small stack
-of them when one term groups several boundary pieces).
+of them when one term groups several boundary pieces). The trainer calls it every step
+with three positional arguments:
+
+- ``key``: a JAX PRNG key (a fresh one each step and term);
+- ``n``: how many points, a Python int (the term's batch size; static in the compiled program);
+- ``dtype``: the run's float dtype (``jnp.float32`` or ``jnp.float64``): draw in it.
+
+``Term`` checks the signature when it is built, so a ``sample(key, n)`` without the dtype
+is a clear ``TypeError`` there rather than a failure inside training. Your own sampler::
+
+    def disk(key, n, dtype=jnp.float32):  # uniform in the unit disk
+        k1, k2 = jax.random.split(key)
+        r = jnp.sqrt(jax.random.uniform(k1, (n,), dtype))
+        theta = 2 * jnp.pi * jax.random.uniform(k2, (n,), dtype)
+        return jnp.stack([r * jnp.cos(theta), r * jnp.sin(theta)], axis=-1)
 """
 
 from __future__ import annotations
@@ -13,7 +27,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-Sampler = Callable[[jax.Array, int, jnp.dtype], jax.Array]
+Sampler = Callable[[jax.Array, int, jnp.dtype], jax.Array]  # sample(key, n, dtype) -> (n, ...) points
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,9 @@ def stacked(samplers: Sequence[Sampler]) -> Sampler:
     """Independent draws from several samplers, stacked as points of shape ``(k, d)``.
 
     Used when one term (one weight) groups several pieces, e.g. the boundaries x = 0 and
-    x = 1, each with its own independent batch of ``n`` points.
+    x = 1, each with its own independent batch of ``n`` points. The term's residual gets
+    one ``(k, d)`` stack per point and must map the network over it, ``jax.vmap(u)(zs)``;
+    ``u(zs)`` is refused (``problems.base.one_point_field``).
     """
 
     def sample(key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:

@@ -2,8 +2,8 @@
 
     u_xx + u_yy + lam u = q(x, y),   (x, y) in [-1, 1]^2,   u = u_exact on the boundary,
 
-with the exact solution ``u = sin(a1 pi x) sin(a2 pi y)``; the forcing q is derived from it
-by automatic differentiation (closed form: ``q = (lam - (a1 pi)^2 - (a2 pi)^2) u``), so
+with the exact solution ``u = sin(a1 pi x) sin(a2 pi y)`` (or another one given as ``exact=``);
+the forcing q is derived from it by automatic differentiation (closed form: ``q = (lam - (a1 pi)^2 - (a2 pi)^2) u``), so
 changing a1, a2 or lam keeps the problem consistent. Terms (each one weight):
 
 - ``res``: the PDE residual ``u_xx + u_yy + lam u - q`` at interior points;
@@ -34,11 +34,13 @@ pathologies in physics-informed neural networks", SIAM J. Sci. Comput. 43(5) (20
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
 from pinnbalance.derivatives import axis_derivatives
-from pinnbalance.problems.base import Problem, Term
+from pinnbalance.problems.base import Problem, Term, check_exact
 from pinnbalance.problems.domain import Box, stacked, uniform
 
 X, Y = 0, 1
@@ -49,20 +51,43 @@ def exact_solution(z: jax.Array, a1: float = 1.0, a2: float = 4.0) -> jax.Array:
     return jnp.sin(a1 * jnp.pi * z[X]) * jnp.sin(a2 * jnp.pi * z[Y])
 
 
-def helmholtz(a1: float = 1.0, a2: float = 4.0, lam: float = 1.0, batch_size: int = 128) -> Problem:
+def helmholtz(
+    a1: float = 1.0,
+    a2: float = 4.0,
+    lam: float = 1.0,
+    batch_size: int = 128,
+    *,
+    exact: Callable[[jax.Array], jax.Array] | None = None,
+) -> Problem:
     """The Helmholtz problem of the gradient-pathologies paper (defaults as published).
 
     ``batch_size`` points a step for the residual and for each of the four sides.
+    ``exact``: another manufactured solution ``u(z)`` at one point ``z = (x, y)`` in place of
+    ``sin(a1 pi x) sin(a2 pi y)`` (then a1 and a2 are unused and must stay at their
+    defaults); the forcing q and the boundary values are derived from it.
 
     Example:
         >>> problem = helmholtz()
         >>> problem.term_names
         ('res', 'bcs')
+        >>> other = helmholtz(exact=lambda z: z[0] ** 2 * z[1])  # q = 2 y + lam x^2 y
     """
     domain = Box(lower=(-1.0, -1.0), upper=(1.0, 1.0), names=("x", "y"))
+    if exact is not None and (a1, a2) != (1.0, 4.0):
+        raise ValueError(
+            f"helmholtz: a1 = {a1}, a2 = {a2} shape the default solution sin(a1 pi x) sin(a2 pi y), which exact= replaces; "
+            "drop a1 and a2, or drop exact"
+        )
 
-    def exact(z):
-        return exact_solution(z, a1, a2)
+    if exact is None:
+
+        def exact(z):
+            return exact_solution(z, a1, a2)
+
+        parameters = {"a1": a1, "a2": a2, "lam": lam}
+    else:
+        exact = check_exact(exact, "helmholtz")
+        parameters = {"lam": lam}
 
     def operator(u, z):
         """``u_xx + u_yy + lam u`` at z."""
@@ -94,7 +119,7 @@ def helmholtz(a1: float = 1.0, a2: float = 4.0, lam: float = 1.0, batch_size: in
         terms=terms,
         exact=exact,
         reference="res",
-        parameters={"a1": a1, "a2": a2, "lam": lam},
+        parameters=parameters,
         description=__doc__.splitlines()[0],
     )
 

@@ -16,6 +16,9 @@ solves the equation, the boundary conditions and the initial conditions for ever
 modes are standing waves with the wave speed c). So any c > 0 is accepted; the published
 numbers below belong to c = 2, a = 0.5.
 
+Another manufactured solution (``wave(exact=...)``) poses ``u_tt - c^2 u_xx = f`` with the
+forcing f, the initial data and the wall values all taken from it.
+
 Terms (each one weight), grouped as the paper's loss ``lam_u L_u + lam_ut L_ut + lam_r L_r``:
 
 - ``res``: the PDE residual ``u_tt - c^2 u_xx`` at interior points (L_r);
@@ -46,11 +49,13 @@ kernel perspective", J. Comput. Phys. 449 (2022) 110768.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
 from pinnbalance.derivatives import axis_derivatives, taylor1, unit
-from pinnbalance.problems.base import Problem, Term
+from pinnbalance.problems.base import Problem, Term, check_exact
 from pinnbalance.problems.domain import Box, stacked, uniform
 
 T, X = 0, 1
@@ -67,20 +72,61 @@ def initial_displacement(x: jax.Array, a: float = 0.5) -> jax.Array:
     return jnp.sin(jnp.pi * x) + a * jnp.sin(4 * jnp.pi * x)
 
 
-def wave(c: float = 2.0, a: float = 0.5, batch_size: int = 100, residual_batch_size: int = 300) -> Problem:
+def wave(
+    c: float = 2.0,
+    a: float = 0.5,
+    batch_size: int = 100,
+    residual_batch_size: int = 300,
+    *,
+    exact: Callable[[jax.Array], jax.Array] | None = None,
+) -> Problem:
     """The wave problem of the NTK paper (defaults as published).
 
     ``residual_batch_size`` points a step for ``res``; ``batch_size`` for ``ut`` and for each
     of the three pieces of ``u`` (t = 0, x = 0, x = 1).
 
+    ``exact``: another manufactured solution ``u(z)`` at one point ``z = (t, x)`` in place of
+    the standing waves above (``a`` is then unused and must stay at its default). The PDE
+    gets the forcing ``f = u_tt - c^2 u_xx`` of that solution (``res = u_tt - c^2 u_xx - f``),
+    and ``u(0, x)``, ``u_t(0, x)``, ``u(t, 0)``, ``u(t, 1)`` take its values.
+
     Example:
         >>> problem = wave()
         >>> problem.term_names, [t.batch_size for t in problem.terms.values()]
         (('res', 'u', 'ut'), [300, 100, 100])
+        >>> other = wave(exact=lambda z: z[0] ** 2 * z[1] ** 3)  # f = 2 x^3 - 6 c^2 t^2 x
     """
     if not c > 0:
         raise ValueError(f"wave speed c must be > 0, got {c}")
+    if exact is not None and a != 0.5:
+        raise ValueError(f"wave: a = {a} weighs the default solution's second mode, which exact= replaces; drop a, or drop exact")
     domain = Box(lower=(0.0, 0.0), upper=(1.0, 1.0), names=("t", "x"))
+    if exact is None:
+        res, dirichlet, velocity = _standing_wave_terms(c, a)
+        solution, parameters = (lambda z: exact_solution(z, c, a)), {"c": c, "a": a}
+    else:
+        solution, parameters = check_exact(exact, "wave"), {"c": c}
+        res, dirichlet, velocity = _manufactured_terms(c, solution)
+
+    pieces = stacked([uniform(domain, {"t": 0.0}), uniform(domain, {"x": 0.0}), uniform(domain, {"x": 1.0})])
+    terms = {
+        "res": Term(res, uniform(domain), residual_batch_size, "PDE residual u_tt - c^2 u_xx at interior points"),
+        "u": Term(dirichlet, pieces, batch_size, "u(0, x) - u0(x), u(t, 0) and u(t, 1) (one batch each)"),
+        "ut": Term(velocity, uniform(domain, {"t": 0.0}), batch_size, "u_t at t = 0"),
+    }
+    return Problem(
+        name="wave",
+        domain=domain,
+        terms=terms,
+        exact=solution,
+        reference="res",
+        parameters=parameters,
+        description=__doc__.splitlines()[0],
+    )
+
+
+def _standing_wave_terms(c: float, a: float):
+    """Residuals of the published problem: no forcing, closed-form initial data, zero walls."""
 
     def res(u, z):
         _, _, second = axis_derivatives(u, z)  # one sweep: (u_tt, u_xx)
@@ -94,21 +140,27 @@ def wave(c: float = 2.0, a: float = 0.5, batch_size: int = 100, residual_batch_s
         _, first = taylor1(u, z, unit(z, T)[None])  # u_t in one forward sweep
         return first[0]
 
-    pieces = stacked([uniform(domain, {"t": 0.0}), uniform(domain, {"x": 0.0}), uniform(domain, {"x": 1.0})])
-    terms = {
-        "res": Term(res, uniform(domain), residual_batch_size, "PDE residual u_tt - c^2 u_xx at interior points"),
-        "u": Term(dirichlet, pieces, batch_size, "u(0, x) - u0(x), u(t, 0) and u(t, 1) (one batch each)"),
-        "ut": Term(velocity, uniform(domain, {"t": 0.0}), batch_size, "u_t at t = 0"),
-    }
-    return Problem(
-        name="wave",
-        domain=domain,
-        terms=terms,
-        exact=lambda z: exact_solution(z, c, a),
-        reference="res",
-        parameters={"c": c, "a": a},
-        description=__doc__.splitlines()[0],
-    )
+    return res, dirichlet, velocity
+
+
+def _manufactured_terms(c: float, solution):
+    """Residuals posing u_tt - c^2 u_xx = f with f, the initial and the wall data from ``solution``."""
+
+    def operator(u, z):
+        _, _, second = axis_derivatives(u, z)
+        return second[T] - c**2 * second[X]
+
+    def res(u, z):
+        return operator(u, z) - operator(solution, z)
+
+    def dirichlet(u, zs):
+        return jax.vmap(u)(zs) - jax.vmap(solution)(zs)
+
+    def velocity(u, z):
+        direction = unit(z, T)[None]
+        return taylor1(u, z, direction)[1][0] - taylor1(solution, z, direction)[1][0]
+
+    return res, dirichlet, velocity
 
 
 # Published relative L2 errors (Wang, Yu & Perdikaris 2022, wave, c = 2, a = 0.5,
