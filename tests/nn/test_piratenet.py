@@ -1,5 +1,7 @@
 """PirateNet (Wang, Li, Chen & Perdikaris 2024): sizes, gates closed at init, forward pass, least squares."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -115,22 +117,60 @@ def test_embedding_is_the_fourier_networks_with_the_same_seed():
     np.testing.assert_allclose(net.embed(z), numpy_embedding(net, z), rtol=1e-13, atol=1e-15)
 
 
-def test_input_derivatives_match_finite_differences():
-    """Gradient and Hessian diagonal (generic forward-over-forward path) against central differences."""
+@pytest.mark.parametrize("mode", ["auto", "off"])  # the derivative jets and generic forward over forward
+def test_input_derivatives_match_finite_differences(mode):
+    """Gradient and Hessian diagonal against central differences of the numpy forward pass."""
     net, params = net_and_params(alphas=(0.3, 0.6))
+    net = dataclasses.replace(net, taylor_mode=mode)
     u = net.field(params)
-    assert not hasattr(u, "taylor2")  # the generic path, as documented
+    assert hasattr(u, "taylor2") == (mode == "auto")
+    sweep = jax.jit(lambda z: derivatives.axis_derivatives(net.field(params), z))
     for z in random_points(3, seed=5):
-        value, grad, diag = derivatives.axis_derivatives(u, z)
+        value, grad, diag = sweep(z)
         assert float(value) == pytest.approx(float(numpy_forward(net, params, z)[0]), rel=1e-12)
         for i in range(2):
             h1, h2 = 1e-5 * STD[i], 1e-3 * STD[i]
-            e = jnp.zeros(2).at[i].set(1.0)
-            fd1 = (u(z + h1 * e) - u(z - h1 * e)) / (2 * h1)
-            fd2 = (u(z + h2 * e) - 2 * u(z) + u(z - h2 * e)) / h2**2
-            assert float(grad[i]) == pytest.approx(float(fd1), rel=1e-7, abs=1e-9)
-            assert float(diag[i]) == pytest.approx(float(fd2), rel=1e-4, abs=1e-6)
-        np.testing.assert_allclose(grad, jax.grad(u)(z), rtol=1e-12)
+            e = np.zeros(2)
+            e[i] = 1.0
+            at = lambda dz: numpy_forward(net, params, np.asarray(z) + dz)[0]  # noqa: E731
+            fd1 = (at(h1 * e) - at(-h1 * e)) / (2 * h1)
+            fd2 = (at(h2 * e) - 2 * at(0 * e) + at(-h2 * e)) / h2**2
+            assert float(grad[i]) == pytest.approx(fd1, rel=1e-7, abs=1e-9)
+            assert float(diag[i]) == pytest.approx(fd2, rel=1e-4, abs=1e-6)
+        np.testing.assert_allclose(grad, jax.jit(jax.grad(u))(z), rtol=1e-12)
+
+
+def test_fast_derivative_jets_equal_forward_over_forward_mode():
+    """taylor2 / taylor1 of the field = jvp-of-jvp along arbitrary directions, two outputs, rwf, open gates."""
+    net = PirateNet((3, 5, 5, 2), features=3, input_mean=(0.1, 0.2, 0.3), input_std=(0.5, 2.0, 1.5), rwf=(1.0, 0.1))
+    params = net.init(jax.random.PRNGKey(2), jnp.float64)
+    params[4]["alpha"], params[7]["alpha"] = jnp.float64(0.7), jnp.float64(-0.4)
+    directions = jax.random.normal(jax.random.PRNGKey(3), (4, 3), jnp.float64)
+    z = jnp.array([0.3, -1.0, 2.0])
+    generic = dataclasses.replace(net, taylor_mode="off")
+
+    @jax.jit
+    def both(z, directions):
+        fast = net.field(params)
+        return (
+            derivatives.taylor2(fast, z, directions),
+            derivatives.taylor1(fast, z, directions),
+            derivatives.taylor2(generic.field(params), z, directions),
+        )
+
+    got, got1, want = both(z, directions)
+    assert [a.shape for a in got] == [(2,), (4, 2), (4, 2)]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    for a, b in zip(got1, want[:2]):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    scalar = PirateNet((2, 4, 1), features=2, activation="sin")
+    p = scalar.init(jax.random.PRNGKey(4), jnp.float64)
+    p[4]["alpha"] = jnp.float64(0.5)
+    value, first, second = jax.jit(lambda z: derivatives.axis_derivatives(scalar.field(p), z))(jnp.array([0.2, 0.4]))
+    assert value.shape == () and first.shape == (2,) and second.shape == (2,)
+    hessian = jax.jit(jax.hessian(scalar.field(p)))(jnp.array([0.2, 0.4]))
+    np.testing.assert_allclose(second, jnp.diag(hessian), rtol=1e-11)
 
 
 def numpy_lstsq(net, params, points, values):
@@ -237,5 +277,7 @@ def test_builder_registry_and_errors():
         PirateNet((2, 8, 1), sigma=0.0)
     with pytest.raises(ValueError, match="features"):
         PirateNet((2, 8, 1), features=0)
+    with pytest.raises(ValueError, match="taylor_mode"):
+        PirateNet((2, 8, 1), taylor_mode="stacked")
     with pytest.raises(ValueError, match="at least|input, one width"):
         PirateNet((2, 1))

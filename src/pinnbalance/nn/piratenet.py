@@ -47,11 +47,18 @@ at initialisation ``H_L = Phi`` and ``b_out = 0``, which is the paper's
 ``argmin ||Phi(X) W - Y||``, so the network starts as the least-squares fit of the data in
 its own embedding.
 
-Derivatives: ``field`` is a plain function, so ``derivatives.taylor2`` takes the generic
-forward-over-forward path. The MLP's fast stream path (``MLP.taylor2``) does NOT apply: it
-pushes value, first and second derivative through linear layers and elementwise
-activations only, and PirateNet adds the embedding, the products ``f * U`` and the residual
-mix (a fast path would need the product rule for second derivatives; not implemented).
+Derivatives: like ``MLP``, ``field`` returns a callable with a fast ``taylor2``/``taylor1``
+that ``derivatives.taylor2`` uses: value, k first and k pure second directional derivatives
+are pushed through the network together as a "jet" ``(a, Da.v, D^2a[v, v])``. Besides the
+MLP's two rules (a linear map maps each part; an elementwise s gives ``s(a)``,
+``s'(a) da``, ``s''(a) da^2 + s'(a) d2a``, used for the activations and for cos/sin of the
+embedding) PirateNet needs the product rule for the gates,
+
+    D(f U) = f dU + df U,    D^2(f U) = f d2U + 2 df dU + d2f U,
+
+and the residual mix is linear. Exact (the same numbers as forward over forward mode, to
+rounding) with 1 + 2k streams instead of ~4k. ``taylor_mode="off"`` makes ``field`` a
+plain function (generic jvp-of-jvp), for comparison and debugging.
 
 Example:
     >>> import jax
@@ -70,9 +77,19 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.nn.dense import ACTIVATIONS, Layer, check_activation, check_inputs, check_rwf, dense, init_dense, standardize
+from pinnbalance.nn.dense import (
+    ACTIVATIONS,
+    Layer,
+    check_activation,
+    check_inputs,
+    check_rwf,
+    dense,
+    init_dense,
+    standardize,
+    weight,
+)
 from pinnbalance.nn.fourier import Matrix, fourier_embedding, frequency_draws
-from pinnbalance.nn.mlp import normalization
+from pinnbalance.nn.mlp import _value_and_two_derivatives, normalization
 from pinnbalance.problems.domain import Box
 
 
@@ -88,6 +105,7 @@ class PirateNet:
     input_std: tuple[float, ...] | None = None
     rwf: tuple[float, float] | None = None
     seed: int = 0
+    taylor_mode: str = "auto"
     frequencies: tuple[Matrix, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -109,6 +127,8 @@ class PirateNet:
             )
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed (of the frequency draws) must be a non-negative integer, got {self.seed!r}")
+        if self.taylor_mode not in ("auto", "off"):
+            raise ValueError(f"taylor_mode must be 'auto' (fast derivative jets) or 'off' (generic), got {self.taylor_mode!r}")
         check_activation(self.activation)
         check_inputs(self.layers[0], self.input_mean, self.input_std)
         check_rwf(self.rwf)
@@ -170,8 +190,87 @@ class PirateNet:
         return out[0] if self.layers[-1] == 1 else out
 
     def field(self, params: list[Layer]):
-        """``u(z)`` with the parameters bound; a plain function, so derivatives are generic forward mode."""
-        return lambda z: self.apply(params, z)
+        """``u(z)`` with the parameters bound, with fast ``taylor2``/``taylor1`` (``taylor_mode="off"``: plain)."""
+        if self.taylor_mode == "off":
+            return lambda z: self.apply(params, z)
+        return PirateField(self, params)
+
+    def taylor2(self, params: list[Layer], z: jax.Array, directions: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """Value, first and pure second directional derivatives along each row of ``directions`` (module doc)."""
+        return self._taylor(params, z, directions, order=2)
+
+    def taylor1(self, params: list[Layer], z: jax.Array, directions: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Value and first directional derivatives (the first-order part of ``taylor2``)."""
+        return self._taylor(params, z, directions, order=1)[:2]
+
+    def _taylor(self, params: list[Layer], z: jax.Array, directions: jax.Array, order: int):
+        act = ACTIVATIONS[self.activation]
+        dz = directions.astype(z.dtype)
+        if self.input_std is not None:
+            dz = dz / jnp.asarray(self.input_std, z.dtype)
+        x = (standardize(z, self.input_mean, self.input_std), dz, jnp.zeros_like(dz) if order == 2 else None)
+        proj = _jet_linear(x, 2 * jnp.pi * self.frequency_matrix(z.dtype).T)
+        phi = tuple(
+            None if c is None else jnp.concatenate([c, s], axis=-1)
+            for c, s in zip(_jet_map(jnp.cos, proj), _jet_map(jnp.sin, proj))
+        )
+        u, v = (_jet_map(act, _jet_linear(phi, weight(p), p["b"])) for p in params[:2])
+        h = phi
+        for block in range(self.blocks):
+            first, second, third = params[2 + 3 * block : 5 + 3 * block]
+            f = _jet_map(act, _jet_linear(h, weight(first), first["b"]))
+            g = _jet_map(act, _jet_linear(_jet_mix(f, u, v), weight(second), second["b"]))
+            r = _jet_map(act, _jet_linear(_jet_mix(g, u, v), weight(third), third["b"]))
+            alpha = third["alpha"]
+            h = jax.tree_util.tree_map(lambda r_, h_: alpha * r_ + (1 - alpha) * h_, r, h)
+        a, da, d2a = _jet_linear(h, weight(params[-1]), params[-1]["b"])
+        if self.layers[-1] == 1:
+            a, da, d2a = a[0], da[:, 0], (None if d2a is None else d2a[:, 0])
+        return a, da, d2a
+
+
+# A jet is (value (w,), first derivatives (k, w), second derivatives (k, w) or None for order 1).
+
+
+def _jet_linear(jet, W: jax.Array, b: jax.Array | None = None):
+    """``a W + b``: each part mapped by ``W``, the bias only on the value."""
+    a, da, d2a = jet
+    value = a @ W if b is None else a @ W + b
+    return value, da @ W, None if d2a is None else d2a @ W
+
+
+def _jet_map(fn, jet):
+    """An elementwise ``fn``: ``fn(a)``, ``fn'(a) da``, ``fn''(a) da^2 + fn'(a) d2a``."""
+    a, da, d2a = jet
+    s0, s1, s2 = _value_and_two_derivatives(fn, a)
+    return s0, s1 * da, None if d2a is None else s2 * da**2 + s1 * d2a
+
+
+def _jet_mix(gate, u, v):
+    """``gate * u + (1 - gate) * v = v + gate * (u - v)`` by the product rule (``v``, ``u`` jets too)."""
+    g, dg, d2g = gate
+    w, dw, d2w = (ui - vi if ui is not None else None for ui, vi in zip(u, v))  # w = u - v
+    value = v[0] + g * w
+    first = v[1] + g * dw + dg * w
+    second = None if d2g is None else v[2] + g * d2w + 2 * dg * dw + d2g * w
+    return value, first, second
+
+
+@dataclass(frozen=True)
+class PirateField:
+    """A PirateNet with its parameters bound: callable as ``u(z)``, with a fast ``taylor2``."""
+
+    network: PirateNet
+    params: list[Layer]
+
+    def __call__(self, z: jax.Array) -> jax.Array:
+        return self.network.apply(self.params, z)
+
+    def taylor2(self, z: jax.Array, directions: jax.Array):
+        return self.network.taylor2(self.params, z, directions)
+
+    def taylor1(self, z: jax.Array, directions: jax.Array):
+        return self.network.taylor1(self.params, z, directions)
 
 
 def least_squares_init(network: PirateNet, params: list[Layer], points: jax.Array, values: jax.Array) -> list[Layer]:
