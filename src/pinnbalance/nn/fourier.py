@@ -75,6 +75,24 @@ def fourier_embedding(x: jax.Array, B: jax.Array) -> jax.Array:
     return jnp.concatenate([jnp.cos(proj), jnp.sin(proj)])
 
 
+def frequency_draws(shapes: Sequence[tuple[int, int]], seed: int, given: Sequence | None = None) -> tuple[Matrix, ...]:
+    """Standard normal draws ``G_k`` of the given shapes, as hashable nested tuples.
+
+    ``given`` None: drawn by ``numpy.random.default_rng(seed)``, in order; otherwise
+    ``given`` is checked against ``shapes`` and returned as tuples (a reloaded network).
+    """
+    shapes = [tuple(shape) for shape in shapes]
+    if given is None:
+        rng = np.random.default_rng(seed)
+        draws = [rng.standard_normal(shape) for shape in shapes]
+    else:
+        draws = [np.asarray(g, dtype=np.float64) for g in given]
+        got = [g.shape for g in draws]
+        if got != shapes:
+            raise ValueError(f"frequencies have shapes {got}; this architecture needs {shapes}")
+    return tuple(tuple(tuple(float(v) for v in row) for row in g) for g in draws)
+
+
 @dataclass(frozen=True)
 class FourierFeatures:
     """Fourier feature network ``layers[0] -> [embed] -> h_1 ... h_n -> layers[-1]`` (see module doc)."""
@@ -123,16 +141,7 @@ class FourierFeatures:
         return shapes
 
     def _checked_frequencies(self) -> tuple[Matrix, ...]:
-        shapes = self._shapes()
-        if self.frequencies is None:
-            rng = np.random.default_rng(self.seed)
-            draws = [rng.standard_normal(shape) for shape in shapes]
-        else:
-            draws = [np.asarray(g, dtype=np.float64) for g in self.frequencies]
-            got = [g.shape for g in draws]
-            if got != shapes:
-                raise ValueError(f"frequencies have shapes {got}; this architecture needs {shapes}")
-        return tuple(tuple(tuple(float(v) for v in row) for row in g) for g in draws)
+        return frequency_draws(self._shapes(), self.seed, self.frequencies)
 
     @property
     def scales(self) -> tuple[float, ...]:

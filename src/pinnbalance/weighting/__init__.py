@@ -2,6 +2,7 @@
 
 from pinnbalance.weighting.annealing import ANNEALING_VARIANTS, LearningRateAnnealing
 from pinnbalance.weighting.base import WeightingScheme, WeightState, hold_if_not_finite
+from pinnbalance.weighting.causal import Causal, CausalState, causal_loss, causal_weights, slice_losses
 from pinnbalance.weighting.clipping import clip_weights
 from pinnbalance.weighting.constant import Constant
 from pinnbalance.weighting.ema import ema
@@ -46,6 +47,8 @@ __all__ = [
     "QUANTILE_99",
     "SCHEMES",
     "STATISTICS",
+    "Causal",
+    "CausalState",
     "Constant",
     "GradNorm",
     "LayerStatistic",
@@ -60,9 +63,12 @@ __all__ = [
     "WeightState",
     "WeightingScheme",
     "all_leaves",
+    "causal_loss",
+    "causal_weights",
     "clip_weights",
     "ema",
     "hold_if_not_finite",
     "init_weights",
+    "slice_losses",
     "weight_matrices",
 ]

@@ -1,0 +1,192 @@
+"""Causal weighting of a time-dependent residual: later times count once earlier times are fitted.
+
+S. Wang, S. Sankaran and P. Perdikaris, "Respecting causality for training physics-informed
+neural networks", CMAME 421 (2024) 116813, arXiv:2203.07404. The residual points are split
+by their time coordinate into M slices of equal width over ``[t0, t1]``; with L_i the mean
+of the squared residuals in slice i,
+
+    w_1 = 1,   w_i = exp(-eps sum_{k<i} L_k)   (i = 2 .. M),   w = stop_gradient(w)
+    L_causal = (1/M) sum_i w_i L_i
+
+so a slice's residual is weighted down until the slices before it are small: the network
+is not asked to fit time t before it has fitted what leads up to t. The weights are
+constants for differentiation (stop_gradient), so ``d L_causal / d L_i = w_i / M``.
+
+Causality parameter eps: too small and the weights are all ~1 (no causality), too large
+and later slices are never trained. The paper's schedule: a list of increasing values
+(e.g. ``1e-2, 1e-1, 1, 10, 100``), moving to the next one when every weight exceeds
+``delta`` (``min_i w_i > delta``, delta = 0.99), i.e. once the residual is small at all
+times for the current eps. Here the values are ``(eps, *eps_schedule)``, and the last one is
+kept once reached (the paper stops training there; stopping is the trainer's business).
+
+Slicing: slice i (from 0) holds ``t0 + i dt <= t < t0 + (i + 1) dt``, ``dt = (t1 - t0) / M``;
+the last slice also holds ``t = t1``, so both ends of ``[t0, t1]`` are included. The index is
+``floor((t - t0) M / (t1 - t0))`` clipped to ``0 .. M-1``, so a point exactly on an interior
+edge goes to the later slice (up to rounding), and points outside ``[t0, t1]`` (which a
+sampler of the domain never draws) go to the nearest end slice. An empty slice has loss 0.
+With every weight 1, ``L_causal`` is the mean of the slice means: the plain mean of the
+residuals only if every slice holds as many points.
+
+How a trainer composes it (the residual term's loss replaced by the causal loss; the
+term weights of any scheme then multiply it as usual)::
+
+    axis, t0, t1 = causal.bounds(problem.domain)
+    loss_r, w = causal.loss(state, residuals ** 2, points[:, axis], t0=t0, t1=t1)
+    state = causal.update(state, w)          # once per step (or per logged step)
+
+Slicing the batch by its time coordinate works with any sampler; with a uniform random
+batch the slices hold random numbers of points (about n / M each), where a fixed grid of
+time slices would give equal counts.
+
+Example:
+    >>> import jax.numpy as jnp
+    >>> w = causal_weights(jnp.array([0.5, 0.2, 0.1]), 2.0)  # exp(-2 * [0, 0.5, 0.7])
+    >>> [round(float(v), 4) for v in w]
+    [1.0, 0.3679, 0.2466]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+def slice_index(times: jax.Array, *, t0: float, t1: float, slices: int) -> jax.Array:
+    """The slice (0 .. slices-1) of each time: ``floor((t - t0) slices / (t1 - t0))``, clipped (module doc).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> slice_index(jnp.array([0.0, 0.25, 0.3, 0.75, 1.0]), t0=0.0, t1=1.0, slices=4).tolist()
+        [0, 1, 1, 3, 3]
+    """
+    scaled = (times - t0) * (slices / (t1 - t0))
+    return jnp.clip(jnp.floor(scaled).astype(jnp.int32), 0, slices - 1)
+
+
+def slice_losses(point_losses: jax.Array, times: jax.Array, *, t0: float, t1: float, slices: int) -> jax.Array:
+    """``L_i``: the mean of ``point_losses`` (shape ``(n,)``, e.g. squared residuals) over each time slice.
+
+    ``times`` has shape ``(n,)``; the result has shape ``(slices,)``, 0 for an empty slice.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> slice_losses(jnp.array([1.0, 3.0, 5.0]), jnp.array([0.1, 0.2, 0.9]), t0=0.0, t1=1.0, slices=2).tolist()
+        [2.0, 5.0]
+    """
+    point_losses, times = jnp.asarray(point_losses), jnp.asarray(times)
+    if point_losses.ndim != 1 or point_losses.shape != times.shape:
+        raise ValueError(
+            f"point_losses and times must be vectors of one entry per point, shape (n,); got {point_losses.shape} and "
+            f"{times.shape}"
+        )
+    index = slice_index(times, t0=t0, t1=t1, slices=slices)
+    sums = jax.ops.segment_sum(point_losses, index, num_segments=slices)
+    counts = jax.ops.segment_sum(jnp.ones_like(point_losses), index, num_segments=slices)
+    return sums / jnp.maximum(counts, 1)
+
+
+def causal_weights(slice_losses: jax.Array, eps) -> jax.Array:
+    """``w_i = exp(-eps sum_{k<i} L_k)`` (so ``w_1 = 1``), under ``stop_gradient``.
+
+    ``eps`` may be a traced array (vmap over causality parameters).
+    """
+    # sum_{k<i} L_k as a shifted cumsum: cumsum(L) - L would lose the small sums to a large L_i
+    earlier = jnp.concatenate([jnp.zeros_like(slice_losses[:1]), jnp.cumsum(slice_losses[:-1])])
+    return jax.lax.stop_gradient(jnp.exp(-eps * earlier))
+
+
+def causal_loss(
+    point_losses: jax.Array, times: jax.Array, *, t0: float, t1: float, slices: int, eps
+) -> tuple[jax.Array, jax.Array]:
+    """``(L_causal, w)``: ``(1/M) sum_i w_i L_i`` over the time slices, and the weights (for the schedule, logs).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> loss, w = causal_loss(jnp.array([0.5, 0.2]), jnp.array([0.0, 1.0]), t0=0.0, t1=1.0, slices=2, eps=1.0)
+        >>> round(float(loss), 6) == round((0.5 + float(jnp.exp(-0.5)) * 0.2) / 2, 6)
+        True
+    """
+    losses = slice_losses(point_losses, times, t0=t0, t1=t1, slices=slices)
+    weights = causal_weights(losses, eps)
+    return jnp.mean(weights * losses), weights
+
+
+def next_eps_index(index: jax.Array, weights: jax.Array, *, delta: float, count: int) -> jax.Array:
+    """``index + 1`` if ``min_i w_i > delta`` and a later eps exists, else ``index`` (NaN weights: stay)."""
+    move = (jnp.min(weights) > delta) & (index < count - 1)
+    return jnp.where(move, index + 1, index).astype(index.dtype)
+
+
+class CausalState(NamedTuple):
+    """The position in the eps schedule: ``index`` into ``Causal.eps_values`` (an int32 array)."""
+
+    index: jax.Array
+
+
+@dataclass(frozen=True)
+class Causal:
+    """Causal weighting of the residual term over ``slices`` time slices, eps following a schedule.
+
+    Fields: ``slices`` (M), ``eps`` (the first, or only, causality parameter),
+    ``eps_schedule`` (the later values, increasing; empty: eps is constant), ``delta``
+    (move on when every weight exceeds it), ``time`` (the name of the time coordinate in
+    the problem's domain). Defaults: M = 32 and eps = 1 (the published code's), delta = 0.99
+    (the paper's).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> causal = Causal(slices=2, eps=0.1, eps_schedule=(1.0, 10.0))
+        >>> state = causal.init()
+        >>> state = causal.update(state, jnp.array([1.0, 0.995]))  # every w > 0.99: next eps
+        >>> float(causal.current_eps(state))
+        1.0
+    """
+
+    slices: int = 32
+    eps: float = 1.0
+    eps_schedule: tuple[float, ...] = ()
+    delta: float = 0.99
+    time: str = "t"
+
+    def __post_init__(self):
+        if isinstance(self.slices, bool) or not isinstance(self.slices, int) or self.slices < 1:
+            raise ValueError(f"slices (M, the number of time slices) must be a positive integer, e.g. 32; got {self.slices!r}")
+        values = self.eps_values
+        if not all(v >= 0 for v in values):
+            raise ValueError(f"eps values must be >= 0 (eps = 0 switches causality off); got {values}")
+        if any(b <= a for a, b in zip(values[:-1], values[1:])):
+            raise ValueError(
+                f"eps then eps_schedule must increase strictly, e.g. eps=0.01, eps_schedule=(0.1, 1, 10, 100); got {values}"
+            )
+        if not 0.0 < self.delta < 1.0:
+            raise ValueError(f"delta (move to the next eps when min w > delta) must be in (0, 1), e.g. 0.99; got {self.delta}")
+
+    @property
+    def eps_values(self) -> tuple[float, ...]:
+        """``(eps, *eps_schedule)``: every causality parameter, in the order used."""
+        return (float(self.eps), *(float(v) for v in self.eps_schedule))
+
+    def init(self) -> CausalState:
+        """At the first eps."""
+        return CausalState(index=jnp.zeros((), jnp.int32))
+
+    def current_eps(self, state: CausalState, dtype=jnp.float32) -> jax.Array:
+        """The eps in use: ``eps_values[state.index]``."""
+        return jnp.asarray(self.eps_values, dtype)[state.index]
+
+    def loss(self, state: CausalState, point_losses: jax.Array, times: jax.Array, *, t0: float, t1: float):
+        """``(L_causal, w)`` with the current eps (``causal_loss``)."""
+        eps = self.current_eps(state, jnp.result_type(point_losses))
+        return causal_loss(point_losses, times, t0=t0, t1=t1, slices=self.slices, eps=eps)
+
+    def update(self, state: CausalState, weights: jax.Array) -> CausalState:
+        """Move to the next eps if ``min_i w_i > delta`` (the last eps is kept once reached)."""
+        return CausalState(next_eps_index(state.index, weights, delta=self.delta, count=len(self.eps_values)))
+
+    def bounds(self, box) -> tuple[int, float, float]:
+        """``(axis, t0, t1)`` of the coordinate ``time`` in ``box`` (a ``problems.domain.Box``)."""
+        axis = box.axis(self.time)  # a KeyError naming the valid coordinates if absent
+        return axis, float(box.lower[axis]), float(box.upper[axis])
