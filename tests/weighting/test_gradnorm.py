@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pinnbalance.weighting import GradNorm
+from pinnbalance.weighting import SCHEMES, GradNorm, GradNorm2026
 
 NAMES = ("res", "ics", "bcs")
 
@@ -119,3 +119,26 @@ def test_wrong_names_and_fields_are_rejected():
     ]:
         with pytest.raises(ValueError, match=match):
             GradNorm(**bad)
+
+
+def test_2026_preset_is_every_1000_steps_with_momentum_0_9_and_gradnorms_other_defaults():
+    preset = GradNorm2026()
+    assert (preset.period, preset.alpha) == (1000, 0.9)
+    assert (preset.numerator, preset.eps, preset.leaves, dict(preset.initial)) == ("sum", 0.0, "all", {})
+    assert list(np.flatnonzero(preset.needs_grads(jnp.arange(2500)))) == [0, 1000, 2000]
+    assert SCHEMES["grad-norm-2026"] is GradNorm2026 and GradNorm2026(alpha=0.5).alpha == 0.5
+
+
+def test_2026_preset_one_update_by_hand():
+    """Norms 5, 1, 2 (sum 8); from weights 1: lam = 0.9 * 1 + 0.1 * 8 / n."""
+    state = GradNorm2026().update(GradNorm2026().init(NAMES, jnp.float64), toy_grads(), {}, 0)
+    expected = {"res": 0.9 + 0.8 / 5, "ics": 0.9 + 0.8 / 1, "bcs": 0.9 + 0.8 / 2}  # 1.06, 1.7, 1.3
+    for name in NAMES:
+        np.testing.assert_allclose(state.weights[name], expected[name], rtol=1e-12)
+
+
+def test_2026_preset_is_built_by_name_from_a_config():
+    from pinnbalance.config import scheme_for
+
+    assert scheme_for("grad-norm-2026", problem=None) == GradNorm2026()
+    assert scheme_for("grad-norm-2026", None, {"alpha": 0.8}).period == 1000

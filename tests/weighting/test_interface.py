@@ -37,7 +37,16 @@ def structure(state):
 
 
 def test_registry_names_match_the_classes():
-    assert set(SCHEMES) == {"constant", "lr-annealing", "grad-norm", "softadapt", "relobralo", "ntk", "self-adaptive"}
+    assert set(SCHEMES) == {
+        "constant",
+        "lr-annealing",
+        "grad-norm",
+        "grad-norm-2026",
+        "softadapt",
+        "relobralo",
+        "ntk",
+        "self-adaptive",
+    }
     for name, cls in SCHEMES.items():
         assert cls.name == name
         assert cls.__name__ in weighting.__all__

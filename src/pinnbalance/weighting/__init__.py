@@ -6,7 +6,7 @@ from pinnbalance.weighting.causal import Causal, CausalState, causal_loss, causa
 from pinnbalance.weighting.clipping import clip_weights
 from pinnbalance.weighting.constant import Constant
 from pinnbalance.weighting.ema import ema
-from pinnbalance.weighting.gradnorm import GradNorm
+from pinnbalance.weighting.gradnorm import GradNorm, GradNorm2026
 from pinnbalance.weighting.ntk import NTK
 from pinnbalance.weighting.relobralo import ReLoBRaLo
 from pinnbalance.weighting.self_adaptive import SelfAdaptive, init_weights
@@ -31,6 +31,7 @@ SCHEMES = {
     "constant": Constant,
     "lr-annealing": LearningRateAnnealing,
     "grad-norm": GradNorm,
+    "grad-norm-2026": GradNorm2026,
     "softadapt": SoftAdapt,
     "relobralo": ReLoBRaLo,
     "ntk": NTK,
@@ -51,6 +52,7 @@ __all__ = [
     "CausalState",
     "Constant",
     "GradNorm",
+    "GradNorm2026",
     "LayerStatistic",
     "LearningRateAnnealing",
     "LogMean",

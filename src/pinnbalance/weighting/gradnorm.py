@@ -28,6 +28,16 @@ the trainer runs a schedule without a run-time ``cond`` only when the period div
 ``log_every`` (default 100); ``period=1000`` reproduces the paper with a ``cond`` in the
 loop. The weights start at ``initial`` (default 1 for every term, as jaxpi).
 
+The 2026 preset, ``GradNorm2026`` (registered as ``"grad-norm-2026"``), is the recipe of
+the 2026 jaxpi2 configurations: the weights are recomputed every 1,000 steps
+(``period=1000``) and smoothed with momentum 0.9, the EMA weight on the OLD value
+(``alpha=0.9``: lam <- 0.9 lam + 0.1 lam_hat); every other field keeps ``GradNorm``'s
+default (sum numerator, ``eps=0``, all leaves, weights starting at 1). It is a subclass
+that changes defaults only, so any field can still be overridden, e.g.
+``GradNorm2026(numerator="mean", eps=1e-5)`` for jaxpi's mean numerator. With the
+trainer's default ``log_every=100`` a 1,000-step period runs with a ``cond`` in the loop;
+a ``log_every`` that is a multiple of 1,000 avoids it.
+
 Not to be confused with GradNorm of Chen et al. (2018), which learns the weights by
 gradient descent on a gradient-norm loss.
 
@@ -102,3 +112,18 @@ class GradNorm:
         lam_hat = {name: total / (n + floor) for name, n in norms.items()}
         new = clip_weights(ema(state.weights, lam_hat, self.alpha), self.w_min, self.w_max)
         return hold_if_not_finite(state, new)
+
+
+@dataclass(frozen=True)
+class GradNorm2026(GradNorm):
+    """``GradNorm`` with the 2026 jaxpi2 preset: updates every 1,000 steps, momentum 0.9 (module docstring).
+
+    Example:
+        >>> scheme = GradNorm2026()
+        >>> scheme.period, scheme.alpha, scheme.name
+        (1000, 0.9, 'grad-norm-2026')
+    """
+
+    alpha: float = 0.9
+    period: int = 1000
+    name = "grad-norm-2026"
