@@ -18,8 +18,11 @@ circle partly covered by another disk in a union) keeps the candidates ``(x, n)`
 which is exactly "x lies on the boundary and n is the outward normal there" up to a band of
 width ``eps = sqrt(machine eps) * scale`` (scale: the largest bounding-box coordinate or side).
 Rule (*) needs only ``inside``, so it holds for any nesting of unions, intersections and
-differences, and faces shared by two operands are resolved by the normals (a face between two
-boxes of a union is dropped, one that both bound on the same side is kept once).
+differences; a face shared by two operands with OPPOSITE normals is resolved by it (the face
+between two adjacent boxes of a union is dropped; a hole's face lying on the outer boundary is
+dropped). Known limit: a face that two operands share on the SAME side (an intersection of two
+boxes with a common face, a union with a box inside another touching its face) passes (*) from
+both operands and is counted twice in measure; offset one operand to avoid it.
 
 Example:
     >>> import jax
