@@ -4,7 +4,17 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from pinnbalance.geometry import Ball, Box, Disk, EmptyGeometryError, GeometryError, Interval, Polygon, SpaceTime, boundary_sampler
+from pinnbalance.geometry import (
+    Ball,
+    Box,
+    Disk,
+    EmptyGeometryError,
+    GeometryError,
+    Interval,
+    Polygon,
+    SpaceTime,
+    boundary_sampler,
+)
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,9 @@ def check_simple(v: np.ndarray) -> None:
         if np.array_equal(a, b):
             raise GeometryError(f"Polygon vertices {i} and {(i + 1) % k} coincide at {tuple(a)}; remove the repeat")
         if _cross(a, b, c) == 0 and np.dot(b - a, c - b) < 0:
-            raise GeometryError(f"Polygon is degenerate: edges {i} and {(i + 1) % k} fold back onto each other at vertex {(i + 1) % k} (collinear vertices?)")
+            raise GeometryError(
+                f"Polygon is degenerate: edges {i} and {(i + 1) % k} fold back onto each other at vertex {(i + 1) % k} (collinear vertices?)"
+            )
     for i in range(k):
         for j in range(i + 2, k):
             if i == 0 and j == k - 1:
