@@ -1,5 +1,7 @@
-"""Bad Levenberg-Marquardt settings are errors that name the field."""
+"""Bad Levenberg-Marquardt settings are errors that name the field; the modules' examples run."""
 
+import doctest
+import importlib
 import re
 from pathlib import Path
 
@@ -34,3 +36,9 @@ HERE = Path(__file__).parent
 def test_bad_settings_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=re.escape(field)):
         LevenbergMarquardt(**kwargs)
+
+
+@pytest.mark.parametrize("module", ["settings", "residuals", "solve", "damping", "cost", "loop"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"pinnbalance.lm.{module}"))
+    assert result.failed == 0 and result.attempted > 0

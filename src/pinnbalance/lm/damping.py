@@ -23,8 +23,8 @@ Example:
     >>> import jax.numpy as jnp
     >>> from pinnbalance.lm.settings import LevenbergMarquardt
     >>> mu, nu = update_damping(jnp.array(1.0), jnp.array(2.0), jnp.array(1.0), jnp.array(True), LevenbergMarquardt())
-    >>> float(mu), float(nu)  # a perfect prediction: mu / 3
-    (0.3333333432674408, 2.0)
+    >>> round(float(mu), 6), float(nu)  # a perfect prediction: mu / 3
+    (0.333333, 2.0)
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ reasons and their codes are those of the L-BFGS phase (``REASONS``).
 ``train_lm`` checks the cost first (``lm.cost``: an error if an iteration would not fit in
 memory, a warning if it would be slow), then runs compiled chunks of ``log_every``
 iterations and records after each: every term's unweighted loss and gradient norm, the
-weights used, the weighted loss, the damping and (with a grid) the relative L2 error.
+weights used, the weighted loss, the damping, (with a grid) the relative L2 error, and the
+wall seconds since the start (compilation included).
 
 Example:
     >>> import jax, jax.numpy as jnp
@@ -205,8 +206,8 @@ def train_lm(
     if grid is not None and exact is None:
         raise ValueError("train_lm: give exact values with grid (e.g. metrics.evaluation_grid(problem)), or neither")
     settings.check_terms(problem.term_names)
-    dtype = _phase_dtype(settings, ravel_pytree(params)[0].dtype)
     own_dtype = ravel_pytree(params)[0].dtype
+    dtype = _phase_dtype(settings, own_dtype)
     cast = lambda tree: _cast(tree, dtype)  # noqa: E731
     params, points = cast(params), cast(dict(points))
     weights = {n: jnp.asarray(w, dtype) for n, w in settings.fixed_weights(dict(weights)).items()}
@@ -232,7 +233,7 @@ def train_lm(
     while done < settings.max_iters and int(state.reason) == 0:
         length = min(settings.log_every, settings.max_iters - done)
         state, rec = run_chunk(state, points, weights, grid, exact, length)
-        records.append(jax.device_get(rec))
+        records.append({**jax.device_get(rec), "seconds": time.perf_counter() - begin})
         done += length
     seconds = time.perf_counter() - begin
     info = {

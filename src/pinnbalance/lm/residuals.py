@@ -27,7 +27,7 @@ Example:
     >>> weights = {"res": 1.0, "ics": 1.0, "bcs": 1.0}
     >>> residual_vector(problem, network, params, points, weights).shape  # 4 res + 4 x 2 ics + 4 x 2 bcs
     (20,)
-    >>> jacobian(problem, network, params, points, weights).shape  # P = 2 x 5 + 5 + 5 + 1
+    >>> jax.jit(lambda p: jacobian(problem, network, p, points, weights))(params).shape  # P = 2 x 5 + 5 + 5 + 1
     (20, 21)
 """
 
