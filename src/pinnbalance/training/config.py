@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sampling import Sampling
 
@@ -20,7 +21,8 @@ class TrainConfig:
     """How to train: steps, seed, optimizer schedule, logging cadence, numerics.
 
     Defaults are the published Klein-Gordon set-up: 40,001 Adam steps at learning rate
-    1e-3 * 0.9^(step / 1000), history every 100 steps, seed 1234, float32.
+    1e-3 * 0.9^(step / 1000), history every 100 steps, seed 1234, float32. ``steps = 0``
+    with ``lm`` set trains by Levenberg-Marquardt alone, from the initial parameters.
     """
 
     steps: int = 40_001
@@ -37,10 +39,17 @@ class TrainConfig:
     sampling: str = "random"  # or "fixed": one point set drawn before step 0 (see training.sampling)
     resample_every: int | None = None  # fixed sampling: redraw the set every N steps
     lbfgs: LBFGS | None = None  # a second phase after the ``steps`` first-order steps (training.lbfgs)
-    update_schedule: str = "auto"  # weight-update steps: "auto", "static" or "masked" (training.fit.choose_schedule)
+    update_schedule: str = "auto"  # weight-update steps: "auto", "static" or "masked" (training.program.choose_schedule)
+    lm: LevenbergMarquardt | None = None  # a Levenberg-Marquardt phase after the others (training.lm_phase)
 
     def __post_init__(self):
-        positive = ("steps", "log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points")
+        if self.steps == 0 and self.lm is None:
+            raise ValueError(
+                "TrainConfig.steps = 0 (no first-order steps) needs a second-order phase: give lm=LevenbergMarquardt(...)"
+            )
+        positive = ("log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points") + (
+            () if self.steps == 0 else ("steps",)
+        )
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
