@@ -71,7 +71,7 @@ import optax
 
 from pinnbalance.nn import ACTIVATIONS, ARCHITECTURES, fourier_for, mlp_for, modified_mlp_for
 from pinnbalance.problems import PROBLEMS
-from pinnbalance.training.config import DTYPES, TrainConfig
+from pinnbalance.training.config import DTYPES, TrainConfig, with_rate_in_state
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sharding import DataParallel
 from pinnbalance.weighting import SCHEMES, STATISTICS
@@ -225,13 +225,10 @@ class RunConfig:
         sharding = None if devices == 1 else DataParallel(None if devices == "all" else devices)
         return None if sharding is None or sharding.count == 1 else sharding
 
-    def build_optimizer(self, learning_rate=None) -> optax.GradientTransformation:
-        """The configured optimizer; ``learning_rate`` (possibly traced: a swept lane's)
-        replaces ``optimizer.learning_rate`` as the schedule's initial rate."""
-        o = self.optimizer
-        rate = o.learning_rate if learning_rate is None else learning_rate
-        schedule = optax.exponential_decay(rate, o.decay_steps, o.decay_rate)
-        return getattr(optax, o.name)(schedule)
+    def build_optimizer(self) -> optax.GradientTransformation:
+        """The configured optimizer with its decay schedule, the initial rate a leaf of its
+        state (``training.config.with_rate_in_state``)."""
+        return with_rate_in_state(getattr(optax, self.optimizer.name), self.optimizer)
 
     def to_dict(self) -> dict:
         """The resolved configuration as plain data (the shape of the TOML file)."""

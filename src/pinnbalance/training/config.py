@@ -80,10 +80,21 @@ class TrainConfig:
         """A typed PRNG key (threefry: the same random streams on every backend)."""
         return jax.random.key(seed)
 
-    def optimizer(self, learning_rate=None) -> optax.GradientTransformation:
-        """Adam with exponential learning-rate decay (continuous, as published).
+    def optimizer(self) -> optax.GradientTransformation:
+        """Adam with exponential learning-rate decay (continuous, as published), its initial
+        rate a leaf of the optimizer state (``hyperparams["learning_rate"]``): runs that differ
+        only in it share one compiled program (``training.runs``)."""
+        return with_rate_in_state(optax.adam, self)
 
-        ``learning_rate`` replaces ``self.learning_rate`` as the initial rate; it may be a
-        traced array (one run's entry of a swept learning rate, ``training.lanes``)."""
-        rate = self.learning_rate if learning_rate is None else learning_rate
-        return optax.adam(optax.exponential_decay(rate, self.decay_steps, self.decay_rate))
+
+def with_rate_in_state(constructor, settings) -> optax.GradientTransformation:
+    """``constructor(schedule)`` with ``schedule = rate * decay_rate ** (step / decay_steps)`` and
+    the initial ``rate`` held in the optimizer state (``optax.inject_hyperparams``) as float32:
+    a Python-float rate against optax's int32 step count computes in float32 too, so this
+    rounds exactly as ``constructor(exponential_decay(settings.learning_rate, ...))`` would.
+    ``settings`` has ``learning_rate``, ``decay_steps`` and ``decay_rate``."""
+
+    def build(learning_rate):
+        return constructor(optax.exponential_decay(learning_rate, settings.decay_steps, settings.decay_rate))
+
+    return optax.inject_hyperparams(build, hyperparam_dtype=jnp.float32)(learning_rate=settings.learning_rate)
