@@ -68,10 +68,11 @@ from typing import Literal
 import jax.numpy as jnp
 
 from pinnbalance.problems.base import check_names
-from pinnbalance.weighting.base import WeightState, hold_if_not_finite, initial_state
-from pinnbalance.weighting.clipping import check_bounds, clip_weights
+from pinnbalance.weighting.base import WeightState, initial_state
+from pinnbalance.weighting.clipping import check_bounds
+from pinnbalance.weighting.compose import chain, clip, smooth
 from pinnbalance.weighting.ema import check_ema_weight
-from pinnbalance.weighting.hyper import ema_of, hyper_leaves
+from pinnbalance.weighting.hyper import hyper_leaves
 from pinnbalance.weighting.statistics import (
     LEAF_FILTERS,
     LOG_MEAN,
@@ -171,5 +172,4 @@ class LearningRateAnnealing:
         else:
             ref, stats = self.statistics(state, term_grads)
             lam_hat = {name: ref / (s + state.hyper["eps"]) for name, s in stats.items()}
-        new = clip_weights(ema_of(state, state.weights, lam_hat, "beta"), self.w_min, self.w_max)
-        return hold_if_not_finite(state, {**state.weights, **new})
+        return chain(smooth("beta"), clip(self.w_min, self.w_max))(state, lam_hat)

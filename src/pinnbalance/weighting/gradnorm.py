@@ -60,11 +60,12 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.problems.base import check_names
-from pinnbalance.weighting.base import WeightState, hold_if_not_finite, initial_state
+from pinnbalance.weighting.base import WeightState, initial_state
 from pinnbalance.weighting.checks import check_choice, check_period, check_terms
-from pinnbalance.weighting.clipping import check_bounds, clip_weights
+from pinnbalance.weighting.clipping import check_bounds
+from pinnbalance.weighting.compose import chain, clip, smooth
 from pinnbalance.weighting.ema import check_ema_weight
-from pinnbalance.weighting.hyper import ema_of, hyper_leaves
+from pinnbalance.weighting.hyper import hyper_leaves
 from pinnbalance.weighting.statistics import L2_NORM, LEAF_FILTERS
 
 
@@ -113,8 +114,7 @@ class GradNorm:
         total = jnp.sum(stacked) if self.numerator == "sum" else jnp.mean(stacked)
         floor = state.hyper["eps"] * jnp.mean(stacked)
         lam_hat = {name: total / (n + floor) for name, n in norms.items()}
-        new = clip_weights(ema_of(state, state.weights, lam_hat, "alpha"), self.w_min, self.w_max)
-        return hold_if_not_finite(state, new)
+        return chain(smooth("alpha"), clip(self.w_min, self.w_max))(state, lam_hat)
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 
 from pinnbalance.problems.base import check_names
-from pinnbalance.weighting.base import WeightState, hold_if_not_finite, initial_state
+from pinnbalance.weighting.base import WeightState, initial_state
 from pinnbalance.weighting.checks import check_period, check_terms
+from pinnbalance.weighting.compose import chain, smooth
 from pinnbalance.weighting.ema import check_ema_weight
-from pinnbalance.weighting.hyper import ema_of, hyper_leaves
+from pinnbalance.weighting.hyper import hyper_leaves
 
 
 @dataclass(frozen=True)
@@ -71,4 +72,4 @@ class NTK:
         check_terms(traces, state.weights, "ntk_trace")
         total = sum(traces.values())
         proposed = {n: total / traces[n] for n in state.weights}
-        return hold_if_not_finite(state, ema_of(state, state.weights, proposed, "beta"))
+        return chain(smooth("beta"))(state, proposed)
