@@ -7,11 +7,12 @@ whole training loop compiled on device.
 from pinnbalance.methods import METHODS, Method
 from pinnbalance.nn import MLP, count_params, mlp_for
 from pinnbalance.problems import PROBLEMS, Box, Problem, Term, klein_gordon
-from pinnbalance.training import DivergenceError, FitResult, TrainConfig, fit
+from pinnbalance.training import DivergenceError, FitResult, TrainConfig, fit, fit_runs, fit_seeds
 from pinnbalance.weighting import (
     NTK,
     Constant,
     GradNorm,
+    GradNorm2026,
     LearningRateAnnealing,
     ReLoBRaLo,
     SelfAdaptive,
@@ -31,6 +32,7 @@ __all__ = [
     "DivergenceError",
     "FitResult",
     "GradNorm",
+    "GradNorm2026",
     "LearningRateAnnealing",
     "Method",
     "Problem",
@@ -43,6 +45,8 @@ __all__ = [
     "__version__",
     "count_params",
     "fit",
+    "fit_runs",
+    "fit_seeds",
     "klein_gordon",
     "mlp_for",
 ]
