@@ -140,7 +140,7 @@ def run(
     run_dir = Path(out or config.output_dir)
     problem = config.build_problem()
     network, scheme, optimizer = config.build_network(problem), config.build_scheme(problem), config.build_optimizer()
-    seeds, tconf = list(config.train.seeds), config.train_config()
+    seeds, tconf = list(config.seeds), config.train_config()
     sharding = _sharding(config, problem, seeds)
     runtime.require_x64(tconf)
     start = _resume_start(config, run_dir, problem, network, scheme, optimizer) if resume else None
@@ -149,7 +149,7 @@ def run(
     meta = lambda p: {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}  # noqa: E731
     callbacks = [
         StopOnSignal(),
-        Checkpoints(config.train.checkpoint_every, lambda p: save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta(p))),
+        Checkpoints(config.checkpoint_every, lambda p: save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta(p))),
     ]
     board = TensorBoardRows(run_writers(run_dir, seeds), start) if tensorboard else None
     try:
@@ -204,11 +204,11 @@ def _resume_start(config: cfg.RunConfig, run_dir: Path, problem, network, scheme
     steps = config.train.steps
     summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
     written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
-    redo = lbfgs_changed and config.lbfgs is not None  # a new L-BFGS phase after the same first phase
+    redo = lbfgs_changed and config.train.lbfgs is not None  # a new L-BFGS phase after the same first phase
     if start.steps_done > steps or (start.steps_done == steps and written and not redo):
         raise RunError(
             f"{run_dir} has already trained {start.steps_done} of {steps} steps; raise train.steps to go on"
-            + ("" if config.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
+            + ("" if config.train.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
         )
     atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
     return start
@@ -229,7 +229,7 @@ def lane_values(configs: list[cfg.RunConfig], problem) -> tuple[dict[str, list[f
             keys = ", ".join(d.split(":")[0] for d in diffs)
             raise NotLanes(f"run {i} differs from run 0 in more than lane values: {keys}")
     schemes = [c.build_scheme(problem) for c in configs]
-    owners = [i for i, c in enumerate(configs) for _ in c.train.seeds]
+    owners = [i for i, c in enumerate(configs) for _ in c.seeds]
     names = [n for n in sweepable(schemes[0]) if n != LEARNING_RATE]
     differ = [n for n in names if len({getattr(s, n, None) for s in schemes}) > 1]
     for i, other in enumerate(schemes[1:], 1):
@@ -237,7 +237,7 @@ def lane_values(configs: list[cfg.RunConfig], problem) -> tuple[dict[str, list[f
         if same != schemes[0]:
             raise NotLanes(f"run {i} has another weighting scheme than run 0, not only other {names} values")
     values = {}
-    rates = [c.optimizer.learning_rate for c in configs]
+    rates = [c.train.learning_rate for c in configs]
     if len(set(rates)) > 1:
         values[LEARNING_RATE] = [rates[o] for o in owners]
     for n in differ:
@@ -275,13 +275,13 @@ def run_lanes(
     each folder keeps its last good checkpoint).
     """
     base = configs[0]
-    if any(c.train.devices != 1 for c in configs):
+    if any(c.devices != 1 for c in configs):
         raise NotLanes("runs on several devices train alone")
     problem = base.build_problem()
     network, (values, owners) = base.build_network(problem), lane_values(configs, problem)
     tconf = base.train_config()
     runtime.require_x64(tconf)
-    seeds = [s for c in configs for s in c.train.seeds]
+    seeds = [s for c in configs for s in c.seeds]
     spans = [(owners.index(i), len(owners) - owners[::-1].index(i)) for i in range(len(configs))]
     start = _stacked_progress(configs, folders, problem, network) if resume else None
     for folder, config in zip(folders, configs):
@@ -293,7 +293,7 @@ def run_lanes(
     def write(p: Progress) -> None:
         for (a, b), folder, config in zip(spans, folders, configs):
             pick = (lambda x: x[a]) if b - a == 1 else (lambda x: x[a:b])  # noqa: E731
-            meta = {"step": p.steps_done, "seeds": list(config.train.seeds), "config": config.to_dict()}
+            meta = {"step": p.steps_done, "seeds": list(config.seeds), "config": config.to_dict()}
             records = {k: pick(v) for k, v in p.records.items()}
             save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
 
@@ -307,14 +307,14 @@ def run_lanes(
             optimizer=base.build_optimizer(),
             progress=progress,
             start=start,
-            callbacks=[StopOnSignal(), Checkpoints(base.train.checkpoint_every, write)],
+            callbacks=[StopOnSignal(), Checkpoints(base.checkpoint_every, write)],
             values=values,
             optimizer_for=base.build_optimizer,
         )
     except Interrupted as err:
         raise RunInterrupted(f"stopped after step {err.step} on request; each run's checkpoint is in its folder") from None
     return [
-        _write_outputs(folder, problem, network, results[a:b], list(config.train.seeds), config)
+        _write_outputs(folder, problem, network, results[a:b], list(config.seeds), config)
         for (a, b), folder, config in zip(spans, folders, configs)
     ]
 
@@ -326,7 +326,7 @@ def _stacked_progress(configs, folders, problem, network) -> Progress:
     for folder, config in zip(folders, configs):
         check_resumable(config, folder)
         p = _load_progress(folder, problem, network, config.build_scheme(problem), config.build_optimizer(), config)
-        if len(config.train.seeds) == 1:  # a lane axis of one (jnp: the PRNG keys are typed arrays)
+        if len(config.seeds) == 1:  # a lane axis of one (jnp: the PRNG keys are typed arrays)
             p = Progress(
                 jax.tree_util.tree_map(lambda x: jnp.expand_dims(x, 0), p.state),
                 {k: v[None] for k, v in p.records.items()},
@@ -361,13 +361,13 @@ def _sharding(config: cfg.RunConfig, problem, seeds):
             sharding.check_batch(problem)
     except ValueError as err:
         raise RunError(
-            f"train.devices = {config.train.devices!r}: {err}. A run may resume on another device count (--set train.devices=N)"
+            f"train.devices = {config.devices!r}: {err}. A run may resume on another device count (--set train.devices=N)"
         ) from None
     return sharding
 
 
 def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Progress:
-    seeds = list(config.train.seeds)
+    seeds = list(config.seeds)
     template = initial_states(problem, network, scheme, optimizer, config.train_config(), seeds if len(seeds) > 1 else None)
     try:
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
@@ -411,18 +411,6 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devi
     return summary
 
 
-def _simulate_devices_asked(config_path: str, overrides: list[str]) -> None:
-    """``train.devices = N`` on a CPU: give JAX's CPU backend N devices before anything starts it
-    (reading the configuration builds the problem, which does), so no ``XLA_FLAGS`` is needed.
-    A file that does not parse is left to ``cfg.load`` to report."""
-    try:
-        data = cfg.apply_overrides(cfg.read_toml(config_path), list(overrides))
-    except cfg.ConfigError:
-        return
-    train = data.get("train")
-    simulate_cpu_devices(train.get("devices") if isinstance(train, dict) else None)
-
-
 def main_run(
     config_path: str,
     overrides: list[str],
@@ -434,8 +422,8 @@ def main_run(
 ) -> int:
     """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
     try:
-        _simulate_devices_asked(config_path, overrides)
-        config = cfg.load(config_path, overrides)
+        config = cfg.load(config_path, overrides)  # starts no JAX backend, so:
+        simulate_cpu_devices(config.devices)  # train.devices = N on a CPU: N simulated devices, no XLA_FLAGS needed
         runtime.prepare(config.train_config())
         summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)
     except (cfg.ConfigError, RunError, CheckpointError) as err:
