@@ -70,6 +70,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -90,41 +91,27 @@ class ConfigError(ValueError):
     """A configuration value or key is invalid; the message names the field and the fix."""
 
 
-# [network] type -> (builder, {its own TOML key: builder keyword}); type, hidden, activation,
-# normalization and rwf apply to every type
-NETWORKS = {
-    "mlp": (mlp_for, {}),
-    "modified-mlp": (modified_mlp_for, {"encoder_bias": "encoder_bias"}),
-    "fourier": (
-        fourier_for,
-        {
-            "fourier_sigmas": "sigmas",
-            "fourier_features": "features",
-            "fourier_time_sigmas": "time_sigmas",
-            "fourier_seed": "seed",
-        },
-    ),
-    "piratenet": (piratenet_for, {"piratenet_sigma": "sigma", "piratenet_features": "features", "piratenet_seed": "seed"}),
+BUILDERS = {"mlp": mlp_for, "modified-mlp": modified_mlp_for, "fourier": fourier_for, "piratenet": piratenet_for}
+OWN_KEYS = {  # [network] keys of one type -> its builder's keywords (type, hidden, activation, normalization, rwf: all)
+    "mlp": {},
+    "modified-mlp": {"encoder_bias": "encoder_bias"},
+    "fourier": dict(fourier_sigmas="sigmas", fourier_features="features", fourier_time_sigmas="time_sigmas", fourier_seed="seed"),
+    "piratenet": dict(piratenet_sigma="sigma", piratenet_features="features", piratenet_seed="seed"),
 }
 NORMALIZATION = {"exact": None, "sampled": 100_000}  # exact moments of the box, or from this many uniform draws
 NAMED = {"reference": "reference term", "initial": "weight", "weights": "weight", "terms": "self-adaptive term"}
-# TOML key -> the field holding it: TrainConfig's, else RunConfig's own (the run-level keys)
-KEYS = {
+STATISTIC_KEYS = ("reference_statistic", "term_statistic")  # scheme fields given by name (weighting.STATISTICS)
+KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's own (the run-level keys)
     **{f"train.{k}": k for k in ("steps", "seeds", "dtype", "matmul_precision", "log_every", "chunk_logs", "checkpoint_every")},
-    "train.devices": "devices",
-    "optimizer.name": "optimizer_name",
-    **{f"optimizer.{k}": k for k in ("learning_rate", "decay_rate", "decay_steps")},
-    "sampling.batch_size": "batch_size",
-    "sampling.mode": "sampling",
-    "sampling.resample_every": "resample_every",
-    "output.dir": "output_dir",
+    **{"train.devices": "devices", "optimizer.name": "optimizer_name", "optimizer.learning_rate": "learning_rate"},
+    **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
+    **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
 SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "train", "output")
-KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
-KINDS.update({"dict": (dict,), "tuple": (list, tuple), "Sequence": (list, tuple), "list": (list, tuple)})
-WHAT = {"int": "an integer", "float": "a number", "str": "a string", "Literal": "a string", "bool": "true or false"}
-WHAT.update({"Mapping": "a table", "dict": "a table"})  # the rest: "a list"
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
+KINDS |= {"tuple": (list, tuple), "Sequence": (list, tuple)}  # annotation -> the TOML values that fit
+WHAT = {"int": "an integer", "float": "a number", "str": "a string", "Literal": "a string", "bool": "true or false"}
 
 
 def _suggest(word: str, options) -> str:
@@ -159,12 +146,12 @@ def _typed(where: str, value, annotation, default=None):
         if not isinstance(value, KINDS[head]) or (isinstance(value, bool) and head != "bool"):
             continue
         args = [a.strip() for a in re.split(r",(?![^\[]*\])", inner[:-1])] if inner else []
-        if head in ("tuple", "Sequence", "list") and args:
+        if head in ("tuple", "Sequence") and args:
             return tuple(_typed(f"{where}[{i}]", v, args[0]) for i, v in enumerate(value))
-        if head in ("Mapping", "dict") and args:
+        if head == "Mapping" and args:
             return {k: _typed(f"{where}.{k}", v, args[-1]) for k, v in value.items()}
         return float(value) if head == "float" else value
-    what = " or ".join(dict.fromkeys(WHAT.get(a.partition("[")[0], "a list") for a in alts))
+    what = " or ".join(dict.fromkeys(WHAT.get(a.partition("[")[0], "a table" if "Mapping" in a else "a list") for a in alts))
     raise ConfigError(f"{where} must be {what}, got {value!r}")
 
 
@@ -172,19 +159,12 @@ def _fields(obj, skip=(), keyword_only: bool = True) -> dict[str, tuple]:
     """``{name: (annotation, default)}`` of a dataclass's fields, or of the parameters of a
     function that can be given by keyword (only positional-or-keyword ones unless ``keyword_only``)."""
     if dataclasses.is_dataclass(obj):
-        fields = dataclasses.fields(obj)
-        return {
-            f.name: (f.type, None if f.default is dataclasses.MISSING else f.default)
-            for f in fields
-            if f.init and f.name not in skip
-        }
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD,) + ((inspect.Parameter.KEYWORD_ONLY,) if keyword_only else ())
-    params = inspect.signature(obj).parameters.values()
-    return {
-        p.name: (p.annotation, None if p.default is p.empty else p.default)
-        for p in params
-        if p.kind in kinds and p.name not in skip
-    }
+        pairs = [(f.name, f.type, None if f.default is dataclasses.MISSING else f.default) for f in dataclasses.fields(obj)]
+    else:
+        kinds = ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY") if keyword_only else ("POSITIONAL_OR_KEYWORD",)
+        params = [p for p in inspect.signature(obj).parameters.values() if p.kind.name in kinds]
+        pairs = [(p.name, p.annotation, None if p.default is p.empty else p.default) for p in params]
+    return {name: (annotation, default) for name, annotation, default in pairs if name not in skip}
 
 
 def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
@@ -219,13 +199,10 @@ class ProblemConfig:
     name: str = "klein-gordon"
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
-        _choose("problem.name", self.name, PROBLEMS)
-
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """``[network]``: the architecture (``type``, a key of ``NETWORKS``), the options every type
+    """``[network]``: the architecture (``type``, a key of ``BUILDERS``), the options every type
     takes, and the type's own (``options``: its TOML keys, every default written out)."""
 
     type: str = "mlp"
@@ -235,22 +212,11 @@ class NetworkConfig:
     rwf: tuple[float, float] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
-        _choose("network.type", self.type, NETWORKS)
-        _choose("network.activation", self.activation, ACTIVATIONS)
-        _choose("network.normalization", self.normalization, NORMALIZATION)
-        if not self.hidden or any(width < 1 for width in self.hidden):
-            raise ConfigError(
-                f"network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got {list(self.hidden)}"
-            )
-
     def build(self, box, outputs: int = 1, samples: int | None = None):
         """The network for inputs in ``box`` (normalised: exact moments, or ``samples`` uniform draws)."""
-        builder, keys = NETWORKS[self.type]
-        options = {keys[k]: v for k, v in self.options.items()}
-        return builder(
-            box, hidden=self.hidden, activation=self.activation, outputs=outputs, samples=samples, rwf=self.rwf, **options
-        )
+        options = {OWN_KEYS[self.type][k]: v for k, v in self.options.items()}
+        kwargs = dict(hidden=self.hidden, activation=self.activation, outputs=outputs, samples=samples, rwf=self.rwf)
+        return BUILDERS[self.type](box, **kwargs, **options)
 
 
 @dataclass(frozen=True)
@@ -260,18 +226,13 @@ class WeightingConfig:
     scheme: str = "lr-annealing"
     options: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
-        _choose("weighting.scheme", self.scheme, SCHEMES)
-        for key in ("reference_statistic", "term_statistic"):
-            if key in self.options:
-                _choose(f"weighting.{key}", self.options[key], STATISTICS)
-
 
 @dataclass(frozen=True)
 class RunConfig:
     """A whole run: what to solve, with what, how to train (``train``: ``[train]``, ``[optimizer]``,
     ``[sampling]`` and ``[lbfgs]``), the run-level keys and where to write. Constructing one
-    checks it, term names against the problem's declaration; nothing is built."""
+    checks what the library objects cannot alone, names against the problem's declaration; it
+    builds the network and the scheme on stand-ins to run their own checks, never the problem."""
 
     problem: ProblemConfig = field(default_factory=ProblemConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -289,25 +250,19 @@ class RunConfig:
         chunk = self.train.log_every * self.train.chunk_logs
         if not positive_int(self.checkpoint_every) or self.checkpoint_every % chunk:
             raise ConfigError(
-                f"train.checkpoint_every ({self.checkpoint_every}) must be a positive multiple of log_every * chunk_logs ({chunk}), "
-                "the steps of one compiled chunk"
+                f"train.checkpoint_every ({self.checkpoint_every}) must be a positive multiple of log_every * chunk_logs "
+                f"({chunk}), the steps of one compiled chunk"
             )
         if self.devices != "all" and not positive_int(self.devices):
             raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {self.devices!r}')
-        declared = DECLARED.get(self.problem.name) or Declared.of(PROBLEMS[self.problem.name]())  # unregistered: built
-        self._check_names(declared)
-        names = declared.coordinates
-        box = Box((0.0,) * len(names), (1.0,) * len(names), names)  # a stand-in: only the names and their number count
-        paths = {
-            "hidden": "network.hidden",
-            "rwf": "network.rwf",
-            **{k: f"network.{t}" for t, k in NETWORKS[self.network.type][1].items()},
-        }
-        _built("network", lambda: self.network.build(box, declared.outputs), paths)
+        n, declared = self.network, DECLARED.get(self.problem.name) or Declared.of(PROBLEMS[self.problem.name]())  # or built
+        box = Box((0.0,) * len(declared.coordinates), (1.0,) * len(declared.coordinates), declared.coordinates)  # a stand-in
+        paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in OWN_KEYS[n.type].items()}
+        _built("network", lambda: n.build(box, declared.outputs), paths)
+        self._check_names(declared.term_names, self.build_scheme(declared))
 
-    def _check_names(self, declared: Declared) -> None:
-        """Batch sizes, the scheme (its own checks, then the terms it names) and L-BFGS weights against the terms."""
-        terms = declared.term_names
+    def _check_names(self, terms: tuple[str, ...], scheme) -> None:
+        """Batch sizes, the terms the scheme names, its sampling and L-BFGS weights against the problem's ``terms``."""
         sizes = dict(self.batch_size) if isinstance(self.batch_size, Mapping) else {"": self.batch_size}
         for term, n in sizes.items():
             if term and term not in terms:
@@ -316,13 +271,12 @@ class RunConfig:
                 )
             if not positive_int(n):
                 raise ConfigError(f"sampling.batch_size{'.' * bool(term)}{term} must be a positive integer, got {n!r}")
-        paths = {k: f"weighting.{k}" for k in _fields(SCHEMES[self.weighting.scheme])}
-        scheme = _built("weighting", lambda: self.build_scheme(declared), paths)
         for key, what in NAMED.items():
-            try:
-                check_names(getattr(scheme, key, None) or (), terms, what=what)
-            except KeyError as err:
-                raise ConfigError(f"weighting.{key}: {err.args[0]}") from None
+            _built(
+                "weighting",
+                lambda: check_names(getattr(scheme, key, None) or (), terms, what),
+                {"unknown": f"weighting.{key}: unknown"},
+            )
         if per_point(scheme) and self.train.sampling != "fixed":
             raise ConfigError(
                 f"weighting.scheme {self.weighting.scheme!r} attaches a weight to each collocation point, so the points must "
@@ -341,7 +295,9 @@ class RunConfig:
         return self.network.build(problem.domain, problem.outputs, NORMALIZATION[self.network.normalization])
 
     def build_scheme(self, problem):
-        return scheme_for(self.weighting.scheme, problem, self.weighting.options)
+        """The scheme (its own checks raised naming ``weighting.<field>``); ``problem``: a ``Problem`` or a ``Declared``."""
+        paths = {k: f"weighting.{k}" for k in _fields(SCHEMES[self.weighting.scheme])}
+        return _built("weighting", lambda: scheme_for(self.weighting.scheme, problem, self.weighting.options), paths)
 
     def train_config(self, seed: int | None = None) -> TrainConfig:
         """``train`` with the first seed (or ``seed``)."""
@@ -358,19 +314,15 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         """The resolved configuration as plain data (the shape of the TOML file)."""
-        n, t = self.network, self.train
-        d = {
-            "problem": {"name": self.problem.name, "parameters": dict(self.problem.parameters)},
-            "network": {"type": n.type, "hidden": n.hidden, "activation": n.activation, "normalization": n.normalization},
-            "weighting": {"scheme": self.weighting.scheme, **self.weighting.options},
-            **{section: {} for section in ("optimizer", "sampling", "train", "output")},
-        }
-        d["network"].update({**({} if n.rwf is None else {"rwf": n.rwf}), **n.options})
+        n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
+        d["network"] = {"type": n.type, "hidden": n.hidden, "activation": n.activation, "normalization": n.normalization}
+        d["network"] |= {**({} if n.rwf is None else {"rwf": n.rwf}), **n.options}
+        d["weighting"] = {"scheme": self.weighting.scheme, **self.weighting.options}
+        d |= {section: {} for section in ("optimizer", "sampling", "train", "output")}  # filled from KEYS
         for key, name in KEYS.items():
-            value = getattr(t if name in TRAIN_FIELDS else self, name)
-            if value is not None:
+            if (value := getattr(t if name in TRAIN_FIELDS else self, name)) is not None:
                 d[key.split(".")[0]][key.split(".")[1]] = value
-        d["optimizer"].update(t.optimizer_options)
+        d["optimizer"] |= t.optimizer_options
         if t.lbfgs is not None:
             d["lbfgs"] = {k: v for k, v in dataclasses.asdict(t.lbfgs).items() if v is not None}
         return _plain(d)
@@ -388,7 +340,7 @@ def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
     if name not in SCHEMES:
         raise KeyError(f"unknown scheme {name!r}; valid schemes are {list(SCHEMES)}")
     cls, options = SCHEMES[name], dict(options or {})
-    for key in ("reference_statistic", "term_statistic"):
+    for key in STATISTIC_KEYS:
         if key in options:
             options[key] = STATISTICS[options[key]]
     if "reference" in _fields(cls) and "reference" not in options:
@@ -404,16 +356,18 @@ def _problem(table) -> ProblemConfig:
 
 
 def _network(table) -> NetworkConfig:
-    kind = _choose("network.type", _typed("network.type", table.get("type", "mlp"), "str"), NETWORKS)
-    builder, keys = NETWORKS[kind]
-    own = {key: _fields(builder)[name] for key, name in keys.items()}
+    kind = _choose("network.type", _typed("network.type", table.get("type", "mlp"), "str"), BUILDERS)
+    own = {key: _fields(BUILDERS[kind])[name] for key, name in OWN_KEYS[kind].items()}
     for key in table:
-        owners = [t for t, (_, k) in NETWORKS.items() if key in k and key not in own]
-        if owners:
-            raise ConfigError(
-                f"network.{key} applies only to type = {' or '.join(map(repr, owners))}; this network has type = {kind!r}"
-            )
+        if owners := [repr(t) for t, keys in OWN_KEYS.items() if key in keys and key not in own]:
+            raise ConfigError(f"network.{key} applies only to type = {' or '.join(owners)}; this network has type = {kind!r}")
     values = _table("network", table, {**_fields(NetworkConfig, skip=("options",)), **own})
+    _choose("network.activation", values.get("activation", "tanh"), ACTIVATIONS)
+    _choose("network.normalization", values.get("normalization", "exact"), NORMALIZATION)
+    if not values.get("hidden", (1,)) or any(width < 1 for width in values.get("hidden", ())):
+        raise ConfigError(
+            f"network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got {list(values['hidden'])}"
+        )
     options = {key: values.get(key, default) for key, (_, default) in own.items()}
     common = {k: v for k, v in values.items() if k not in own}
     return NetworkConfig(**common, options={k: v for k, v in options.items() if v is not None})
@@ -422,8 +376,10 @@ def _network(table) -> NetworkConfig:
 def _weighting(table) -> WeightingConfig:
     scheme = _choose("weighting.scheme", _typed("weighting.scheme", table.get("scheme", "lr-annealing"), "str"), SCHEMES)
     options = _table("weighting", table, {"scheme": ("str", None), **_fields(SCHEMES[scheme])})
-    options.pop("scheme", None)
-    return WeightingConfig(scheme, options)
+    for key in STATISTIC_KEYS:
+        if key in options:
+            _choose(f"weighting.{key}", options[key], STATISTICS)
+    return WeightingConfig(options.pop("scheme", scheme), options)
 
 
 def _train(data, lbfgs: LBFGS | None) -> tuple[TrainConfig, dict]:
@@ -432,18 +388,16 @@ def _train(data, lbfgs: LBFGS | None) -> tuple[TrainConfig, dict]:
     optimizer's own keyword arguments."""
     name = _typed("optimizer.name", data.get("optimizer", {}).get("name", "adam"), "str")
     constructor = _built("optimizer", lambda: optimizer_constructor(name), {"optimizer": "optimizer.name"})
-    extra = _fields(constructor, skip=("learning_rate",))
-    fields = {**_fields(TrainConfig), **_fields(RunConfig)}
-    train, run, options = {}, {}, {}
+    fields, given = {**_fields(TrainConfig), **_fields(RunConfig)}, {}
     for section in ("train", "optimizer", "sampling", "output"):
         own = {key.split(".")[1]: fields[f] for key, f in KEYS.items() if key.startswith(f"{section}.")}
-        for key, value in _table(section, data.get(section, {}), {**(extra if section == "optimizer" else {}), **own}).items():
-            if key not in own:
-                options[key] = value
-            else:
-                (train if KEYS[f"{section}.{key}"] in TRAIN_FIELDS else run)[KEYS[f"{section}.{key}"]] = value
-    paths = {**{f: k for k, f in KEYS.items()}, "sampling mode": "sampling.mode", "optimizer": "optimizer.name"}
-    paths.update({k: f"optimizer.{k}" for k in options})
+        extra = _fields(constructor, skip=("learning_rate",)) if section == "optimizer" else {}
+        given |= {f"{section}.{k}": v for k, v in _table(section, data.get(section, {}), {**extra, **own}).items()}
+    options = {k.split(".")[1]: v for k, v in given.items() if k not in KEYS}
+    train = {KEYS[k]: v for k, v in given.items() if KEYS.get(k) in TRAIN_FIELDS}
+    run = {KEYS[k]: v for k, v in given.items() if k in KEYS and KEYS[k] not in TRAIN_FIELDS}
+    paths = {f: k for k, f in KEYS.items()} | {k: f"optimizer.{k}" for k in options}
+    paths |= {"sampling mode": "sampling.mode", "optimizer": "optimizer.name"}  # training.sampling's, optimizer_constructor's
     seed = (run.get("seeds") or (1234,))[0]
     return _built("train", lambda: TrainConfig(seed=seed, lbfgs=lbfgs, optimizer_options=options, **train), paths), run
 
@@ -455,18 +409,12 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         if section not in SECTIONS:
             raise _unknown("section ", section, SECTIONS)
         _typed(f"[{section}]", data[section], "dict")
-    lbfgs_fields = {**_fields(LBFGS), "weights": ("str | Mapping[str, float]", "frozen")}  # a policy or {term = weight}
-    lbfgs = None
-    if "lbfgs" in data:
-        paths = {k: f"lbfgs.{k}" for k in lbfgs_fields}
-        lbfgs = _built("lbfgs", lambda: LBFGS(**_table("lbfgs", data["lbfgs"], lbfgs_fields)), paths)
+    lbfgs_fields = _fields(LBFGS) | {"weights": ("str | Mapping[str, float]", "frozen")}  # a policy or {term = weight}
+    paths = {k: f"lbfgs.{k}" for k in lbfgs_fields}
+    lbfgs = _built("lbfgs", lambda: LBFGS(**_table("lbfgs", data["lbfgs"], lbfgs_fields)), paths) if "lbfgs" in data else None
     train, run = _train(data, lbfgs)
-    problem, network, weighting = (
-        _problem(data.get("problem", {})),
-        _network(data.get("network", {})),
-        _weighting(data.get("weighting", {})),
-    )
-    return RunConfig(problem, network, weighting, train, **run)
+    problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
+    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -521,24 +469,13 @@ def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
 
 def dumps(config: RunConfig) -> str:
     """The resolved configuration as TOML text (simple writer: tables of scalars and lists)."""
-    lines = []
-    for section, table in config.to_dict().items():
-        lines.append(f"[{section}]")
-        for key, value in table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)
+    tables = config.to_dict().items()
+    return "\n".join(f"[{name}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items()) for name, table in tables)
 
 
 def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value) if isinstance(value, float) else json.dumps(value)  # TOML reads JSON's strings, integers, booleans
