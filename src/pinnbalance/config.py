@@ -408,7 +408,7 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     for section in data:
         if section not in SECTIONS:
             raise _unknown("section ", section, SECTIONS)
-        _typed(f"[{section}]", data[section], "dict")
+        _typed(f"[{section}]", data[section], "Mapping")
     lbfgs_fields = _fields(LBFGS) | {"weights": ("str | Mapping[str, float]", "frozen")}  # a policy or {term = weight}
     paths = {k: f"lbfgs.{k}" for k in lbfgs_fields}
     lbfgs = _built("lbfgs", lambda: LBFGS(**_table("lbfgs", data["lbfgs"], lbfgs_fields)), paths) if "lbfgs" in data else None
