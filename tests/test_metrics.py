@@ -35,3 +35,26 @@ def test_spectral_ratio_rejects_non_grids():
         relative_spectral_error(np.ones(10), np.ones(10))
     with pytest.raises(ValueError, match="one shape"):
         relative_spectral_error(np.ones((3, 3)), np.ones((3, 4)))
+
+
+def test_the_error_is_measured_on_the_domains_own_points_not_its_bounding_box():
+    """A disk with a hole: the evaluation points are the grid points inside (none in the corners
+    or the hole), so an error that lives only outside the domain is not counted."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from pinnbalance.geometry import Disk, interior_sampler
+    from pinnbalance.metrics import evaluation_grid
+    from pinnbalance.problems import Problem, Term
+
+    domain = Disk((0.0, 0.0), 1.0) - Disk((0.0, 0.0), 0.5)
+    term = Term(lambda u, z: u(z), interior_sampler(domain), 16)
+    problem = Problem("annulus", domain, {"res": term}, exact=lambda z: jnp.sum(z**2))
+    points, exact = evaluation_grid(problem, 40, jnp.float64)  # no grid point on either circle
+    radius = np.linalg.norm(np.asarray(points), axis=1)
+    assert np.all(radius <= 1.0 + 1e-12) and np.all(radius >= 0.5 - 1e-12)
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 40), np.linspace(-1, 1, 40), indexing="ij"), -1).reshape(-1, 2)
+    r = np.linalg.norm(grid, axis=1)
+    assert np.min(np.abs(r - 1.0)) > 1e-5 and np.min(np.abs(r - 0.5)) > 1e-5
+    assert len(points) == np.count_nonzero((r < 1.0) & (r > 0.5)) < 0.65 * 40**2  # area share 3pi/16 = 0.59
+    np.testing.assert_allclose(np.asarray(exact), radius**2, rtol=1e-12)

@@ -52,8 +52,10 @@ def predict(network, params, points: jax.Array, problem: Problem | None = None) 
 def evaluation_grid(problem: Problem, n: int = 100, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
     """Where the error is measured and the reference values there.
 
-    ``problem.reference_data`` when given (its own points), else the ``n x n`` uniform grid
-    of the domain and the exact solution on it.
+    ``problem.reference_data`` when given (its own points), else the domain's own evaluation
+    points (``evaluation_points(n)``: the ``n``-per-axis grid of a box; of another geometry,
+    the points of its bounding box's grid that lie inside, never the corners outside it) and
+    the exact solution on them.
     """
     if problem.reference_data is not None:
         points, values = problem.reference_data
@@ -63,7 +65,7 @@ def evaluation_grid(problem: Problem, n: int = 100, dtype=jnp.float32) -> tuple[
             f"problem {problem.name!r} has neither an exact solution nor reference data, so no error can be computed; "
             "give Problem(exact=...) or Problem(reference_data=(points, values))"
         )
-    points = problem.domain.grid(n, dtype)
+    points = problem.domain.evaluation_points(n, dtype)
     return points, jax.vmap(problem.exact)(points)
 
 

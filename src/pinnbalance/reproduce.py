@@ -75,12 +75,12 @@ def save_method(folder: Path, problem: Problem, network, result: FitResult, grid
     dtype = jax.tree_util.tree_leaves(result.params)[0].dtype
     points, reference = evaluation_grid(problem, grid_n, dtype)
     u_pred, u_exact = np.asarray(predict(network, result.params, points, problem)), np.asarray(reference)
-    if problem.reference_data is not None:  # the reference's own points, whatever their layout
+    if problem.reference_data is not None or len(points) != grid_n**2:  # the reference's own points, or not a full grid
         pred = {"points": np.asarray(points), "u_pred": u_pred, "u_exact": u_exact, "abs_error": np.abs(u_pred - u_exact)}
         write_npz(folder / "predictions.npz", pred)
         return pred
     u_pred, u_exact = u_pred.reshape(grid_n, grid_n), u_exact.reshape(grid_n, grid_n)
-    axes = [np.linspace(lo, hi, grid_n) for lo, hi in zip(problem.domain.lower, problem.domain.upper)]
+    axes = [np.linspace(lo, hi, grid_n) for lo, hi in zip(*problem.domain.bounds())]
     pred = {"axis0": axes[0], "axis1": axes[1], "u_pred": u_pred, "u_exact": u_exact, "abs_error": np.abs(u_pred - u_exact)}
     write_npz(folder / "predictions.npz", pred)
     return pred

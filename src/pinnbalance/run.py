@@ -389,8 +389,9 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devi
         save_method(folder, problem, network, result, tconf.eval_grid)
         per_seed.append(method_metrics(problem, network, result, eval_points))
         per_seed[-1]["status"] = result.status
-        if "lbfgs" in result.extra:  # why the L-BFGS phase stopped, after how many iterations
-            per_seed[-1]["lbfgs"] = result.extra["lbfgs"]
+        for phase in ("lbfgs", "lm"):  # why a second-order phase stopped, after how many iterations
+            if phase in result.extra:
+                per_seed[-1][phase] = result.extra[phase]
     if len(seeds) == 1:
         summary = {"problem": problem.name, "steps": tconf.steps, "seed": seeds[0], **per_seed[0]}
     else:

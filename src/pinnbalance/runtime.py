@@ -22,9 +22,10 @@ class RuntimeSettingError(RuntimeError):
 
 
 def needs_x64(config) -> bool:
-    """Whether a ``TrainConfig`` computes in float64 anywhere (its dtype, or a float64 L-BFGS phase)."""
-    lbfgs = getattr(config, "lbfgs", None)
-    return config.dtype == "float64" or (lbfgs is not None and lbfgs.dtype == "float64")
+    """Whether a ``TrainConfig`` computes in float64 anywhere (its dtype, or a float64 L-BFGS or
+    Levenberg-Marquardt phase)."""
+    phases = [getattr(config, name, None) for name in ("lbfgs", "lm")]
+    return config.dtype == "float64" or any(p is not None and p.dtype == "float64" for p in phases)
 
 
 def enable_x64() -> None:

@@ -38,7 +38,7 @@ def test_weights_are_total_trace_over_term_trace_with_ema():
     new = NTK().update(state, {}, {}, 0, {"ntk_trace": traces})
     for n, t in traces.items():
         np.testing.assert_allclose(new.weights[n], total / float(t), rtol=1e-12)
-    smoothed = NTK(beta=0.9).update(state, {}, {}, 0, {"ntk_trace": traces})
+    smoothed = NTK(beta=0.9).update(NTK(beta=0.9).init(("res", "ics", "bcs"), jnp.float64), {}, {}, 0, {"ntk_trace": traces})
     np.testing.assert_allclose(smoothed.weights["bcs"], 0.9 + 0.1 * total / 2.0, rtol=1e-12)
     # the term with the smallest trace (slowest to train) gets the largest weight
     assert float(new.weights["bcs"]) > float(new.weights["ics"]) > float(new.weights["res"])

@@ -1,4 +1,4 @@
-"""Rectangular domains and the samplers that draw collocation points from them.
+"""Samplers that draw collocation points from a domain (the domains themselves: ``pinnbalance.geometry``).
 
 A sampler is a pure function ``sample(key, n, dtype) -> points`` of shape ``(n, ...)``;
 one point is whatever the term's residual takes (a coordinate vector, or a small stack
@@ -22,55 +22,15 @@ is a clear ``TypeError`` there rather than a failure inside training. Your own s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.geometry.box import Box  # the box of ``pinnbalance.geometry``: one Box, with every geometry's methods
+
+__all__ = ["Box", "Sampler", "stacked", "uniform"]
+
 Sampler = Callable[[jax.Array, int, jnp.dtype], jax.Array]  # sample(key, n, dtype) -> (n, ...) points
-
-
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned box ``prod_i [lower_i, upper_i]`` with named coordinates."""
-
-    lower: tuple[float, ...]
-    upper: tuple[float, ...]
-    names: tuple[str, ...]
-
-    def __post_init__(self):
-        if not (len(self.lower) == len(self.upper) == len(self.names)):
-            raise ValueError(
-                f"Box needs one lower bound, one upper bound and one name per coordinate; got "
-                f"{len(self.lower)} lower, {len(self.upper)} upper, {len(self.names)} names."
-            )
-        for name, lo, hi in zip(self.names, self.lower, self.upper):
-            if not lo < hi:
-                raise ValueError(f"Box coordinate {name!r}: lower bound {lo} must be below upper bound {hi}.")
-
-    @property
-    def dim(self) -> int:
-        return len(self.names)
-
-    def axis(self, name: str) -> int:
-        """Index of the coordinate called ``name``."""
-        if name not in self.names:
-            raise KeyError(f"unknown coordinate {name!r}; this domain has {list(self.names)}")
-        return self.names.index(name)
-
-    def mean(self) -> tuple[float, ...]:
-        """Mean of the uniform distribution on the box (per coordinate)."""
-        return tuple((lo + hi) / 2 for lo, hi in zip(self.lower, self.upper))
-
-    def std(self) -> tuple[float, ...]:
-        """Standard deviation of the uniform distribution on the box: (hi - lo) / sqrt(12)."""
-        return tuple((hi - lo) / 12**0.5 for lo, hi in zip(self.lower, self.upper))
-
-    def grid(self, n: int, dtype=jnp.float32) -> jax.Array:
-        """An ``n x ... x n`` uniform grid (endpoints included) as ``(n**dim, dim)`` points."""
-        axes = [jnp.linspace(lo, hi, n, dtype=dtype) for lo, hi in zip(self.lower, self.upper)]
-        mesh = jnp.meshgrid(*axes, indexing="ij")
-        return jnp.stack([m.reshape(-1) for m in mesh], axis=-1)
 
 
 def uniform(box: Box, fixed: dict[str, float] | None = None) -> Sampler:

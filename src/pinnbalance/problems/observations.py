@@ -167,10 +167,7 @@ def _check_finite(obs: Observations) -> None:
 
 
 def _check_inside(obs: Observations, domain, tolerance: float) -> None:
-    if hasattr(domain, "inside"):
-        inside = np.asarray(domain.inside(obs.points), dtype=bool).reshape(-1)
-        where = f"the domain {domain!r}"
-    elif hasattr(domain, "lower") and hasattr(domain, "upper"):
+    if hasattr(domain, "lower") and hasattr(domain, "upper"):  # a box: bounds with a tolerance, named in the message
         lower, upper = np.asarray(domain.lower, np.float64), np.asarray(domain.upper, np.float64)
         if lower.shape != (obs.dim,):
             raise ObservationError(
@@ -181,6 +178,9 @@ def _check_inside(obs: Observations, domain, tolerance: float) -> None:
         inside = np.all((obs.points >= lower - slack) & (obs.points <= upper + slack), axis=1)
         names = getattr(domain, "names", [f"z{i}" for i in range(obs.dim)])
         where = "the domain " + " x ".join(f"{n} in [{lo:g}, {hi:g}]" for n, lo, hi in zip(names, lower, upper))
+    elif hasattr(domain, "inside"):
+        inside = np.asarray(domain.inside(obs.points), dtype=bool).reshape(-1)
+        where = f"the domain {domain!r}"
     else:
         raise TypeError(f"domain must have an inside(points) method or lower/upper bounds (a Box); got {type(domain).__name__}")
     if inside.shape != (obs.size,):

@@ -138,6 +138,12 @@ def program_groups(jobs: list[Job], out: str | Path) -> list[tuple[Job, ...]]:
 def _finished(job: Job, folder: Path, status: str) -> dict:
     """A finished job's results row (from its ``summary.json``) and its histories."""
     summary = json.loads((folder / "summary.json").read_text())
+    if summary.get("diverged"):  # written, but a seed went non-finite: the job failed
+        error = "; ".join(
+            f"seed {d['seed']}: {d['term']} became non-finite (NaN or inf) at step {d['step']}" for d in summary["diverged"]
+        )
+        print(f"sweep: {job.name}: failed: {error}", file=sys.stderr)
+        return {"row": {**_identity(job), "status": "failed", "error": error}, "histories": []}
     row = {**_identity(job), "status": STATUS[status], **per_seed(summary)}
     best = ", ".join(f"{v:.2e}" for v in row["min_l2"])
     print(f"sweep: {job.name}: {row['status']}, min rel. L2 per seed {best}", file=sys.stderr)

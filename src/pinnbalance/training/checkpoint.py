@@ -24,7 +24,7 @@ import numpy as np
 from pinnbalance.io import atomic_write_bytes
 
 FORMAT = "pinnbalance-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: weighting schemes keep their hyperparameters in the state (WeightState.hyper)
 
 
 class CheckpointError(ValueError):
@@ -70,7 +70,11 @@ def read_manifest(path: str | Path) -> dict:
     if manifest.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a pinnbalance checkpoint (format {manifest.get('format')!r})")
     if manifest.get("version") != VERSION:
-        raise CheckpointError(f"{path} has checkpoint format version {manifest.get('version')}; this pinnbalance reads {VERSION}")
+        raise CheckpointError(
+            f"{path} has checkpoint format version {manifest.get('version')}; this pinnbalance reads {VERSION} "
+            "(the training state's layout changed), so the run cannot resume from it: train it again. Its finished "
+            "outputs (history, parameters, summary) still load with pinnbalance.io.load_run"
+        )
     return manifest
 
 

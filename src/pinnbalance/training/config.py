@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.optim.soap import soap
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sampling import Sampling
@@ -60,9 +61,10 @@ class TrainConfig:
     """How to train: steps, seed, optimizer schedule, logging cadence, numerics.
 
     Defaults are the published Klein-Gordon set-up: 40,001 Adam steps at learning rate
-    1e-3 * 0.9^(step / 1000), history every 100 steps, seed 1234, float32. The optimizer is
-    ``optimizer_name`` (see ``optimizer_constructor``) with keyword arguments ``optimizer_options``
-    (e.g. ``{"b1": 0.9}``, or SOAP's ``{"precondition_frequency": 10}``).
+    1e-3 * 0.9^(step / 1000), history every 100 steps, seed 1234, float32. ``steps = 0``
+    with ``lm`` set trains by Levenberg-Marquardt alone, from the initial parameters. The
+    optimizer is ``optimizer_name`` (see ``optimizer_constructor``) with keyword arguments
+    ``optimizer_options`` (e.g. ``{"b1": 0.9}``, or SOAP's ``{"precondition_frequency": 10}``).
     """
 
     steps: int = 40_001
@@ -79,12 +81,18 @@ class TrainConfig:
     sampling: str = "random"  # or "fixed": one point set drawn before step 0 (see training.sampling)
     resample_every: int | None = None  # fixed sampling: redraw the set every N steps
     lbfgs: LBFGS | None = None  # a second phase after the ``steps`` first-order steps (training.lbfgs)
-    update_schedule: str = "auto"  # weight-update steps: "auto", "static" or "masked" (training.fit.choose_schedule)
+    update_schedule: str = "auto"  # weight-update steps: "auto", "static" or "masked" (training.program.choose_schedule)
+    lm: LevenbergMarquardt | None = None  # a Levenberg-Marquardt phase after the others (training.lm_phase)
     optimizer_name: str = "adam"  # "soap" or an optax optimizer taking a learning rate first
     optimizer_options: Mapping[str, Any] = field(default_factory=dict)  # its other keyword arguments
 
     def __post_init__(self):
-        for name in ("steps", "log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points"):
+        if not positive_int(self.steps) and not (self.steps == 0 and self.lm is not None):
+            raise ValueError(
+                f"TrainConfig.steps must be a positive integer, got {self.steps!r} (0 only with lm=LevenbergMarquardt(...): "
+                "Levenberg-Marquardt alone)"
+            )
+        for name in ("log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points"):
             if not positive_int(getattr(self, name)):
                 raise ValueError(f"TrainConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
         if not self.learning_rate > 0:

@@ -23,6 +23,7 @@ from pinnbalance.training.callbacks import INTERRUPTED, ProgressBar, StopOnDiver
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.lanes import LEARNING_RATE, check_lanes, lane_config, lane_optimizer, per_run, scheme_with
 from pinnbalance.training.lbfgs import refine
+from pinnbalance.training.lm_phase import lm_phase
 from pinnbalance.training.loop import Progress, run_chunks
 from pinnbalance.training.program import ChunkProgram, make_chunk, remaining_plan, schedule_name
 from pinnbalance.training.results import (
@@ -209,6 +210,11 @@ def train(
         start.state, extra["lbfgs"] = _lbfgs_phase(
             problem, network, scheme, start, config, (grid, exact), seeds is not None, progress
         )
+    if config.lm is not None and start.stop is None:
+        start.state, lm_records, extra["lm"] = lm_phase(
+            problem, network, start.state, config.lm, (grid, exact), runs=None if seeds is None else len(seeds)
+        )
+        start.chunks.extend(lm_records)
     results = [
         _result(problem, config, start, i, seed, lane_values, extra, timing)
         for i, seed in enumerate(seeds if seeds is not None else [config.seed])
@@ -288,8 +294,9 @@ def _result(problem, config, progress: Progress, i: int, seed: int, lane_values,
     ]
     lane = lane_values[i] if lane_values else {}
     run_extra = {**({"values": lane} if lane else {}), "choices": extra["choices"]}
-    if "lbfgs" in extra:
-        run_extra["lbfgs"] = {k: (v[i] if isinstance(v, list) else v) for k, v in extra["lbfgs"].items()}
+    for phase in ("lbfgs", "lm"):
+        if phase in extra:
+            run_extra[phase] = {k: (v[i] if isinstance(v, list) else v) for k, v in extra[phase].items()}
     diverged = divergence(state, problem.term_names)
     status = "diverged" if diverged else ("interrupted" if progress.stop == INTERRUPTED else "completed")
     return FitResult(

@@ -70,7 +70,8 @@ import jax.numpy as jnp
 from pinnbalance.problems.base import check_names
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite, initial_state
 from pinnbalance.weighting.clipping import check_bounds, clip_weights
-from pinnbalance.weighting.ema import check_ema_weight, ema
+from pinnbalance.weighting.ema import check_ema_weight
+from pinnbalance.weighting.hyper import ema_of, hyper_leaves
 from pinnbalance.weighting.statistics import (
     LEAF_FILTERS,
     LOG_MEAN,
@@ -106,6 +107,8 @@ class LearningRateAnnealing:
     w_min: float | None = None
     w_max: float | None = None
     name = "lr-annealing"
+    hyperparameters = ("beta", "eps")  # leaves of the state (weighting.hyper): sweepable in one program
+    ema_weights = ("beta",)
 
     def __post_init__(self):
         if self.grad_of not in ("weighted", "unweighted"):
@@ -132,7 +135,7 @@ class LearningRateAnnealing:
     def init(self, term_names, dtype=jnp.float32) -> WeightState:
         check_names(self.reference, term_names, what="reference term")
         check_names(self.initial, term_names)
-        return initial_state(term_names, self.initial, dtype)
+        return initial_state(term_names, self.initial, dtype, hyper_leaves(self, dtype))
 
     def needs_grads(self, step):
         return step % self.period == 0
@@ -158,7 +161,8 @@ class LearningRateAnnealing:
             if name == self.reference:
                 continue
             scale = state.weights[name] if self.grad_of == "weighted" else 1.0
-            ratios[name] = jnp.stack([r / (scale * self.term_statistic([g]) + self.eps) for r, g in zip(ref, select(grads))])
+            eps = state.hyper["eps"]
+            ratios[name] = jnp.stack([r / (scale * self.term_statistic([g]) + eps) for r, g in zip(ref, select(grads))])
         return ratios
 
     def update(self, state: WeightState, term_grads, term_losses, step) -> WeightState:
@@ -166,6 +170,6 @@ class LearningRateAnnealing:
             lam_hat = {name: jnp.max(r) for name, r in self.layer_ratios(state, term_grads).items()}
         else:
             ref, stats = self.statistics(state, term_grads)
-            lam_hat = {name: ref / (s + self.eps) for name, s in stats.items()}
-        new = clip_weights(ema({n: state.weights[n] for n in lam_hat}, lam_hat, self.beta), self.w_min, self.w_max)
+            lam_hat = {name: ref / (s + state.hyper["eps"]) for name, s in stats.items()}
+        new = clip_weights(ema_of(state, state.weights, lam_hat, "beta"), self.w_min, self.w_max)
         return hold_if_not_finite(state, {**state.weights, **new})

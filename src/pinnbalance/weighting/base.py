@@ -27,12 +27,15 @@ import jax.numpy as jnp
 
 
 class WeightState(NamedTuple):
-    """Current loss weights ``{term: scalar}``, the count of held (non-finite) updates, and
-    the scheme's ``memory`` between updates (``{}``, no leaves, for memoryless schemes)."""
+    """Current loss weights ``{term: scalar}``, the count of held (non-finite) updates, the
+    scheme's ``memory`` between updates (``{}``, no leaves, for memoryless schemes), and its
+    hyperparameters as arrays (``hyper``, see ``weighting.hyper``): the values ``update``
+    computes with, so runs that differ only in them are one vmapped state."""
 
     weights: dict[str, jax.Array]
     held: jax.Array
     memory: dict = {}  # never mutated: updates build new dicts
+    hyper: dict = {}
 
 
 class WeightingScheme(Protocol):
@@ -49,11 +52,12 @@ class WeightingScheme(Protocol):
     ) -> WeightState: ...
 
 
-def initial_state(term_names, initial: Mapping[str, float], dtype=jnp.float32) -> WeightState:
-    """A ``WeightState`` holding ``initial[name]`` (default 1) for every term."""
+def initial_state(term_names, initial: Mapping[str, float], dtype=jnp.float32, hyper=None) -> WeightState:
+    """A ``WeightState`` holding ``initial[name]`` (default 1) for every term, and ``hyper``."""
     return WeightState(
         weights={name: jnp.asarray(initial.get(name, 1.0), dtype) for name in term_names},
         held=jnp.zeros((), jnp.int32),
+        hyper={} if hyper is None else hyper,
     )
 
 
@@ -71,4 +75,4 @@ def hold_if_not_finite(old: WeightState, proposed: Mapping[str, jax.Array], memo
     keep = lambda new, prev: jnp.where(finite, new, prev).astype(jnp.result_type(prev))
     weights = {name: keep(proposed[name], w) for name, w in old.weights.items()}
     memory = jax.tree_util.tree_map(keep, memory, old.memory)
-    return WeightState(weights, old.held + (~finite).astype(jnp.int32), memory)
+    return WeightState(weights, old.held + (~finite).astype(jnp.int32), memory, old.hyper)

@@ -63,7 +63,8 @@ from pinnbalance.problems.base import check_names
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite, initial_state
 from pinnbalance.weighting.checks import check_choice, check_period, check_terms
 from pinnbalance.weighting.clipping import check_bounds, clip_weights
-from pinnbalance.weighting.ema import check_ema_weight, ema
+from pinnbalance.weighting.ema import check_ema_weight
+from pinnbalance.weighting.hyper import ema_of, hyper_leaves
 from pinnbalance.weighting.statistics import L2_NORM, LEAF_FILTERS
 
 
@@ -80,6 +81,8 @@ class GradNorm:
     w_min: float | None = None
     w_max: float | None = None
     name = "grad-norm"
+    hyperparameters = ("alpha", "eps")  # leaves of the state (weighting.hyper)
+    ema_weights = ("alpha",)
 
     def __post_init__(self):
         check_ema_weight(self.alpha, "alpha")
@@ -93,7 +96,7 @@ class GradNorm:
 
     def init(self, term_names, dtype=jnp.float32) -> WeightState:
         check_names(self.initial, term_names)
-        return initial_state(term_names, self.initial, dtype)
+        return initial_state(term_names, self.initial, dtype, hyper_leaves(self, dtype))
 
     def needs_grads(self, step):
         return step % self.period == 0
@@ -108,9 +111,9 @@ class GradNorm:
         norms = self.norms(term_grads)
         stacked = jnp.stack(list(norms.values()))
         total = jnp.sum(stacked) if self.numerator == "sum" else jnp.mean(stacked)
-        floor = self.eps * jnp.mean(stacked)
+        floor = state.hyper["eps"] * jnp.mean(stacked)
         lam_hat = {name: total / (n + floor) for name, n in norms.items()}
-        new = clip_weights(ema(state.weights, lam_hat, self.alpha), self.w_min, self.w_max)
+        new = clip_weights(ema_of(state, state.weights, lam_hat, "alpha"), self.w_min, self.w_max)
         return hold_if_not_finite(state, new)
 
 

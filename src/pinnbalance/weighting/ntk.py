@@ -37,7 +37,8 @@ import jax.numpy as jnp
 from pinnbalance.problems.base import check_names
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite, initial_state
 from pinnbalance.weighting.checks import check_period, check_terms
-from pinnbalance.weighting.ema import check_ema_weight, ema
+from pinnbalance.weighting.ema import check_ema_weight
+from pinnbalance.weighting.hyper import ema_of, hyper_leaves
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class NTK:
     beta: float = 0.0
     initial: Mapping[str, float] = field(default_factory=dict)
     name = "ntk"
+    hyperparameters = ("beta",)  # a leaf of the state (weighting.hyper)
+    ema_weights = ("beta",)
     statistics_needed = ("ntk_trace",)
 
     def __post_init__(self):
@@ -56,7 +59,7 @@ class NTK:
 
     def init(self, term_names, dtype=jnp.float32) -> WeightState:
         check_names(self.initial, term_names)
-        return initial_state(term_names, self.initial, dtype)
+        return initial_state(term_names, self.initial, dtype, hyper_leaves(self, dtype))
 
     def needs_grads(self, step):
         return step % self.period == 0
@@ -68,4 +71,4 @@ class NTK:
         check_terms(traces, state.weights, "ntk_trace")
         total = sum(traces.values())
         proposed = {n: total / traces[n] for n in state.weights}
-        return hold_if_not_finite(state, ema(state.weights, proposed, self.beta))
+        return hold_if_not_finite(state, ema_of(state, state.weights, proposed, "beta"))

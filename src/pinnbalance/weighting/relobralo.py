@@ -56,6 +56,7 @@ import jax.numpy as jnp
 
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite
 from pinnbalance.weighting.checks import check_period, check_terms
+from pinnbalance.weighting.hyper import hyper_leaves
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class ReLoBRaLo:
     period: int = 1
     eps: float = 1e-12
     name = "relobralo"
+    hyperparameters = ("alpha", "temperature", "eps")  # leaves of the state (weighting.hyper)
 
     def __post_init__(self):
         if not 0.0 <= self.alpha <= 1.0:
@@ -89,7 +91,7 @@ class ReLoBRaLo:
             raise ValueError("ReLoBRaLo needs at least one term")
         ones = lambda: {n: jnp.ones((), dtype) for n in names}
         memory = {"initial": ones(), "previous": ones(), "updates": jnp.zeros((), jnp.int32)}
-        return WeightState(ones(), jnp.zeros((), jnp.int32), memory)
+        return WeightState(ones(), jnp.zeros((), jnp.int32), memory, hyper_leaves(self, dtype))
 
     def needs_grads(self, step):
         return step % self.period == 0
@@ -98,9 +100,10 @@ class ReLoBRaLo:
         """rho(step): True (keep the history) with probability ``expected_rho``; pure in (seed, step)."""
         return jax.random.bernoulli(jax.random.fold_in(jax.random.key(self.seed), step), self.expected_rho)
 
-    def balance(self, losses: jax.Array, reference: jax.Array) -> jax.Array:
-        """``bal(t, t')`` stacked in term order: ``M softmax(L(t) / (T L(t') + eps))``."""
-        return losses.shape[0] * jax.nn.softmax(losses / (self.temperature * reference + self.eps))
+    def balance(self, losses: jax.Array, reference: jax.Array, hyper) -> jax.Array:
+        """``bal(t, t')`` stacked in term order: ``M softmax(L(t) / (T L(t') + eps))`` (``hyper``:
+        the state's hyperparameters)."""
+        return losses.shape[0] * jax.nn.softmax(losses / (hyper["temperature"] * reference + hyper["eps"]))
 
     def update(self, state: WeightState, term_grads, term_losses, step) -> WeightState:
         check_terms(term_losses, state.weights, "term_losses")
@@ -112,10 +115,11 @@ class ReLoBRaLo:
         initial = jnp.where(count == 0, losses, stack(mem["initial"]))
         previous = jnp.where(count == 0, losses, stack(mem["previous"]))
         # warm-up as the reference code: keep the weights, then take bal(t, t-) alone
-        alpha = jnp.where(count == 0, 1.0, jnp.where(count == 1, 0.0, self.alpha))
+        alpha = jnp.where(count == 0, 1.0, jnp.where(count == 1, 0.0, state.hyper["alpha"]))
         rho = jnp.where(count <= 1, 1.0, self.lookback(step).astype(losses.dtype))
         old = stack(state.weights)
-        lam = rho * alpha * old + (1 - rho) * alpha * self.balance(losses, initial) + (1 - alpha) * self.balance(losses, previous)
+        bal = lambda reference: self.balance(losses, reference, state.hyper)  # noqa: E731
+        lam = rho * alpha * old + (1 - rho) * alpha * bal(initial) + (1 - alpha) * bal(previous)
         memory = {
             "initial": {n: initial[i] for i, n in enumerate(names)},
             "previous": {n: losses[i] for i, n in enumerate(names)},

@@ -116,7 +116,7 @@ class SelfAdaptive:
         new_lam = jax.tree_util.tree_map(keep, new_lam, lam)
         new_opt = jax.tree_util.tree_map(keep, new_opt, opt)
         weights = self._means(new_lam, tuple(state.weights), next(iter(state.weights.values())).dtype)
-        return WeightState(weights, state.held + (~finite).astype(jnp.int32), {"lambda": new_lam, "opt": new_opt})
+        return WeightState(weights, state.held + (~finite).astype(jnp.int32), {"lambda": new_lam, "opt": new_opt}, state.hyper)
 
 
 def init_weights(scheme, problem, dtype=jnp.float32) -> WeightState:

@@ -58,6 +58,7 @@ import jax.numpy as jnp
 
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite
 from pinnbalance.weighting.checks import check_choice, check_period, check_terms
+from pinnbalance.weighting.hyper import hyper_leaves
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class SoftAdapt:
     period: int = 1
     eps: float = 1e-8
     name = "softadapt"
+    hyperparameters = ("beta", "eps")  # leaves of the state (weighting.hyper)
 
     def __post_init__(self):
         if isinstance(self.beta, bool) or not isinstance(self.beta, int | float) or not math.isfinite(self.beta):
@@ -89,17 +91,19 @@ class SoftAdapt:
             weights={n: jnp.asarray(w, dtype) for n in names},
             held=jnp.zeros((), jnp.int32),
             memory={"previous": {n: jnp.zeros((), dtype) for n in names}, "updates": jnp.zeros((), jnp.int32)},
+            hyper=hyper_leaves(self, dtype),
         )
 
     def needs_grads(self, step):
         return step % self.period == 0
 
-    def balance(self, losses: jax.Array, previous: jax.Array) -> jax.Array:
-        """The weights (stacked in term order) from the current and previous losses."""
+    def balance(self, losses: jax.Array, previous: jax.Array, hyper) -> jax.Array:
+        """The weights (stacked in term order) from the current and previous losses (``hyper``:
+        the state's hyperparameters)."""
         rates = losses - previous
         if self.variant == "normalized":
-            rates = rates / (jnp.sum(jnp.abs(rates)) + self.eps)
-        logits = self.beta * rates
+            rates = rates / (jnp.sum(jnp.abs(rates)) + hyper["eps"])
+        logits = hyper["beta"] * rates
         if self.variant == "loss-weighted":
             e = losses * jnp.exp(logits - jnp.max(logits))
             w = e / jnp.sum(e)
@@ -112,7 +116,7 @@ class SoftAdapt:
         names = list(state.weights)
         previous = state.memory["previous"]
         losses = jnp.stack([jnp.asarray(term_losses[n], previous[n].dtype) for n in names])
-        w = self.balance(losses, jnp.stack([previous[n] for n in names]))
+        w = self.balance(losses, jnp.stack([previous[n] for n in names]), state.hyper)
         seen = state.memory["updates"] > 0
         proposed = {n: jnp.where(seen, w[i], state.weights[n]) for i, n in enumerate(names)}
         memory = {"previous": {n: losses[i] for i, n in enumerate(names)}, "updates": state.memory["updates"] + 1}

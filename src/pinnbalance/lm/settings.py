@@ -1,0 +1,176 @@
+"""Settings of the Levenberg-Marquardt phase: one frozen, validated, hashable description.
+
+Every field is a plain number or string, so the lead's ``[lm]`` TOML table maps onto it one
+to one. The meaning of each field is given where the algorithm uses it (``lm.loop``,
+``lm.damping``, ``lm.solve``, ``lm.cost``); here only what values are allowed.
+
+Example:
+    >>> settings = LevenbergMarquardt(max_iters=200, solver="kernel", weights={"bcs": 10.0})
+    >>> settings.fixed_weights({"res": 1.0, "bcs": 3.0})
+    {'res': 1.0, 'bcs': 10.0}
+    >>> LevenbergMarquardt(damping=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: LevenbergMarquardt.damping must be a finite number > 0 (the initial damping mu0), got -1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+import jax.numpy as jnp
+
+POLICIES = ("frozen", "unit")
+RULES = ("nielsen", "fixed")
+SOLVERS = ("dense", "kernel", "auto")
+DTYPES = (None, "float32", "float64")
+
+
+@dataclass(frozen=True)
+class LevenbergMarquardt:
+    """Settings of a Levenberg-Marquardt run (defaults in brackets).
+
+    - ``max_iters`` [500]: iterations, each one Jacobian and up to ``max_trials`` damped solves;
+    - ``damping`` [1e-3]: the initial damping mu0 of ``(J^T J + mu I) h = -J^T r``;
+    - ``rule`` ["nielsen"]: damping update, Nielsen's gain-ratio rule or ``"fixed"`` factors
+      (``increase`` [10] on a rejected trial, ``decrease`` [0.1] on an accepted one);
+    - ``min_damping`` [1e-15], ``max_damping`` [1e10]: bounds on mu; a rejected trial at
+      ``max_damping`` ends the run with "no progress";
+    - ``max_trials`` [20]: damped solves per iteration (one Jacobian) before it gives up;
+    - ``grad_tol`` [0]: stop ("grad_tol") when ``||grad L||_2 = 2 ||J^T r||_2`` is at most this;
+    - ``step_tol`` [1e-12]: stop ("no progress") on an accepted step with
+      ``||h|| <= step_tol (||theta|| + step_tol)``;
+    - ``loss_tol`` [0]: stop ("no progress") on an accepted step whose relative decrease
+      ``(L - L_new) / L`` is at most this;
+    - ``weights`` ["frozen"]: ``"frozen"`` (the weights given), ``"unit"`` (all 1) or a
+      mapping ``{term: weight}`` (1 for terms it does not name), as the L-BFGS phase;
+    - ``points`` [None]: points per term for a trainer that draws the fixed set (None: each
+      term's batch size);
+    - ``dtype`` ["float64"]: the precision of the phase (None: the run's dtype);
+    - ``log_every`` [10]: iterations per compiled chunk, and per record;
+    - ``solver`` ["dense"]: ``"dense"`` (P x P normal equations), ``"kernel"`` (N x N
+      form, for N < P) or ``"auto"`` (the smaller of the two);
+    - ``batch_size`` [None]: points per Jacobian batch (``lax.map``), None: all at once;
+    - ``max_memory_gb`` [None]: memory allowed per iteration; None: 70% of physical memory;
+    - ``warn_seconds`` [30]: warn before training when an iteration is estimated slower.
+    """
+
+    max_iters: int = 500
+    damping: float = 1e-3
+    rule: str = "nielsen"
+    increase: float = 10.0
+    decrease: float = 0.1
+    min_damping: float = 1e-15
+    max_damping: float = 1e10
+    max_trials: int = 20
+    grad_tol: float = 0.0
+    step_tol: float = 1e-12
+    loss_tol: float = 0.0
+    weights: str | Mapping[str, float] = "frozen"
+    points: int | None = None
+    dtype: str | None = "float64"
+    log_every: int = 10
+    solver: str = "dense"
+    batch_size: int | None = None
+    max_memory_gb: float | None = None
+    warn_seconds: float = 30.0
+
+    def __post_init__(self):
+        for name in ("max_iters", "max_trials", "log_every"):
+            _positive_int(name, getattr(self, name))
+        for name in ("points", "batch_size"):
+            if getattr(self, name) is not None:
+                _positive_int(name, getattr(self, name), "or None")
+        _positive("damping", self.damping, " (the initial damping mu0)")
+        _positive("min_damping", self.min_damping)
+        _positive("max_damping", self.max_damping)
+        if not self.min_damping <= self.damping <= self.max_damping:
+            raise ValueError(
+                f"LevenbergMarquardt needs min_damping <= damping <= max_damping, got {self.min_damping!r} <= "
+                f"{self.damping!r} <= {self.max_damping!r}; widen the bounds or move the initial damping inside them"
+            )
+        if self.rule not in RULES:
+            raise ValueError(f"LevenbergMarquardt.rule must be one of {list(RULES)}, got {self.rule!r}")
+        if not (_number(self.increase) and self.increase > 1):
+            raise ValueError(
+                f"LevenbergMarquardt.increase must be a number > 1 (damping factor on a rejected step), got {self.increase!r}"
+            )
+        if not (_number(self.decrease) and 0 < self.decrease < 1):
+            raise ValueError(
+                f"LevenbergMarquardt.decrease must be a number in (0, 1) (damping factor on an accepted step), got {self.decrease!r}"
+            )
+        for name in ("grad_tol", "step_tol", "loss_tol"):
+            if not (_number(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"LevenbergMarquardt.{name} must be a finite number >= 0, got {getattr(self, name)!r}")
+        if self.solver not in SOLVERS:
+            raise ValueError(
+                f"LevenbergMarquardt.solver must be one of {list(SOLVERS)} ('dense': P x P normal equations, 'kernel': "
+                f"N x N form for fewer rows than parameters), got {self.solver!r}"
+            )
+        if self.dtype not in DTYPES:
+            raise ValueError(
+                f"LevenbergMarquardt.dtype must be 'float32', 'float64' or None (the run's dtype), got {self.dtype!r}"
+            )
+        if self.max_memory_gb is not None:
+            _positive("max_memory_gb", self.max_memory_gb, " or None (70% of physical memory)")
+        _positive("warn_seconds", self.warn_seconds)
+        _check_policy(self.weights)
+
+    def __hash__(self):  # weights may be a dict
+        weights = tuple(sorted(self.weights.items())) if isinstance(self.weights, Mapping) else self.weights
+        return hash(tuple(weights if f.name == "weights" else getattr(self, f.name) for f in fields(self)))
+
+    def check_terms(self, names) -> None:
+        """A mapping of weights must name only terms the problem has (``names``)."""
+        if isinstance(self.weights, Mapping):
+            unknown = sorted(set(self.weights) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"LevenbergMarquardt.weights names term(s) {unknown} that the problem does not have; its terms: {list(names)}"
+                )
+
+    def fixed_weights(self, weights: Mapping) -> dict:
+        """The weights this policy uses in place of ``weights`` (term -> weight): ``weights``
+        under ``"frozen"``, 1 under ``"unit"``, the mapping's (else 1) under a mapping."""
+        if self.weights == "unit":
+            return {n: _like(w, 1.0) for n, w in weights.items()}
+        if isinstance(self.weights, Mapping):
+            return {n: _like(w, self.weights.get(n, 1.0)) for n, w in weights.items()}
+        return dict(weights)
+
+
+def _like(w, value: float):
+    """``value`` as an array of ``w``'s dtype and shape, or a float when ``w`` is a number."""
+    return jnp.full_like(w, value) if hasattr(w, "dtype") else float(value)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(name: str, value, hint: str = "") -> None:
+    if not (_number(value) and value > 0):
+        raise ValueError(f"LevenbergMarquardt.{name} must be a finite number > 0{hint}, got {value!r}")
+
+
+def _positive_int(name: str, value, alternative: str = "") -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(
+            f"LevenbergMarquardt.{name} must be a positive integer{' ' + alternative if alternative else ''}, got {value!r}"
+        )
+
+
+def _check_policy(weights) -> None:
+    if isinstance(weights, Mapping):
+        for name, value in weights.items():
+            if not isinstance(name, str) or not _number(value) or value < 0:
+                raise ValueError(
+                    f"LevenbergMarquardt.weights as a mapping takes term name -> finite number >= 0, got {name!r}: {value!r}"
+                )
+    elif weights not in POLICIES:
+        raise ValueError(
+            f"LevenbergMarquardt.weights must be one of {list(POLICIES)} or a mapping {{term: weight}} (the weight policy "
+            f"of the phase), got {weights!r}"
+        )
