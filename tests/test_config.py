@@ -64,7 +64,10 @@ def test_overrides(tmp_path):
         ({"optimizer": {"name": "adma"}}, "optimizer.name 'adma' is unknown (did you mean 'adam'?)"),
         ({"optimizer": {"decay_rate": 2.0}}, "optimizer.decay_rate must be in (0, 1]"),
         ({"network": {"hidden": []}}, "network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got []"),
-        ({"network": {"hidden": [50, -1]}}, "network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got [50, -1]"),
+        (
+            {"network": {"hidden": [50, -1]}},
+            "network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got [50, -1]",
+        ),
         ({"network": {"activation": "tahn"}}, "network.activation 'tahn' is unknown (did you mean 'tanh'?)"),
         ({"network": {"type": "fourer"}}, "network.type 'fourer' is unknown (did you mean 'fourier'?)"),
         ({"network": {"type": 3}}, "network.type must be a string, got 3"),
@@ -81,9 +84,18 @@ def test_overrides(tmp_path):
             "network.encoder_bias applies only to type = 'modified-mlp'; this network has type = 'fourier'",
         ),
         ({"network": {"type": "fourier", "fourier_sigmas": []}}, "network.fourier_sigmas must list at least one scale"),
-        ({"network": {"type": "fourier", "fourier_sigmas": [1.0, 0]}}, "network.fourier_sigmas must list at least one scale > 0, e.g. (1.0, 10.0); got (1.0, 0.0)"),
-        ({"network": {"type": "fourier", "fourier_features": 0}}, "network.fourier_features (rows of each B) must be a positive integer, got 0"),
-        ({"network": {"type": "fourier", "fourier_seed": -2}}, "network.fourier_seed (of the frequency draws) must be a non-negative integer, got -2"),
+        (
+            {"network": {"type": "fourier", "fourier_sigmas": [1.0, 0]}},
+            "network.fourier_sigmas must list at least one scale > 0, e.g. (1.0, 10.0); got (1.0, 0.0)",
+        ),
+        (
+            {"network": {"type": "fourier", "fourier_features": 0}},
+            "network.fourier_features (rows of each B) must be a positive integer, got 0",
+        ),
+        (
+            {"network": {"type": "fourier", "fourier_seed": -2}},
+            "network.fourier_seed (of the frequency draws) must be a non-negative integer, got -2",
+        ),
         ({"network": {"type": "fourier", "fourier_time_sigmas": "1"}}, "network.fourier_time_sigmas must be a list, got '1'"),
         ({"network": {"rwf": [1.0]}}, "network.rwf must be None or (mu, sigma), e.g. (1.0, 0.1)"),
         ({"network": {"rwf": [1.0, "x"]}}, "network.rwf[1] must be a number, got 'x'"),

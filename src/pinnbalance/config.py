@@ -315,6 +315,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         """The resolved configuration as plain data (the shape of the TOML file)."""
         n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
+        # [network]: the keys every type takes, rwf if set, then the type's own keys
         d["network"] = {"type": n.type, "hidden": n.hidden, "activation": n.activation, "normalization": n.normalization}
         d["network"] |= {**({} if n.rwf is None else {"rwf": n.rwf}), **n.options}
         d["weighting"] = {"scheme": self.weighting.scheme, **self.weighting.options}
