@@ -78,7 +78,12 @@ class Runner:
             self.chunk = make_chunk(
                 problem, network, scheme, optimizer, config, self.counter, vmapped=seeds is not None, sharding=sharding
             )
-        self.state = initial_states(problem, network, scheme, optimizer, config, seeds)
+        if seeds is None:
+            self.state = initial_state(problem, network, scheme, optimizer, config, config.seed)
+        else:
+            self.state = initial_states(
+                problem, network, [(scheme, dataclasses.replace(config, seed=s)) for s in seeds], optimizer
+            )
         self.grid, self.exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
         if sharding is not None:  # seeds split over the devices, the grid on each (as fit_seeds lays them)
             self.state = sharding.place(self.state, True)
@@ -220,11 +225,11 @@ def _seeds_child(spec: str) -> None:
 
 def time_lanes(steps: int, learning_rates=(3e-4, 1e-3, 3e-3, 1e-2)) -> dict:
     """A learning-rate sweep of M2 as a user waits for it, compile included: each rate its
-    own ``fit`` one after another, against all rates as lanes of one ``fit_seeds`` program
-    (``training.lanes``); with each run's min L2 both ways. These agree to rounding, which a
+    own ``fit`` one after another, against all rates as runs of one ``fit_runs`` program
+    (``training.runs``); with each run's min L2 both ways. These agree to rounding, which a
     vmapped float32 program does differently (as for vmapped seeds) and a large rate amplifies;
-    ``tests/training/test_lanes.py`` checks lanes against separate runs to 1e-9 in float64."""
-    from pinnbalance.training import fit_seeds
+    ``tests/training/test_runs.py`` checks them against separate runs to 1e-9 in float64."""
+    from pinnbalance.training import fit_runs
 
     problem = klein_gordon()
     m = get_method("M2")
@@ -236,14 +241,8 @@ def time_lanes(steps: int, learning_rates=(3e-4, 1e-3, 3e-3, 1e-2)) -> dict:
     ]
     separate_s = time.perf_counter() - t
     t = time.perf_counter()
-    lanes = fit_seeds(
-        problem,
-        network,
-        scheme,
-        config,
-        [config.seed] * len(learning_rates),
-        values={"learning_rate": list(learning_rates)},
-        progress=False,
+    lanes = fit_runs(
+        problem, network, [(scheme, dataclasses.replace(config, learning_rate=lr)) for lr in learning_rates], progress=False
     )
     lanes_s = time.perf_counter() - t
     return {

@@ -190,9 +190,12 @@ def test_one_optimizer_factory_with_the_published_schedule():
     # step k moves by -lr * decay_rate ** (k / decay_steps) * g: -0.1 g, then -0.05 g
     np.testing.assert_allclose(_first_update(sgd.optimizer(), g, p)["w"], -0.1 * g["w"], rtol=1e-6)
     np.testing.assert_allclose(_first_update(sgd.optimizer(), g, p, steps=2)["w"], -0.05 * g["w"], rtol=1e-6)
-    # a traced learning rate (a swept lane's) replaces the configured one
-    traced = jax.jit(lambda lr: _first_update(sgd.optimizer(lr), g, p)["w"])(jnp.float32(0.2))
-    np.testing.assert_allclose(traced, -0.2 * g["w"], rtol=1e-6)
+    # the initial rate is a leaf of the optimizer state: a run's own rate (training.runs) replaces it
+    optimizer = sgd.optimizer()
+    state = optimizer.init(p)
+    assert float(state.hyperparams["learning_rate"]) == pytest.approx(0.1)
+    state.hyperparams["learning_rate"] = jnp.float32(0.2)
+    np.testing.assert_allclose(optimizer.update(g, state, p)[0]["w"], -0.2 * g["w"], rtol=1e-6)
     # Adam's first step is -lr * m / (sqrt(v) + eps) with bias-corrected m = g, v = g^2: -lr sign(g)
     adam = TrainConfig(learning_rate=1e-3).optimizer()
     np.testing.assert_allclose(_first_update(adam, g, p)["w"], -1e-3 * np.sign(g["w"]), rtol=1e-6)

@@ -181,15 +181,15 @@ def test_other_architectures_run_end_to_end_and_load(tmp_path, network):
 
 
 def test_a_diverged_run_among_shared_ones_is_written_and_named(tmp_path):
-    """Two configurations trained as one program (``run_lanes``), one with an SGD rate that
+    """Two configurations trained as one program (``run_shared``), one with an SGD rate that
     blows up: both folders get their outputs; the diverged one's summary names the seed, step
     and term, the healthy one's says it completed."""
-    from pinnbalance.run import run_lanes
+    from pinnbalance.run import run_shared
 
     sgd = '[optimizer]\nname = "sgd"\nlearning_rate = {rate}\ndecay_rate = 1.0\n'
     good = cfg.load(write_config(tmp_path, steps=40, name="good.toml", extra=sgd.format(rate=1e-4)))
     bad = cfg.load(write_config(tmp_path, steps=40, name="bad.toml", extra=sgd.format(rate=1e12)))
-    summaries = run_lanes([good, bad], [tmp_path / "good", tmp_path / "bad"], progress=False)
+    summaries = run_shared([good, bad], [tmp_path / "good", tmp_path / "bad"], progress=False)
     assert summaries[0]["status"] == "completed" and "diverged" not in summaries[0]
     assert summaries[1]["status"] == "diverged"
     [named] = json.loads((tmp_path / "bad" / "summary.json").read_text())["diverged"]

@@ -402,12 +402,12 @@ def test_separate_trains_every_run_alone(tmp_path):
 
 def test_runs_that_differ_in_more_cannot_share_a_program(tmp_path):
     from pinnbalance import config as cfg
-    from pinnbalance.run import NotLanes, run_lanes
+    from pinnbalance.run import NotShared, run_shared
 
     a = cfg.load(M2, ["network.hidden=[8]", "train.steps=20"])
     b = cfg.load(M2, ["network.hidden=[16]", "train.steps=20", "optimizer.learning_rate=0.002"])
-    with pytest.raises(NotLanes, match="run 1 differs from run 0 in more than lane values: network.hidden"):
-        run_lanes([a, b], [tmp_path / "a", tmp_path / "b"], progress=False)
+    with pytest.raises(NotShared, match="run 1 differs from run 0 in more than what runs of one program may: network.hidden"):
+        run_shared([a, b], [tmp_path / "a", tmp_path / "b"], progress=False)
     assert not (tmp_path / "a").exists()  # refused before anything was written
 
 

@@ -308,9 +308,10 @@ class RunConfig:
         sharding = None if self.devices == 1 else DataParallel(None if self.devices == "all" else self.devices)
         return None if sharding is None or sharding.count == 1 else sharding
 
-    def build_optimizer(self, learning_rate=None):
-        """``train.optimizer``: ``learning_rate`` (possibly traced: a swept lane's) replaces the configured one."""
-        return self.train.optimizer(learning_rate)
+    def build_optimizer(self):
+        """``train.optimizer()``: the configured optimizer with its decay schedule, the initial rate a
+        leaf of its state (``training.config.with_rate_in_state``)."""
+        return self.train.optimizer()
 
     def to_dict(self) -> dict:
         """The resolved configuration as plain data (the shape of the TOML file)."""

@@ -34,10 +34,12 @@ from pinnbalance.tensorboard import run_writers, write_records
 from pinnbalance.training.callbacks import DIVERGED, StopOnSignal
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import initial_states, train
-from pinnbalance.training.lanes import LEARNING_RATE, sweepable
 from pinnbalance.training.loop import Callback, Progress
 from pinnbalance.training.results import DivergenceError, Interrupted, flatten_records
+from pinnbalance.training.runs import LEARNING_RATE, program_differences
 from pinnbalance.training.sharding import simulate_cpu_devices
+from pinnbalance.weighting import SCHEMES
+from pinnbalance.weighting.hyper import hyperparameters
 
 CHECKPOINT = "checkpoint.npz"
 
@@ -156,9 +158,8 @@ def run(
         results = train(
             problem,
             network,
-            scheme,
-            tconf,
-            seeds=seeds if len(seeds) > 1 else None,
+            _runs(scheme, tconf, seeds),
+            vmapped=len(seeds) > 1,
             optimizer=optimizer,
             progress=progress,
             start=start,
@@ -214,76 +215,70 @@ def _resume_start(config: cfg.RunConfig, run_dir: Path, problem, network, scheme
     return start
 
 
-class NotLanes(ValueError):
-    """Run configurations that cannot share one program (they differ in more than lane values)."""
+class NotShared(ValueError):
+    """Run configurations that cannot share one program (they differ in more than their seeds,
+    learning rate and weighting hyperparameters)."""
 
 
-def lane_values(configs: list[cfg.RunConfig], problem) -> tuple[dict[str, list[float]], list[int]]:
-    """What sets apart runs whose configurations differ only in values lanes carry: ``({name:
-    one value per lane}, owner of each lane)``, a lane per seed of each configuration. Names
-    whose value is the same in every configuration are left out (the program keeps them as
-    constants). Raises ``NotLanes`` if anything else differs."""
+def _runs(scheme, tconf, seeds) -> list[tuple]:
+    """One ``(scheme, config)`` run per seed."""
+    return [(scheme, dataclasses.replace(tconf, seed=s)) for s in seeds]
+
+
+def shared_runs(configs: list[cfg.RunConfig], problem) -> list[tuple]:
+    """The ``(scheme, config)`` runs of ``configs``, a run per seed of each, in order; raises
+    ``NotShared`` if they cannot train as one program (``training.runs``)."""
     for i, c in enumerate(configs[1:], 1):
         diffs = _differences(program_data(configs[0]), program_data(c))
         if diffs:
             keys = ", ".join(d.split(":")[0] for d in diffs)
-            raise NotLanes(f"run {i} differs from run 0 in more than lane values: {keys}")
-    schemes = [c.build_scheme(problem) for c in configs]
-    owners = [i for i, c in enumerate(configs) for _ in c.seeds]
-    names = [n for n in sweepable(schemes[0]) if n != LEARNING_RATE]
-    differ = [n for n in names if len({getattr(s, n, None) for s in schemes}) > 1]
-    for i, other in enumerate(schemes[1:], 1):
-        same = dataclasses.replace(other, **{n: getattr(schemes[0], n) for n in differ}) if differ else other
-        if same != schemes[0]:
-            raise NotLanes(f"run {i} has another weighting scheme than run 0, not only other {names} values")
-    values = {}
-    rates = [c.train.learning_rate for c in configs]
-    if len(set(rates)) > 1:
-        values[LEARNING_RATE] = [rates[o] for o in owners]
-    for n in differ:
-        values[n] = [getattr(schemes[o], n) for o in owners]
-    return values, owners
+            raise NotShared(f"run {i} differs from run 0 in more than what runs of one program may: {keys}")
+    runs = [run for c in configs for run in _runs(c.build_scheme(problem), c.train_config(), c.seeds)]
+    differences = program_differences(runs)
+    if differences:
+        raise NotShared("; ".join(differences))
+    return runs
 
 
 def program_data(config: cfg.RunConfig) -> dict:
-    """A run's configuration data without what lanes carry (seeds, learning rate, float options
-    of the weighting scheme) and without its output folder: equal for runs that can share one
-    compiled program (``run_lanes``)."""
+    """A run's configuration data without what its state carries (seeds, learning rate,
+    weighting hyperparameters) and without its output folder: equal for runs that can share
+    one compiled program (``run_shared``)."""
     d = config.to_dict()
     d.pop("output", None)
     d["train"] = {k: v for k, v in d["train"].items() if k != "seeds"}
     d["optimizer"] = {k: v for k, v in d["optimizer"].items() if k != LEARNING_RATE}
-    d["weighting"] = {k: v for k, v in d["weighting"].items() if not isinstance(v, float)}
+    hyper = hyperparameters(SCHEMES[config.weighting.scheme])
+    d["weighting"] = {k: v for k, v in d["weighting"].items() if k not in hyper}
     return d
 
 
-def run_lanes(
+def run_shared(
     configs: list[cfg.RunConfig], folders: list[Path], overwrite: bool = False, progress=True, resume: bool = False
 ) -> list[dict]:
-    """Train run configurations that differ only in their learning rate and float options of
-    their weighting scheme as lanes of ONE compiled program (``training.lanes``), each seed of
-    each a lane, and write to each folder what ``run`` would write for it alone: its config,
-    its checkpoints (its own slice of the state), history, parameters and summary. So any one
-    of them can afterwards be read, resumed or extended on its own. Returns the summaries.
+    """Train run configurations that differ only in their learning rate and weighting
+    hyperparameters as ONE compiled program (``training.runs``: each seed of each is a run
+    whose state holds its values), and write to each folder what ``run`` would write for it
+    alone: its config, its checkpoints (its own slice of the state), history, parameters and
+    summary. So any one of them can afterwards be read, resumed or extended on its own.
+    Returns the summaries.
 
     With ``resume`` every folder must hold a checkpoint of its configuration, all at the same
-    step short of ``train.steps``: the lanes are stacked from them and go on together.
+    step short of ``train.steps``: the runs are stacked from them and go on together.
 
-    Raises ``NotLanes`` (before anything is written) if the configurations differ in more, ask
+    Raises ``NotShared`` (before anything is written) if the configurations differ in more, ask
     for several devices, or (resuming) have checkpoints at different steps or none left to
-    train; ``training.fit.DivergenceError`` if a run diverged (every lane stops at that chunk;
-    each folder keeps its last good checkpoint).
+    train. A run that diverges is written with the others, its summary naming it.
     """
     base = configs[0]
     if any(c.devices != 1 for c in configs):
-        raise NotLanes("runs on several devices train alone")
+        raise NotShared("runs on several devices train alone")
     problem = base.build_problem()
-    network, (values, owners) = base.build_network(problem), lane_values(configs, problem)
-    tconf = base.train_config()
-    runtime.require_x64(tconf)
-    seeds = [s for c in configs for s in c.seeds]
+    network, runs = base.build_network(problem), shared_runs(configs, problem)
+    runtime.require_x64(runs[0][1])
+    owners = [i for i, c in enumerate(configs) for _ in c.seeds]
     spans = [(owners.index(i), len(owners) - owners[::-1].index(i)) for i in range(len(configs))]
-    start = _stacked_progress(configs, folders, problem, network) if resume else None
+    start = _stacked_progress(configs, folders, problem, network) if resume else _fresh_progress(configs, problem, network)
     for folder, config in zip(folders, configs):
         if resume:  # the folder's outputs will be this config's (train.steps may have grown)
             atomic_write_text(folder / "config.toml", cfg.dumps(config))
@@ -301,15 +296,12 @@ def run_lanes(
         results = train(
             problem,
             network,
-            base.build_scheme(problem),
-            tconf,
-            seeds=seeds,
+            runs,
+            vmapped=True,
             optimizer=base.build_optimizer(),
             progress=progress,
             start=start,
             callbacks=[StopOnSignal(), Checkpoints(base.checkpoint_every, write)],
-            values=values,
-            optimizer_for=base.build_optimizer,
         )
     except Interrupted as err:
         raise RunInterrupted(f"stopped after step {err.step} on request; each run's checkpoint is in its folder") from None
@@ -319,14 +311,23 @@ def run_lanes(
     ]
 
 
+def _fresh_progress(configs, problem, network) -> Progress:
+    """Step 0 of every run of ``configs`` stacked, each with its own optimizer's state (its rate)."""
+    states = [
+        initial_states(problem, network, _runs(c.build_scheme(problem), c.train_config(), c.seeds), c.build_optimizer())
+        for c in configs
+    ]
+    return Progress(jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *states))
+
+
 def _stacked_progress(configs, folders, problem, network) -> Progress:
     """The checkpoints of ``folders`` (one per configuration) stacked into one vmapped
-    ``Progress``, a lane per seed, in the order ``run_lanes`` lays the lanes out."""
+    ``Progress``, a run per seed, in the order ``run_shared`` lays the runs out."""
     parts = []
     for folder, config in zip(folders, configs):
         check_resumable(config, folder)
         p = _load_progress(folder, problem, network, config.build_scheme(problem), config.build_optimizer(), config)
-        if len(config.seeds) == 1:  # a lane axis of one (jnp: the PRNG keys are typed arrays)
+        if len(config.seeds) == 1:  # a run axis of one (jnp: the PRNG keys are typed arrays)
             p = Progress(
                 jax.tree_util.tree_map(lambda x: jnp.expand_dims(x, 0), p.state),
                 {k: v[None] for k, v in p.records.items()},
@@ -335,7 +336,7 @@ def _stacked_progress(configs, folders, problem, network) -> Progress:
         parts.append(p)
     steps = {p.steps_done for p in parts}
     if len(steps) != 1 or steps.pop() >= configs[0].train.steps:
-        raise NotLanes("checkpoints at different steps, or nothing left to train: each run resumes alone")
+        raise NotShared("checkpoints at different steps, or nothing left to train: each run resumes alone")
     state = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *[p.state for p in parts])
     records = {k: np.concatenate([p.records[k] for p in parts]) for k in parts[0].records}
     return Progress(state, records, parts[0].steps_done)
@@ -368,7 +369,7 @@ def _sharding(config: cfg.RunConfig, problem, seeds):
 
 def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Progress:
     seeds = list(config.seeds)
-    template = initial_states(problem, network, scheme, optimizer, config.train_config(), seeds if len(seeds) > 1 else None)
+    template = initial_states(problem, network, _runs(scheme, config.train_config(), seeds), optimizer, stacked=len(seeds) > 1)
     try:
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
     except CheckpointError as err:

@@ -29,7 +29,7 @@ from pinnbalance.io import read_history_csv  # noqa: E402
 from pinnbalance.nn import mlp_for  # noqa: E402
 from pinnbalance.problems import klein_gordon  # noqa: E402
 from pinnbalance.run import run  # noqa: E402
-from pinnbalance.training import TrainConfig, fit, fit_seeds  # noqa: E402
+from pinnbalance.training import TrainConfig, fit, fit_runs  # noqa: E402
 from pinnbalance.training.lbfgs import LBFGS  # noqa: E402
 from pinnbalance.weighting import NTK, Constant, LearningRateAnnealing, SelfAdaptive  # noqa: E402
 
@@ -73,8 +73,12 @@ def _single(scheme, config=CONFIG) -> dict[str, np.ndarray]:
 def _lanes() -> dict[str, np.ndarray]:
     """Four runs (two learning rates x two EMA weights, seed 7) in one compiled program."""
     problem = _problem()
-    values = {"learning_rate": [1e-3, 1e-3, 3e-3, 3e-3], "beta": [0.9, 0.99, 0.9, 0.99]}
-    results = fit_seeds(problem, _network(problem), LearningRateAnnealing(), CONFIG, [7] * 4, values=values, progress=False)
+    runs = [
+        (LearningRateAnnealing(beta=beta), TrainConfig(**{**CONFIG.__dict__, "seed": 7, "learning_rate": lr}))
+        for lr in (1e-3, 3e-3)
+        for beta in (0.9, 0.99)
+    ]
+    results = fit_runs(problem, _network(problem), runs, progress=False)
     out = {}
     for i, r in enumerate(results):
         out.update({f"lane{i}.{k}": v for k, v in r.history.items()})

@@ -6,6 +6,7 @@ the numbers to ``OUT/results.npz`` / ``OUT/results.json``; the test process comp
 Usage: ``XLA_FLAGS=--xla_force_host_platform_device_count=4 python sharding_worker.py OUT``
 """
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from pinnbalance import LearningRateAnnealing, TrainConfig, fit, klein_gordon, m
 from pinnbalance import config as cfg  # noqa: E402
 from pinnbalance.problems import sample_batch  # noqa: E402
 from pinnbalance.run import run  # noqa: E402
-from pinnbalance.training import DataParallel, fit_seeds  # noqa: E402
+from pinnbalance.training import DataParallel, fit_runs, fit_seeds  # noqa: E402
 from pinnbalance.training.callbacks import OnChunk  # noqa: E402
 from pinnbalance.training.checkpoint import load_checkpoint  # noqa: E402
 from pinnbalance.training.fit import initial_state, initial_states, train  # noqa: E402
@@ -108,7 +109,13 @@ def seeds(problem, network, arrays, facts):
 
     one = fit_seeds(problem, network, scheme, F64, runs, progress=False)
     four = train(
-        problem, network, scheme, F64, seeds=runs, progress=False, callbacks=[OnChunk(on_chunk)], sharding=DataParallel(4)
+        problem,
+        network,
+        [(scheme, dataclasses.replace(F64, seed=s)) for s in runs],
+        vmapped=True,
+        progress=False,
+        callbacks=[OnChunk(on_chunk)],
+        sharding=DataParallel(4),
     )
     for label, results in (("one", one), ("four", four)):
         for seed, result in zip(runs, results):
@@ -116,10 +123,10 @@ def seeds(problem, network, arrays, facts):
                 arrays[f"seeds/{label}/{seed}/{path}"] = x
     facts["seed_layouts"] = layouts
     # runs that differ in learning rate and EMA beta (two per seed), spread the same way
-    values = {"learning_rate": [1e-3, 4e-3, 1e-3, 4e-3], "beta": [0.9, 0.5, 0.5, 0.9]}
-    lanes = [1, 1, 2, 2]
-    one = fit_seeds(problem, network, scheme, F64, lanes, progress=False, values=values)
-    four = train(problem, network, scheme, F64, seeds=lanes, progress=False, sharding=DataParallel(4), values=values)
+    settings = [(1, 1e-3, 0.9), (1, 4e-3, 0.5), (2, 1e-3, 0.5), (2, 4e-3, 0.9)]
+    swept = [(dataclasses.replace(scheme, beta=b), dataclasses.replace(F64, seed=s, learning_rate=lr)) for s, lr, b in settings]
+    one = fit_runs(problem, network, swept, progress=False)
+    four = fit_runs(problem, network, swept, progress=False, sharding=DataParallel(4))
     for label, results in (("one", one), ("four", four)):
         for i, result in enumerate(results):
             for path, x in leaves(trained(result.state)).items():
@@ -157,7 +164,7 @@ def sharded_run(out: Path, facts):
     problem = config.build_problem()
     network = config.build_network(problem)
     scheme = config.build_scheme(problem)
-    template = initial_states(problem, network, scheme, config.build_optimizer(), config.train_config())
+    template = initial_states(problem, network, [(scheme, config.train_config())], config.build_optimizer(), stacked=False)
     plain, _, _ = load_checkpoint(out / "run" / "checkpoint.npz", template)
     dp = DataParallel(4)
     placed, _, _ = load_checkpoint(out / "run" / "checkpoint.npz", dp.place(template))

@@ -202,23 +202,20 @@ def test_vmapped_seeds_equal_separate_runs():
 
 
 def test_a_diverged_seed_among_several_does_not_stop_the_others():
-    """Two runs in one program, one with an SGD rate that blows up: the healthy one trains to the
-    end and equals its run alone; the other's status and divergence name its step and term."""
-    from pinnbalance.training import fit_seeds
+    """Two runs in one program (float32), one with a learning rate that blows the cubic term of
+    Klein-Gordon past float32's range: the healthy one trains to the end and matches its run
+    alone; the other's status and divergence name its step and term."""
+    from pinnbalance.training import fit_runs
 
-    config = dataclasses.replace(SMALL, dtype="float64")
     problem = klein_gordon(batch_size=16)
     net = mlp_for(problem.domain, (8,))
-    runs = fit_seeds(
-        problem, net, Constant(), config, [3, 3], progress=False, values={"learning_rate": [1e-4, 1e12]}, optimizer_for=optax.sgd
-    )
-    healthy, diverged = runs
+    runs = [(Constant(), dataclasses.replace(SMALL, seed=3, learning_rate=lr)) for lr in (1e-3, 1e12)]
+    healthy, diverged = fit_runs(problem, net, runs, progress=False)
     assert healthy.status == "completed" and healthy.divergence is None
-    assert diverged.status == "diverged" and diverged.divergence["step"] >= 0
-    assert "non-finite" not in diverged.divergence["term"] and diverged.divergence["term"]
-    alone = fit(problem, net, Constant(), dataclasses.replace(config, seed=3), optimizer=optax.sgd(1e-4), progress=False)
+    assert diverged.status == "diverged" and diverged.divergence["step"] >= 0 and diverged.divergence["term"]
+    alone = fit(problem, net, Constant(), runs[0][1], progress=False)
     np.testing.assert_array_equal(healthy.history["step"], alone.history["step"])
-    np.testing.assert_allclose(healthy.history["l2"], alone.history["l2"], rtol=1e-9)
+    np.testing.assert_allclose(healthy.history["l2"], alone.history["l2"], rtol=1e-4)
 
 
 def test_every_seed_diverged_raises_with_every_result():

@@ -1,5 +1,6 @@
 """The L-BFGS phase: it reaches the closed-form least-squares minimiser of a linear toy model."""
 
+import dataclasses
 from dataclasses import dataclass
 
 import jax.numpy as jnp
@@ -93,7 +94,8 @@ def test_seeds_one_at_a_time_equal_the_vmapped_phase():
     from pinnbalance.training.lbfgs import refine
 
     problem, config = toy_problem(), TrainConfig(sampling="fixed", dtype="float64")
-    states = initial_states(problem, Line(), Constant(), optax.adam(1e-3), config, [1, 2, 3])
+    runs = [(Constant(), dataclasses.replace(config, seed=s)) for s in (1, 2, 3)]
+    states = initial_states(problem, Line(), runs, optax.adam(1e-3))
     grid, exact = evaluation_grid(problem, 20, jnp.float64)
     settings = LBFGS(max_iters=60, grad_tol=1e-9, log_every=3)
     runs = {

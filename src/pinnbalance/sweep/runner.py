@@ -11,10 +11,10 @@ A job whose folder holds a ``summary.json`` for its seeds and steps (and the sam
 configuration) is skipped; one with a checkpoint continues from it; a failed job (diverged,
 or a folder of another configuration) is a row with its error, and the others go on.
 
-Jobs that differ only in their learning rate and float options of their weighting scheme
-(``optimizer.learning_rate``, ``weighting.beta``, ...) train together, as lanes of one compiled
-program (``run.run_lanes``), when all are new or all resume from one step, each still writing
-its own folder; should one of them diverge, the others go on alone from their last checkpoints.
+Jobs that differ only in their learning rate and their weighting scheme's hyperparameters
+(``optimizer.learning_rate``, ``weighting.beta``, ...) train together, as one compiled
+program (``run.run_shared``), when all are new or all resume from one step, each still writing
+its own folder; one that diverges is a failed row, and the others finish and are written.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from pinnbalance import runtime
 from pinnbalance.io import read_history_csv, write_json
 from pinnbalance.run import (
     CHECKPOINT,
-    NotLanes,
+    NotShared,
     RunError,
     RunInterrupted,
     check_resumable,
     program_data,
     run,
-    run_lanes,
+    run_shared,
     versions,
 )
 from pinnbalance.sweep.executors import Executor, LocalExecutor, RayExecutor
@@ -90,7 +90,7 @@ def execute_job(job: Job, out: str, progress: bool = False) -> dict:
 
 
 def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> list[dict]:
-    """Train jobs that can share one compiled program together (``run.run_lanes``) if all are
+    """Train jobs that can share one compiled program together (``run.run_shared``) if all are
     new, or all resume from checkpoints at one step; otherwise, or if one of them diverges,
     each alone (``execute_job``: from its own checkpoint where it has one). Results in the
     order of ``jobs``."""
@@ -106,8 +106,8 @@ def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> li
             resume = statuses == {"resume"}
             try:
                 runtime.prepare(configs[0].train_config())
-                run_lanes(configs, folders, progress=label, resume=resume)
-            except NotLanes:
+                run_shared(configs, folders, progress=label, resume=resume)
+            except NotShared:
                 pass
             except DivergenceError as err:
                 print(
@@ -127,7 +127,7 @@ def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> li
 
 def program_groups(jobs: list[Job], out: str | Path) -> list[tuple[Job, ...]]:
     """The jobs gathered by compiled program: jobs whose configurations differ only in what
-    lanes carry (``run.program_data``) form one group, in order of first appearance."""
+    their states carry (``run.program_data``) form one group, in order of first appearance."""
     groups: dict[str, list[Job]] = {}
     for job in jobs:
         key = json.dumps(program_data(job.config(str(Path(out) / job.name))), sort_keys=True, default=str)
@@ -182,7 +182,7 @@ def run_sweep(
 ) -> dict:
     """Plan (validating every run first), execute every job, write ``results.json``/``.md`` and the report.
 
-    With ``share`` (the default) new jobs that differ only in what lanes carry train in one
+    With ``share`` (the default) new jobs that differ only in what their states carry train in one
     program (``execute_group``); without, every job trains alone."""
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)

@@ -1,7 +1,7 @@
 """Compiled training: the state pytree, one pure step, and ``fit`` over scanned chunks."""
 
 from pinnbalance.training.config import TrainConfig
-from pinnbalance.training.fit import fit, fit_seeds, train
+from pinnbalance.training.fit import fit, fit_runs, fit_seeds, train
 from pinnbalance.training.loop import Callback, Progress, run_chunks
 from pinnbalance.training.program import chunk_plan
 from pinnbalance.training.results import DivergenceError, FitResult, Interrupted
@@ -20,6 +20,7 @@ __all__ = [
     "TrainState",
     "chunk_plan",
     "fit",
+    "fit_runs",
     "fit_seeds",
     "make_step",
     "per_term_grads",

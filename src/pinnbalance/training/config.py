@@ -4,6 +4,7 @@ optimizer factory of the library and the ``[optimizer]`` section of a run config
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ class TrainConfig:
         self.sampling_spec()  # raises a clear ValueError on a bad mode / period
         if self.update_schedule not in UPDATE_SCHEDULES:
             raise ValueError(f"TrainConfig.update_schedule must be one of {UPDATE_SCHEDULES}, got {self.update_schedule!r}")
-        self.optimizer()  # an unknown name or option, or a bad option value, raises here (builds closures only)
+        optimizer_constructor(self.optimizer_name)(
+            self.learning_rate, **self.optimizer_options
+        )  # raises on a bad name or option (builds closures only)
 
     @property
     def jnp_dtype(self):
@@ -122,12 +125,24 @@ class TrainConfig:
         """A typed PRNG key (threefry: the same random streams on every backend)."""
         return jax.random.key(seed)
 
-    def optimizer(self, learning_rate=None) -> optax.GradientTransformation:
-        """The optimizer ``optimizer_name`` (Adam by default) with exponential learning-rate decay
-        ``learning_rate * decay_rate ** (step / decay_steps)`` (continuous, as published).
+    def optimizer(self) -> optax.GradientTransformation:
+        """The optimizer ``optimizer_name`` (Adam by default) with ``optimizer_options`` and the
+        exponential learning-rate decay ``learning_rate * decay_rate ** (step / decay_steps)``
+        (continuous, as published), its initial rate a leaf of the optimizer state
+        (``hyperparams["learning_rate"]``): runs that differ only in it share one compiled
+        program (``training.runs``)."""
+        constructor = functools.partial(optimizer_constructor(self.optimizer_name), **self.optimizer_options)
+        return with_rate_in_state(constructor, self)
 
-        ``learning_rate`` replaces ``self.learning_rate`` as the initial rate; it may be a
-        traced array (one run's entry of a swept learning rate, ``training.lanes``)."""
-        rate = self.learning_rate if learning_rate is None else learning_rate
-        schedule = optax.exponential_decay(rate, self.decay_steps, self.decay_rate)
-        return optimizer_constructor(self.optimizer_name)(schedule, **self.optimizer_options)
+
+def with_rate_in_state(constructor, settings) -> optax.GradientTransformation:
+    """``constructor(schedule)`` with ``schedule = rate * decay_rate ** (step / decay_steps)`` and
+    the initial ``rate`` held in the optimizer state (``optax.inject_hyperparams``) as float32:
+    a Python-float rate against optax's int32 step count computes in float32 too, so this
+    rounds exactly as ``constructor(exponential_decay(settings.learning_rate, ...))`` would.
+    ``settings`` has ``learning_rate``, ``decay_steps`` and ``decay_rate``."""
+
+    def build(learning_rate):
+        return constructor(optax.exponential_decay(learning_rate, settings.decay_steps, settings.decay_rate))
+
+    return optax.inject_hyperparams(build, hyperparam_dtype=jnp.float32)(learning_rate=settings.learning_rate)

@@ -21,7 +21,6 @@ from pinnbalance.metrics import evaluation_grid
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.callbacks import INTERRUPTED, ProgressBar, StopOnDivergence
 from pinnbalance.training.config import TrainConfig
-from pinnbalance.training.lanes import LEARNING_RATE, check_lanes, lane_config, lane_optimizer, per_run, scheme_with
 from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.lm_phase import lm_phase
 from pinnbalance.training.loop import Progress, run_chunks
@@ -36,10 +35,21 @@ from pinnbalance.training.results import (
     run_slice,
     unflatten_records,
 )
+from pinnbalance.training.runs import check_runs
 from pinnbalance.training.state import TrainState, initial_train_state
 from pinnbalance.weighting.self_adaptive import init_weights
 
-__all__ = ["DivergenceError", "FitResult", "Interrupted", "fit", "fit_seeds", "initial_state", "initial_states", "train"]
+__all__ = [
+    "DivergenceError",
+    "FitResult",
+    "Interrupted",
+    "fit",
+    "fit_runs",
+    "fit_seeds",
+    "initial_state",
+    "initial_states",
+    "train",
+]
 
 FIXED_POINTS_STREAM = 7  # the fixed point set's key: folded from the data key, so random-mode streams are unchanged
 
@@ -54,24 +64,14 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     return initial_train_state(params, optimizer, init_weights(scheme, problem, dtype), data_key, points)
 
 
-def initial_states(problem: Problem, network, scheme, optimizer, config: TrainConfig, seeds=None, lanes=None, optimizer_for=None):
-    """Step 0's state for ``config.seed``, or for every seed of ``seeds`` stacked on a leading axis
-    (the state ``fit_seeds`` vmaps over). With ``lanes`` (one ``{name: value}`` per seed,
-    ``training.lanes``) each run starts with its own scheme, optimizer and learning rate."""
-    if seeds is None:
-        return initial_state(problem, network, scheme, optimizer, config, config.seed)
-    lanes = lanes or [{}] * len(seeds)
-    states = [
-        initial_state(
-            problem,
-            network,
-            scheme_with(scheme, lane),
-            lane_optimizer(lane, optimizer, optimizer_for or config.optimizer),
-            lane_config(config, lane),
-            s,
-        )
-        for s, lane in zip(seeds, lanes)
-    ]
+def initial_states(problem: Problem, network, runs, optimizer=None, *, stacked: bool = True) -> TrainState:
+    """Step 0's state of every ``(scheme, config)`` run, stacked on a leading axis (the state
+    ``fit_runs`` vmaps over), or of the one run when not ``stacked``. Each run's state holds
+    its own seed's draws, learning rate and scheme hyperparameters; ``optimizer`` (default:
+    each run's ``config.optimizer()``) is shared."""
+    states = [initial_state(problem, network, s, optimizer or c.optimizer(), c, c.seed) for s, c in runs]
+    if not stacked:
+        return states[0]
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *states)
 
 
@@ -99,7 +99,7 @@ def fit(
         >>> sorted(result.weights)
         ['bcs', 'ics', 'res']
     """
-    return train(problem, network, scheme, config, optimizer=optimizer, progress=progress, sharding=sharding)[0]
+    return train(problem, network, [(scheme, config)], optimizer=optimizer, progress=progress, sharding=sharding)[0]
 
 
 def fit_seeds(
@@ -112,8 +112,6 @@ def fit_seeds(
     progress: bool | str = True,
     *,
     sharding=None,
-    values=None,
-    optimizer_for=None,
 ) -> list[FitResult]:
     """Train one run per seed, all in ONE compiled program (``vmap`` over the whole state).
 
@@ -124,114 +122,100 @@ def fit_seeds(
     be a multiple of the device count). A seed that diverges does not stop the others: its
     result has ``status == "diverged"`` and ``divergence`` names the step and term
     (``DivergenceError`` only when every seed diverged).
-
-    ``values`` gives the runs their own learning rates or weighting-scheme parameters, one
-    entry per seed (``{"learning_rate": [...], "beta": [...]}``; ``training.lanes.sweepable``
-    lists the names), still in one compiled program; a seed may then repeat, and each
-    result's ``config`` and ``extra["values"]`` say which values it trained with.
-    ``training.lanes.grid`` builds every combination of seeds and candidate values. A swept
-    learning rate builds each run's optimizer with ``optimizer_for(learning_rate)``
-    (default: ``config.optimizer``, Adam with the configured decay).
-
-    Example:
-        >>> from pinnbalance import klein_gordon, mlp_for, LearningRateAnnealing, TrainConfig
-        >>> from pinnbalance.training.lanes import grid
-        >>> problem = klein_gordon(batch_size=32)
-        >>> seeds, values = grid([1234], {"learning_rate": [1e-3, 3e-3], "beta": [0.9, 0.99]})
-        >>> runs = fit_seeds(problem, mlp_for(problem.domain, (16, 16)), LearningRateAnnealing(),
-        ...                  TrainConfig(steps=20, log_every=10), seeds, values=values, progress=False)
-        >>> [r.extra["values"] for r in runs][:2]
-        [{'learning_rate': 0.001, 'beta': 0.9}, {'learning_rate': 0.001, 'beta': 0.99}]
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("fit_seeds needs at least one seed")
-    if not values and len(set(seeds)) != len(seeds):
+    if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    kwargs = {
-        "optimizer": optimizer,
-        "progress": progress,
-        "sharding": sharding,
-        "values": values,
-        "optimizer_for": optimizer_for,
-    }
-    return train(problem, network, scheme, config, seeds=seeds, **kwargs)
+    runs = [(scheme, dataclasses.replace(config, seed=s)) for s in seeds]
+    return train(problem, network, runs, vmapped=True, optimizer=optimizer, progress=progress, sharding=sharding)
+
+
+def fit_runs(problem: Problem, network, runs, *, optimizer=None, progress: bool | str = True, sharding=None) -> list[FitResult]:
+    """Train ``runs`` (``(scheme, config)`` pairs) that differ only in their seed, learning rate
+    and scheme hyperparameters in ONE compiled program: their states, which hold those values,
+    are stacked and vmapped (``training.runs``). Each result equals its run trained alone up to
+    floating-point rounding. ``training.runs.sweep_runs`` builds every combination of seeds
+    and candidate values.
+
+    Example:
+        >>> from pinnbalance import klein_gordon, mlp_for, LearningRateAnnealing, TrainConfig
+        >>> from pinnbalance.training.runs import sweep_runs
+        >>> problem = klein_gordon(batch_size=32)
+        >>> runs = sweep_runs(LearningRateAnnealing(), TrainConfig(steps=20, log_every=10), [1234],
+        ...                   {"learning_rate": [1e-3, 3e-3], "beta": [0.9, 0.99]})
+        >>> results = fit_runs(problem, mlp_for(problem.domain, (16, 16)), runs, progress=False)
+        >>> [(r.config.learning_rate, round(float(r.state.weights.hyper["beta"]), 2)) for r in results]
+        [(0.001, 0.9), (0.001, 0.99), (0.003, 0.9), (0.003, 0.99)]
+    """
+    runs = list(runs)
+    check_runs(runs)
+    if optimizer is not None and len({c.learning_rate for _, c in runs}) > 1:
+        raise ValueError(
+            "runs with their own learning rates take it from their configs: pass optimizer=None "
+            "(each config's optimizer keeps its rate in the state), or train them separately"
+        )
+    return train(problem, network, runs, vmapped=True, optimizer=optimizer, progress=progress, sharding=sharding)
 
 
 def train(
     problem: Problem,
     network,
-    scheme,
-    config: TrainConfig,
+    runs,
     *,
-    seeds=None,
+    vmapped: bool = False,
     optimizer=None,
     progress: bool | str = True,
     start: Progress | None = None,
     callbacks=(),
     sharding=None,
-    values=None,
-    optimizer_for=None,
 ) -> list[FitResult]:
-    """The training shared by ``fit``, ``fit_seeds`` and resumable runs: one result per run.
+    """The training shared by ``fit``, ``fit_seeds``, ``fit_runs`` and resumable runs.
 
-    ``seeds`` (a list) trains one vmapped run per seed, None the single run of
-    ``config.seed``. ``start`` resumes from a saved ``Progress`` (it must end on a chunk
-    boundary of the same plan). ``callbacks`` (``training.loop.Callback``) run after every
-    chunk, after the divergence check and before the progress bar; one that sets
-    ``progress.stop = "interrupted"`` makes this raise ``Interrupted`` with the results so
-    far. ``values`` and ``optimizer_for``: see ``fit_seeds``.
+    ``runs`` lists ``(scheme, config)`` pairs: one, or (``vmapped``) several trained as one
+    vmapped program; the first's scheme and config give the program's structure, each run's
+    own values live in its state. ``start`` resumes from a saved ``Progress`` (it must end on
+    a chunk boundary of the same plan). ``callbacks`` (``training.loop.Callback``) run after
+    every chunk, after the divergence check and before the progress bar; one that sets
+    ``progress.stop = "interrupted"`` makes this raise ``Interrupted`` with the results so far.
+    Returns one ``FitResult`` per run.
     """
+    scheme, config = runs[0]
     runtime.require_x64(config)
-    lanes, lane_values = _lanes(scheme, config, seeds, values, optimizer, optimizer_for)
-    optimizer = optimizer or (config.optimizer() if optimizer_for is None else optimizer_for(config.learning_rate))
-    if start is None:
-        start = Progress(initial_states(problem, network, scheme, optimizer, config, seeds, lane_values, optimizer_for))
+    if start is None:  # each run's state with its own optimizer state (its learning rate), unless one is given
+        start = Progress(initial_states(problem, network, runs, optimizer, stacked=vmapped))
     else:
-        start = Progress(start.state, steps_done=start.steps_done, chunks=[unflatten_records(start.records)])
+        chunks = [unflatten_records(start.records)] if start.records else []  # a resumed run's history so far
+        start = Progress(start.state, steps_done=start.steps_done, chunks=chunks)
+    optimizer = optimizer or config.optimizer()  # the program's: it reads each run's rate from the state
     start.total = config.steps
-    grid, exact, lanes = _place(sharding, start, evaluation_grid(problem, config.eval_grid, config.jnp_dtype), lanes, seeds)
+    grid, exact = _place(sharding, start, evaluation_grid(problem, config.eval_grid, config.jnp_dtype), vmapped)
     counter = [0]
-    chunk = make_chunk(
-        problem,
-        network,
-        scheme,
-        optimizer,
-        config,
-        counter,
-        vmapped=seeds is not None,
-        sharding=sharding,
-        optimizer_for=optimizer_for,
-    )
+    chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
     bar = [ProgressBar(progress if isinstance(progress, str) else "training", problem.reference)] if progress else []
-    timing = _first_phase(chunk, start, config, (grid, exact, lanes), counter, [StopOnDivergence(), *callbacks, *bar])
+    timing = _first_phase(chunk, start, config, (grid, exact), counter, [StopOnDivergence(), *callbacks, *bar])
     extra = {"choices": {"update_schedule": schedule_name(scheme, config), "backend": jax.default_backend()}}
     if config.lbfgs is not None and start.stop is None:
-        start.state, extra["lbfgs"] = _lbfgs_phase(
-            problem, network, scheme, start, config, (grid, exact), seeds is not None, progress
-        )
+        start.state, extra["lbfgs"] = _lbfgs_phase(problem, network, scheme, start, config, (grid, exact), vmapped, progress)
     if config.lm is not None and start.stop is None:
         start.state, lm_records, extra["lm"] = lm_phase(
-            problem, network, start.state, config.lm, (grid, exact), runs=None if seeds is None else len(seeds)
+            problem, network, start.state, config.lm, (grid, exact), runs=len(runs) if vmapped else None
         )
         start.chunks.extend(lm_records)
-    results = [
-        _result(problem, config, start, i, seed, lane_values, extra, timing)
-        for i, seed in enumerate(seeds if seeds is not None else [config.seed])
-    ]
+    results = [_result(problem, c, start, i if vmapped else None, extra, timing) for i, (_, c) in enumerate(runs)]
     if start.stop == INTERRUPTED:
         raise Interrupted(start.steps_done, results)
     return raise_if_all_diverged(results)
 
 
-def _place(sharding, start: Progress, evaluation, lanes, seeds):
-    """``(grid, exact, lanes)`` laid out for ``sharding`` (None: as they are), and the
-    starting state with them: replicated, or split by seed when several runs train."""
-    grid, exact = evaluation
+def _place(sharding, start: Progress, evaluation, vmapped: bool):
+    """``(grid, exact)`` laid out for ``sharding`` (None: as they are), and the starting state
+    with them: replicated, or split by run when several train together."""
     if sharding is None:
-        return grid, exact, lanes
-    start.state, (grid, exact) = sharding.place(start.state, seeds is not None), sharding.place((grid, exact))
-    return grid, exact, lanes if lanes is None else sharding.place(lanes, True)
+        return evaluation
+    start.state = sharding.place(start.state, vmapped)
+    return sharding.place(evaluation)
 
 
 def _first_phase(chunk, progress: Progress, config: TrainConfig, fixed, counter, callbacks) -> dict:
@@ -246,24 +230,6 @@ def _first_phase(chunk, progress: Progress, config: TrainConfig, fixed, counter,
         "traces": program.traces,
         "compile_seconds": program.compile_seconds,
     }
-
-
-def _lanes(scheme, config, seeds, values, optimizer, optimizer_for):
-    """``(lanes, lane_values)``: swept values as traced arrays (one entry per run) and per run."""
-    if values and seeds is None:
-        raise ValueError("values need vmapped runs: pass them with seeds (fit_seeds)")
-    if values and LEARNING_RATE in values and optimizer is not None and optimizer_for is None:
-        raise ValueError(
-            "swept learning rates build each run's optimizer from TrainConfig; pass optimizer=None, "
-            "or sweep the learning rate as separate runs"
-        )
-    if not values:
-        return None, None
-    values = check_lanes(scheme, config, seeds, values)
-    # the learning rate in float32, as optax's schedule computes a Python-float rate against its
-    # int32 step count, so a lane equals its own run in float64 too
-    lanes = {n: jnp.asarray(v, jnp.float32 if n == LEARNING_RATE else config.jnp_dtype) for n, v in values.items()}
-    return lanes, per_run(values)
 
 
 def _lbfgs_phase(problem, network, scheme, progress: Progress, config, evaluation, vmapped, show):
@@ -285,18 +251,14 @@ def _lbfgs_phase(problem, network, scheme, progress: Progress, config, evaluatio
     return state, {"reason": reasons, "iterations": iters, "seconds": seconds, "weights": settings.weights}
 
 
-def _result(problem, config, progress: Progress, i: int, seed: int, lane_values, extra, timing) -> FitResult:
-    """Run ``i``'s ``FitResult`` from the (stacked, if several) final ``progress``."""
-    pick = i if np.ndim(progress.state.step) else None
-    state = run_slice(progress.state, pick)
-    records = [
-        jax.tree_util.tree_map(lambda x: np.asarray(x) if pick is None else np.asarray(x)[pick], r) for r in progress.chunks
-    ]
-    lane = lane_values[i] if lane_values else {}
-    run_extra = {**({"values": lane} if lane else {}), "choices": extra["choices"]}
+def _result(problem, config, progress: Progress, i: int | None, extra, timing) -> FitResult:
+    """Run ``i``'s ``FitResult`` from the final ``progress`` (stacked runs; None: the one run)."""
+    state = run_slice(progress.state, i)
+    records = [jax.tree_util.tree_map(lambda x: np.asarray(x) if i is None else np.asarray(x)[i], r) for r in progress.chunks]
+    run_extra = {"choices": extra["choices"]}
     for phase in ("lbfgs", "lm"):
         if phase in extra:
-            run_extra[phase] = {k: (v[i] if isinstance(v, list) else v) for k, v in extra[phase].items()}
+            run_extra[phase] = {k: (v[i or 0] if isinstance(v, list) else v) for k, v in extra[phase].items()}
     diverged = divergence(state, problem.term_names)
     status = "diverged" if diverged else ("interrupted" if progress.stop == INTERRUPTED else "completed")
     return FitResult(
@@ -306,7 +268,7 @@ def _result(problem, config, progress: Progress, i: int, seed: int, lane_values,
         timing["first_chunk_seconds"],
         timing["traces"],
         problem.term_names,
-        lane_config(dataclasses.replace(config, seed=seed), lane),
+        config,
         run_extra,
         timing["compile_seconds"],
         status=status,

@@ -19,7 +19,6 @@ from pinnbalance.compiler_options import compiler_options
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
-from pinnbalance.training.lanes import lane_optimizer, scheme_with
 from pinnbalance.training.step import make_step, make_steps, run_steps
 from pinnbalance.weighting.interface import cheap_update, per_point, update_period
 
@@ -71,55 +70,39 @@ def schedule_name(scheme, config: TrainConfig) -> str:
 
 
 def make_chunk(
-    problem: Problem,
-    network,
-    scheme,
-    optimizer,
-    config: TrainConfig,
-    counter: list[int],
-    *,
-    vmapped=False,
-    sharding=None,
-    optimizer_for=None,
+    problem: Problem, network, scheme, optimizer, config: TrainConfig, counter: list[int], *, vmapped=False, sharding=None
 ):
-    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len, lanes=None) -> (state, records)``.
+    """Build the jitted ``chunk(state, grid, exact, n_blocks, block_len) -> (state, records)``.
 
     With ``vmapped`` the state (and the records) carry a leading axis of independent runs
-    (seeds) trained by one compiled program; ``lanes`` then may give each run its own
-    learning rate or scheme parameters (``{name: array with one entry per run}``, see
-    ``training.lanes``), traced like the state; a lane's optimizer is then
-    ``optimizer_for(learning_rate)`` (default ``config.optimizer``). With ``sharding`` (``training.sharding.
-    DataParallel``) one run's batch is split across devices, or, with ``vmapped``, the seeds.
-    ``counter[0]`` counts the traces (compilations).
+    trained by one compiled program; each run's seed, learning rate and scheme
+    hyperparameters are leaves of its state (``training.runs``). With ``sharding``
+    (``training.sharding.DataParallel``) one run's batch is split across devices, or, with
+    ``vmapped``, the runs. ``counter[0]`` counts the traces (compilations).
     """
-    split = None if vmapped else sharding  # the points of one run; seeds are split by their state's layout
-    steps_for = _step_builder(problem, network, scheme, optimizer, config, split, optimizer_for)
+    split = None if vmapped else sharding  # the points of one run; runs are split by their state's layout
+    plain_step, update_step, observed_step, period = _steps(problem, network, scheme, optimizer, config, split)
 
-    def chunk(state, grid, exact, n_blocks: int, block_len: int, lanes=None):
+    def chunk(state, grid, exact, n_blocks: int, block_len: int):
         counter[0] += 1  # runs only when jax traces: counts compilations
 
-        def run(s, lane):
-            plain_step, update_step, observed_step, period = steps_for(lane)
+        def block(s, _):
+            # the recorded step's own effect is visible in the record: losses of its
+            # batch, then weights and L2 error after it (as the published logging)
+            s1, info = observed_step(s)
+            rec = {
+                "step": s.step,
+                "losses": info["losses"],
+                "grad_norms": info["grad_norms"],
+                "weights": dict(s1.weights.weights),
+                "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
+            }
+            if block_len > 1:
+                s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
+            return s1, rec
 
-            def block(s, _):
-                # the recorded step's own effect is visible in the record: losses of its
-                # batch, then weights and L2 error after it (as the published logging)
-                s1, info = observed_step(s)
-                rec = {
-                    "step": s.step,
-                    "losses": info["losses"],
-                    "grad_norms": info["grad_norms"],
-                    "weights": dict(s1.weights.weights),
-                    "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
-                }
-                if block_len > 1:
-                    s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
-                return s1, rec
-
-            return jax.lax.scan(block, s, None, length=n_blocks)
-
-        lanes = {} if lanes is None else lanes
-        state, records = jax.vmap(run)(state, lanes) if vmapped else run(state, lanes)
+        run = lambda s: jax.lax.scan(block, s, None, length=n_blocks)  # noqa: E731
+        state, records = jax.vmap(run)(state) if vmapped else run(state)
         if sharding is not None:  # the next chunk finds the layout it was compiled for
             state = sharding.split_seeds(state) if vmapped else sharding.replicated(state)
         return state, records
@@ -127,26 +110,19 @@ def make_chunk(
     return jax.jit(chunk, static_argnums=(3, 4), compiler_options=compiler_options())
 
 
-def _step_builder(problem, network, scheme, optimizer, config, split, optimizer_for):
-    """``steps_for(lane) -> (plain, update, observed, period)``: one run's steps, with its
-    lane's values (traced) if any; the update schedule is chosen once, here."""
+def _steps(problem, network, scheme, optimizer, config, split):
+    """``(plain, update, observed, period)``: one run's steps; the update schedule is chosen once, here."""
     dtype, sampling = config.jnp_dtype, config.sampling_spec()
     masked, period = choose_schedule(scheme, config)
     dynamic = period == "dynamic" and not masked  # an irregular schedule: a cond in every step
     if masked or dynamic:  # one kind of step: a flat scan
         period = None
-
-    def steps_for(lane):
-        opt = lane_optimizer(lane, optimizer, optimizer_for or config.optimizer)
-        sch = scheme_with(scheme, lane)
-        plain_step, update_step, observed_step = make_steps(
-            problem, network, sch, opt, dtype, observed=True, sampling=sampling, sharding=split, masked=masked
-        )
-        if dynamic:
-            plain_step = update_step = make_step(problem, network, sch, opt, dtype, sampling, split)
-        return plain_step, update_step, observed_step, period
-
-    return steps_for
+    plain_step, update_step, observed_step = make_steps(
+        problem, network, scheme, optimizer, dtype, observed=True, sampling=sampling, sharding=split, masked=masked
+    )
+    if dynamic:
+        plain_step = update_step = make_step(problem, network, scheme, optimizer, dtype, sampling, split)
+    return plain_step, update_step, observed_step, period
 
 
 def chunk_plan(steps: int, log_every: int, chunk_logs: int) -> list[tuple[int, int]]:
@@ -195,7 +171,7 @@ class ChunkProgram:
 
     def _compile(self, state, shape) -> None:
         with jax.default_matmul_precision(self.precision):
-            self.jitted.lower(state, *self.fixed[:2], *shape, self.fixed[2]).compile()
+            self.jitted.lower(state, *self.fixed, *shape).compile()
 
     def _ready(self, state, shape) -> None:
         t = time.perf_counter()
@@ -209,9 +185,9 @@ class ChunkProgram:
 
     def __call__(self, state, n_blocks: int, block_len: int):
         self._ready(state, (n_blocks, block_len))
-        grid, exact, lanes = self.fixed
+        grid, exact = self.fixed
         with jax.default_matmul_precision(self.precision):
-            return self.jitted(state, grid, exact, n_blocks, block_len, lanes)
+            return self.jitted(state, grid, exact, n_blocks, block_len)
 
     def __enter__(self):
         return self
