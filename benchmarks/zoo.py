@@ -91,7 +91,7 @@ def train(
     overrides = [f"train.seeds={json.dumps(list(seeds))}"]
     if steps is not None:
         overrides.append(f"train.steps={steps}")
-    if lbfgs_iters is not None and cfg.load(ROOT / config_path).lbfgs is not None:
+    if lbfgs_iters is not None and cfg.load(ROOT / config_path).train.lbfgs is not None:
         overrides.append(f"lbfgs.max_iters={lbfgs_iters}")
     config = cfg.load(ROOT / config_path, overrides)
     runtime.prepare(config.train_config())

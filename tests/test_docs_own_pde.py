@@ -105,7 +105,7 @@ def test_plotting_snippet_writes_the_figures(example, monkeypatch):
 
 def test_registered_problem_runs_from_a_toml_file(example, monkeypatch):
     """The registration block, with the guide's poisson.toml cut to 20 steps."""
-    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.problems import DECLARED, PROBLEMS, Declared
 
     namespace, _, folder = example
     monkeypatch.chdir(folder)
@@ -115,8 +115,10 @@ def test_registered_problem_runs_from_a_toml_file(example, monkeypatch):
     try:
         printed = run_block(block_after("Naming the problem in TOML configs"), namespace)
         assert PROBLEMS["poisson-2d"](k=2).parameters == {"k": 2}
+        assert Declared.of(PROBLEMS["poisson-2d"]()) == DECLARED["poisson-2d"]  # the guide declares what it builds
     finally:
         PROBLEMS.pop("poisson-2d", None)
+        DECLARED.pop("poisson-2d", None)
     summary = namespace["summary"]
     assert summary["problem"] == "poisson-2d" and summary["steps"] == 20 and np.isfinite(summary["final_l2"])
     assert str(summary["final_l2"]) in printed

@@ -106,7 +106,7 @@ def test_resume_redoes_the_lbfgs_phase_with_new_settings(tmp_path, capsys):
     redo = ["run", str(first), "--set", "lbfgs.max_iters=10", "--resume", str(tmp_path / "redo"), "--no-progress"]
     assert main(redo) == 0
     assert json.loads((tmp_path / "redo" / "summary.json").read_text())["lbfgs"]["iterations"] == 10
-    assert cfg.load(tmp_path / "redo" / "config.toml").lbfgs.max_iters == 10  # the folder says what produced it
+    assert cfg.load(tmp_path / "redo" / "config.toml").train.lbfgs.max_iters == 10  # the folder says what produced it
     a = read_history_csv(tmp_path / "straight" / "history.csv")
     b = read_history_csv(tmp_path / "redo" / "history.csv")
     assert list(a["step"]) == list(b["step"]) and a["step"][-1] == 50

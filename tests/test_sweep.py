@@ -54,7 +54,7 @@ def test_grid_is_the_cartesian_product_and_seeds_group_into_one_job():
     assert all(j.seeds == (7, 8, 9) for j in jobs)
     assert jobs[3].data["weighting"]["scheme"] == "ntk" and jobs[3].data["optimizer"]["learning_rate"] == 1e-4
     assert jobs[3].data["train"]["seeds"] == [7, 8, 9] and jobs[3].data["train"]["steps"] == 200
-    assert jobs[3].config("x").train.seeds == (7, 8, 9)
+    assert jobs[3].config("x").seeds == (7, 8, 9)
 
 
 def test_seed_lists_concatenate_and_base_seeds_apply_when_not_swept():

@@ -1,4 +1,4 @@
-"""Run configuration: TOML files mapped onto frozen, validated objects.
+"""Run configuration: TOML files mapped onto the library's own frozen, validated objects.
 
 Every run is fully described by one TOML file::
 
@@ -6,9 +6,9 @@ Every run is fully described by one TOML file::
     name = "klein-gordon"
     parameters = { alpha = -1.0, beta = 0.0, gamma = 1.0, k = 3 }
 
-    [network]
-    type = "mlp"                     # or "modified-mlp", "fourier" (see pinnbalance.nn)
-    hidden = [50, 50, 50, 50, 50]
+    [network]                        # the architecture's options (see pinnbalance.nn)
+    type = "mlp"                     # or "modified-mlp", "fourier", "piratenet"
+    hidden = [50, 50, 50, 50, 50]    # piratenet: one (equal) width per residual block
     activation = "tanh"
     normalization = "exact"          # or "sampled" (100,000 uniform draws, as published)
     # rwf = [1.0, 0.1]               # random weight factorisation (mu, sigma), any type
@@ -17,16 +17,19 @@ Every run is fully described by one TOML file::
     # fourier_features = 100         # fourier: rows of each B (embedding size 2 x this)
     # fourier_time_sigmas = [1.0]    # fourier: spatio-temporal variant (coordinate "t")
     # fourier_seed = 0               # fourier: seed of the fixed frequency draws
+    # piratenet_sigma = 1.0          # piratenet: also piratenet_features = 128, piratenet_seed = 0
 
-    [weighting]
-    scheme = "lr-annealing"          # see `pinnbalance list`; other keys are the scheme's fields
+    [weighting]                      # the scheme's fields (see `pinnbalance list`)
+    scheme = "lr-annealing"          # or "constant", "grad-norm", "grad-norm-2026", "ntk", ...
     grad_of = "weighted"
 
     [optimizer]
-    name = "adam"                    # any optax optimizer taking a learning rate first
+    name = "adam"                    # "soap" or any optax optimizer taking a learning rate first
     learning_rate = 1e-3
     decay_rate = 0.9                 # lr * decay_rate ** (step / decay_steps)
     decay_steps = 1000
+    # b1 = 0.95                      # any other keyword argument of the optimizer, e.g. soap's
+                                     # b1, b2, eps, weight_decay, precondition_frequency, max_precond_dim
 
     [sampling]
     batch_size = 128                 # or a table per term: { res = 256, ics = 128, bcs = 128 }
@@ -51,9 +54,15 @@ Every run is fully described by one TOML file::
     [output]
     dir = "runs/kg-m2"
 
-Unknown sections or keys, wrong types and out-of-range values are rejected before any work
-starts, with the field's dotted name, the bad value, what is allowed, and a "did you mean"
-for misspellings. This module and the CLI are the only places where names become objects.
+The sections map onto the library's objects: ``[train]``, ``[optimizer]``, ``[sampling]`` and
+``[lbfgs]`` onto ``TrainConfig`` and ``LBFGS``, ``[weighting]`` onto the scheme's class,
+``[network]`` onto the architecture's builder; ``train.seeds``, ``train.checkpoint_every``,
+``train.devices``, ``sampling.batch_size`` and ``output.dir`` are the run's own (``RunConfig``).
+Validation is constructing those objects (their own checks, re-raised with the key's dotted
+name), after a type check driven by their field annotations; unknown keys get a "did you
+mean". Term names are checked against the problem's declaration (``problems.declared``):
+nothing is built, so loading a configuration starts no JAX backend. This module and the CLI
+are the only places where names become objects.
 """
 
 from __future__ import annotations
@@ -61,17 +70,17 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import optax
-
-from pinnbalance.nn import ACTIVATIONS, ARCHITECTURES, fourier_for, mlp_for, modified_mlp_for
-from pinnbalance.problems import PROBLEMS
-from pinnbalance.training.config import DTYPES, TrainConfig, with_rate_in_state
+from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
+from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_names
+from pinnbalance.training.config import TrainConfig, optimizer_constructor, positive_int
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sharding import DataParallel
 from pinnbalance.weighting import SCHEMES, STATISTICS
@@ -82,8 +91,31 @@ class ConfigError(ValueError):
     """A configuration value or key is invalid; the message names the field and the fix."""
 
 
+BUILDERS = {"mlp": mlp_for, "modified-mlp": modified_mlp_for, "fourier": fourier_for, "piratenet": piratenet_for}
+OWN_KEYS = {  # [network] keys of one type -> its builder's keywords (type, hidden, activation, normalization, rwf: all)
+    "mlp": {},
+    "modified-mlp": {"encoder_bias": "encoder_bias"},
+    "fourier": dict(fourier_sigmas="sigmas", fourier_features="features", fourier_time_sigmas="time_sigmas", fourier_seed="seed"),
+    "piratenet": dict(piratenet_sigma="sigma", piratenet_features="features", piratenet_seed="seed"),
+}
+NORMALIZATION = {"exact": None, "sampled": 100_000}  # exact moments of the box, or from this many uniform draws
+NAMED = {"reference": "reference term", "initial": "weight", "weights": "weight", "terms": "self-adaptive term"}
+STATISTIC_KEYS = ("reference_statistic", "term_statistic")  # scheme fields given by name (weighting.STATISTICS)
+KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's own (the run-level keys)
+    **{f"train.{k}": k for k in ("steps", "seeds", "dtype", "matmul_precision", "log_every", "chunk_logs", "checkpoint_every")},
+    **{"train.devices": "devices", "optimizer.name": "optimizer_name", "optimizer.learning_rate": "learning_rate"},
+    **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
+    **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
+}
+SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "train", "output")
+TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
+KINDS |= {"tuple": (list, tuple), "Sequence": (list, tuple)}  # annotation -> the TOML values that fit
+WHAT = {"int": "an integer", "float": "a number", "str": "a string", "Literal": "a string", "bool": "true or false"}
+
+
 def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
+    close = difflib.get_close_matches(str(word), list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -91,177 +123,217 @@ def _unknown(where: str, key: str, options) -> ConfigError:
     return ConfigError(f"unknown key {where}{key!r}{_suggest(key, options)}; valid keys are {sorted(options)}")
 
 
-def _expect(where: str, value, kinds, what: str):
-    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-        raise ConfigError(f"{where} must be {what}, got {value!r}")
-    if not isinstance(value, kinds):
-        raise ConfigError(f"{where} must be {what}, got {value!r} ({type(value).__name__})")
-    return value
+def _choose(where: str, name, registry):
+    """``name`` if it is a key of ``registry``, else a ConfigError with a "did you mean"."""
+    if not isinstance(name, str) or name not in registry:
+        raise ConfigError(f"{where} {name!r} is unknown{_suggest(name, registry)}; valid: {sorted(registry)}")
+    return name
 
 
-def _positive_int(where: str, value) -> int:
-    _expect(where, value, int, "a positive integer")
-    if value < 1:
-        raise ConfigError(f"{where} must be a positive integer, got {value}")
-    return value
+def _typed(where: str, value, annotation, default=None):
+    """``value`` (parsed TOML) checked against a field's ``annotation`` (``"int | None"``,
+    ``"tuple[float, ...]"``, ``"Mapping[str, int]"``); lists become tuples, integers floats where
+    floats are asked for. A type this does not know (``Statistic``, ``ArrayLike``) falls back to
+    the default's type, else is left to the object's own checks."""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    alts = [a.strip() for a in re.split(r"\|(?![^\[]*\])", re.sub(r"\b\w+\.", "", text)) if a.strip() != "None"]
+    if not alts or any(re.match(r"\w*", a).group() not in KINDS for a in alts):
+        if not isinstance(default, (bool, int, float, str)):
+            return value
+        alts = [type(default).__name__]
+    for alt in alts:
+        head, _, inner = alt.partition("[")
+        if not isinstance(value, KINDS[head]) or (isinstance(value, bool) and head != "bool"):
+            continue
+        args = [a.strip() for a in re.split(r",(?![^\[]*\])", inner[:-1])] if inner else []
+        if head in ("tuple", "Sequence") and args:
+            return tuple(_typed(f"{where}[{i}]", v, args[0]) for i, v in enumerate(value))
+        if head == "Mapping" and args:
+            return {k: _typed(f"{where}.{k}", v, args[-1]) for k, v in value.items()}
+        return float(value) if head == "float" else value
+    what = " or ".join(dict.fromkeys(WHAT.get(a.partition("[")[0], "a table" if "Mapping" in a else "a list") for a in alts))
+    raise ConfigError(f"{where} must be {what}, got {value!r}")
+
+
+def _fields(obj, skip=(), keyword_only: bool = True) -> dict[str, tuple]:
+    """``{name: (annotation, default)}`` of a dataclass's fields, or of the parameters of a
+    function that can be given by keyword (only positional-or-keyword ones unless ``keyword_only``)."""
+    if dataclasses.is_dataclass(obj):
+        pairs = [(f.name, f.type, None if f.default is dataclasses.MISSING else f.default) for f in dataclasses.fields(obj)]
+    else:
+        kinds = ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY") if keyword_only else ("POSITIONAL_OR_KEYWORD",)
+        params = [p for p in inspect.signature(obj).parameters.values() if p.kind.name in kinds]
+        pairs = [(p.name, p.annotation, None if p.default is p.empty else p.default) for p in params]
+    return {name: (annotation, default) for name, annotation, default in pairs if name not in skip}
+
+
+def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
+    """The table's values checked against ``fields`` (``{key: (annotation, default)}``)."""
+    for key in table:
+        if key not in fields:
+            raise _unknown(f"{where}.", key, fields)
+    return {key: _typed(f"{where}.{key}", value, *fields[key]) for key, value in table.items()}
+
+
+def _built(section: str, build, paths: Mapping[str, str]):
+    """``build()``, its ValueError/TypeError/KeyError raised as a ConfigError naming the key: a
+    message that starts with a field (``steps must ...``, ``TrainConfig.steps must ...``) gets its
+    key path from ``paths`` in its place, any other the prefix ``[section]: ``."""
+    try:
+        return build()
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, KeyError) as err:
+        text = str(err.args[0]) if err.args else repr(err)
+        bare = re.sub(r"^[A-Z]\w*\.", "", text)
+        for name in sorted(paths, key=len, reverse=True):
+            if re.match(rf"{re.escape(name)}\b", bare):
+                raise ConfigError(paths[name] + bare[len(name) :]) from None
+        raise ConfigError(f"[{section}]: {text}") from None
 
 
 @dataclass(frozen=True)
 class ProblemConfig:
+    """``[problem]``: a registered problem's name and the values of its factory's parameters."""
+
     name: str = "klein-gordon"
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """``[network]``: the architecture (``type``, a key of ``nn.ARCHITECTURES``) and its fields."""
+    """``[network]``: the architecture (``type``, a key of ``BUILDERS``), the options every type
+    takes, and the type's own (``options``: its TOML keys, every default written out)."""
 
+    type: str = "mlp"
     hidden: tuple[int, ...] = (50, 50, 50, 50, 50)
     activation: str = "tanh"
     normalization: str = "exact"
-    type: str = "mlp"
     rwf: tuple[float, float] | None = None
-    encoder_bias: str = "zeros"
-    fourier_sigmas: tuple[float, ...] = (1.0,)
-    fourier_features: int = 100
-    fourier_time_sigmas: tuple[float, ...] | None = None
-    fourier_seed: int = 0
+    options: Mapping[str, Any] = field(default_factory=dict)
 
-
-# keys that only one architecture takes; the others ([type, hidden, activation,
-# normalization, rwf]) apply to every type
-NETWORK_TYPE_KEYS = {
-    "mlp": (),
-    "modified-mlp": ("encoder_bias",),
-    "fourier": ("fourier_sigmas", "fourier_features", "fourier_time_sigmas", "fourier_seed"),
-}
+    def build(self, box, outputs: int = 1, samples: int | None = None):
+        """The network for inputs in ``box`` (normalised: exact moments, or ``samples`` uniform draws)."""
+        options = {OWN_KEYS[self.type][k]: v for k, v in self.options.items()}
+        kwargs = dict(hidden=self.hidden, activation=self.activation, outputs=outputs, samples=samples, rwf=self.rwf)
+        return BUILDERS[self.type](box, **kwargs, **options)
 
 
 @dataclass(frozen=True)
 class WeightingConfig:
+    """``[weighting]``: a registered scheme and its fields (statistics by name)."""
+
     scheme: str = "lr-annealing"
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class OptimizerConfig:
-    name: str = "adam"
-    learning_rate: float = 1e-3
-    decay_rate: float = 0.9
-    decay_steps: int = 1000
+class RunConfig:
+    """A whole run: what to solve, with what, how to train (``train``: ``[train]``, ``[optimizer]``,
+    ``[sampling]`` and ``[lbfgs]``), the run-level keys and where to write. Constructing one
+    checks what the library objects cannot alone, names against the problem's declaration; it
+    builds the network and the scheme on stand-ins to run their own checks, never the problem."""
 
-
-@dataclass(frozen=True)
-class RunSettings:
-    steps: int = 40_001
+    problem: ProblemConfig = field(default_factory=ProblemConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    weighting: WeightingConfig = field(default_factory=WeightingConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    batch_size: int | Mapping[str, int] = 128
     seeds: tuple[int, ...] = (1234,)
-    dtype: str = "float32"
-    matmul_precision: str = "default"
-    log_every: int = 100
-    chunk_logs: int = 10
     checkpoint_every: int = 5000
     devices: int | str = 1  # or "all"; training.sharding.DataParallel: batch (one seed) or seeds split
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """A whole run: what to solve, with what, how to train, where to write."""
-
-    problem: ProblemConfig = ProblemConfig()
-    network: NetworkConfig = NetworkConfig()
-    weighting: WeightingConfig = WeightingConfig()
-    optimizer: OptimizerConfig = OptimizerConfig()
-    batch_size: int | Mapping[str, int] = 128
-    train: RunSettings = RunSettings()
     output_dir: str = "runs/run"
-    sampling_mode: str = "random"
-    resample_every: int | None = None
-    lbfgs: LBFGS | None = None
+
+    def __post_init__(self):
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"train.seeds must list at least one seed, e.g. [1234], and no seed twice; got {list(self.seeds)}")
+        chunk = self.train.log_every * self.train.chunk_logs
+        if not positive_int(self.checkpoint_every) or self.checkpoint_every % chunk:
+            raise ConfigError(
+                f"train.checkpoint_every ({self.checkpoint_every}) must be a positive multiple of log_every * chunk_logs "
+                f"({chunk}), the steps of one compiled chunk"
+            )
+        if self.devices != "all" and not positive_int(self.devices):
+            raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {self.devices!r}')
+        n, declared = self.network, DECLARED.get(self.problem.name) or Declared.of(PROBLEMS[self.problem.name]())  # or built
+        box = Box((0.0,) * len(declared.coordinates), (1.0,) * len(declared.coordinates), declared.coordinates)  # a stand-in
+        paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in OWN_KEYS[n.type].items()}
+        _built("network", lambda: n.build(box, declared.outputs), paths)
+        self._check_names(declared.term_names, self.build_scheme(declared))
+
+    def _check_names(self, terms: tuple[str, ...], scheme) -> None:
+        """Batch sizes, the terms the scheme names, its sampling and L-BFGS weights against the problem's ``terms``."""
+        sizes = dict(self.batch_size) if isinstance(self.batch_size, Mapping) else {"": self.batch_size}
+        for term, n in sizes.items():
+            if term and term not in terms:
+                raise ConfigError(
+                    f"sampling.batch_size.{term}: unknown term{_suggest(term, terms)}; valid term names are {list(terms)}"
+                )
+            if not positive_int(n):
+                raise ConfigError(f"sampling.batch_size{'.' * bool(term)}{term} must be a positive integer, got {n!r}")
+        for key, what in NAMED.items():
+            _built(
+                "weighting",
+                lambda: check_names(getattr(scheme, key, None) or (), terms, what),
+                {"unknown": f"weighting.{key}: unknown"},
+            )
+        if per_point(scheme) and self.train.sampling != "fixed":
+            raise ConfigError(
+                f"weighting.scheme {self.weighting.scheme!r} attaches a weight to each collocation point, so the points must "
+                'stay fixed: add mode = "fixed" to [sampling] (and a batch_size as large as the point set you want)'
+            )
+        if self.train.lbfgs is not None:
+            _built("lbfgs", lambda: self.train.lbfgs.check_terms(terms), {"weights": "lbfgs.weights"})
 
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
-        return PROBLEMS[self.problem.name](**self.problem.parameters).with_batch_sizes(self.batch_size)
+        """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
+        problem = _built("problem", lambda: PROBLEMS[self.problem.name](**self.problem.parameters), {})
+        return problem.with_batch_sizes(self.batch_size)
 
     def build_network(self, problem):
-        n = self.network
-        samples = 100_000 if n.normalization == "sampled" else None
-        common = {"hidden": n.hidden, "activation": n.activation, "samples": samples, "rwf": n.rwf, "outputs": problem.outputs}
-        if n.type == "modified-mlp":
-            return modified_mlp_for(problem.domain, encoder_bias=n.encoder_bias, **common)
-        if n.type == "fourier":
-            return fourier_for(
-                problem.domain,
-                n.fourier_sigmas,
-                n.fourier_features,
-                time_sigmas=n.fourier_time_sigmas,
-                seed=n.fourier_seed,
-                **common,
-            )
-        return mlp_for(problem.domain, **common)
+        return self.network.build(problem.domain, problem.outputs, NORMALIZATION[self.network.normalization])
 
     def build_scheme(self, problem):
-        return scheme_for(self.weighting.scheme, problem, self.weighting.options)
+        """The scheme (its own checks raised naming ``weighting.<field>``); ``problem``: a ``Problem`` or a ``Declared``."""
+        paths = {k: f"weighting.{k}" for k in _fields(SCHEMES[self.weighting.scheme])}
+        return _built("weighting", lambda: scheme_for(self.weighting.scheme, problem, self.weighting.options), paths)
 
     def train_config(self, seed: int | None = None) -> TrainConfig:
-        t, o = self.train, self.optimizer
-        return TrainConfig(
-            steps=t.steps,
-            seed=self.train.seeds[0] if seed is None else seed,
-            learning_rate=o.learning_rate,
-            decay_rate=o.decay_rate,
-            decay_steps=o.decay_steps,
-            log_every=t.log_every,
-            chunk_logs=t.chunk_logs,
-            dtype=t.dtype,
-            matmul_precision=t.matmul_precision,
-            sampling=self.sampling_mode,
-            resample_every=self.resample_every,
-            lbfgs=self.lbfgs,
-        )
+        """``train`` with the first seed (or ``seed``)."""
+        return dataclasses.replace(self.train, seed=self.seeds[0] if seed is None else seed)
 
     def build_sharding(self):
         """``DataParallel`` over ``train.devices`` devices, or None when that is one device."""
-        devices = self.train.devices
-        sharding = None if devices == 1 else DataParallel(None if devices == "all" else devices)
+        sharding = None if self.devices == 1 else DataParallel(None if self.devices == "all" else self.devices)
         return None if sharding is None or sharding.count == 1 else sharding
 
-    def build_optimizer(self) -> optax.GradientTransformation:
-        """The configured optimizer with its decay schedule, the initial rate a leaf of its
-        state (``training.config.with_rate_in_state``)."""
-        return with_rate_in_state(getattr(optax, self.optimizer.name), self.optimizer)
+    def build_optimizer(self):
+        """``train.optimizer()``: the configured optimizer with its decay schedule, the initial rate a
+        leaf of its state (``training.config.with_rate_in_state``)."""
+        return self.train.optimizer()
 
     def to_dict(self) -> dict:
         """The resolved configuration as plain data (the shape of the TOML file)."""
-        return {
-            "problem": {"name": self.problem.name, "parameters": dict(self.problem.parameters)},
-            "network": _network_dict(self.network),
-            "weighting": {"scheme": self.weighting.scheme, **dict(self.weighting.options)},
-            "optimizer": dataclasses.asdict(self.optimizer),
-            "sampling": {
-                "batch_size": self.batch_size if isinstance(self.batch_size, int) else dict(self.batch_size),
-                "mode": self.sampling_mode,
-                **({} if self.resample_every is None else {"resample_every": self.resample_every}),
-            },
-            "train": {**dataclasses.asdict(self.train), "seeds": list(self.train.seeds)},
-            "output": {"dir": self.output_dir},
-            **(
-                {}
-                if self.lbfgs is None
-                else {"lbfgs": {k: v for k, v in dataclasses.asdict(self.lbfgs).items() if v is not None}}
-            ),
-        }
+        n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
+        # [network]: the keys every type takes, rwf if set, then the type's own keys
+        d["network"] = {"type": n.type, "hidden": n.hidden, "activation": n.activation, "normalization": n.normalization}
+        d["network"] |= {**({} if n.rwf is None else {"rwf": n.rwf}), **n.options}
+        d["weighting"] = {"scheme": self.weighting.scheme, **self.weighting.options}
+        d |= {section: {} for section in ("optimizer", "sampling", "train", "output")}  # filled from KEYS
+        for key, name in KEYS.items():
+            if (value := getattr(t if name in TRAIN_FIELDS else self, name)) is not None:
+                d[key.split(".")[0]][key.split(".")[1]] = value
+        d["optimizer"] |= t.optimizer_options
+        if t.lbfgs is not None:
+            d["lbfgs"] = {k: v for k, v in dataclasses.asdict(t.lbfgs).items() if v is not None}
+        return _plain(d)
 
 
-def _network_dict(n: NetworkConfig) -> dict:
-    """The ``[network]`` table: common keys, ``rwf`` if set, then the type's own keys."""
-    d = {"type": n.type, "hidden": list(n.hidden), "activation": n.activation, "normalization": n.normalization}
-    if n.rwf is not None:
-        d["rwf"] = list(n.rwf)
-    for key in NETWORK_TYPE_KEYS[n.type]:
-        value = getattr(n, key)
-        if value is not None:
-            d[key] = list(value) if isinstance(value, tuple) else value
-    return d
+def _plain(value):
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
@@ -269,9 +341,8 @@ def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
     the problem's reference term unless the options name another."""
     if name not in SCHEMES:
         raise KeyError(f"unknown scheme {name!r}; valid schemes are {list(SCHEMES)}")
-    cls = SCHEMES[name]
-    options = dict(options or {})
-    for key in ("reference_statistic", "term_statistic"):
+    cls, options = SCHEMES[name], dict(options or {})
+    for key in STATISTIC_KEYS:
         if key in options:
             options[key] = STATISTICS[options[key]]
     if "reference" in _fields(cls) and "reference" not in options:
@@ -279,282 +350,73 @@ def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
     return cls(**options)
 
 
-def _fields(cls) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(cls)}
+def _problem(table) -> ProblemConfig:
+    values = _table("problem", table, {"name": ("str", None), "parameters": ("Mapping[str, Any]", None)})
+    name = _choose("problem.name", values.get("name", "klein-gordon"), PROBLEMS)
+    parameters = _fields(PROBLEMS[name], skip=("batch_size",), keyword_only=False)  # exact= and such are no TOML values
+    return ProblemConfig(name, _table("problem.parameters", values.get("parameters", {}), parameters))
 
 
-SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "train", "output")
+def _network(table) -> NetworkConfig:
+    kind = _choose("network.type", _typed("network.type", table.get("type", "mlp"), "str"), BUILDERS)
+    own = {key: _fields(BUILDERS[kind])[name] for key, name in OWN_KEYS[kind].items()}
+    for key in table:
+        if owners := [repr(t) for t, keys in OWN_KEYS.items() if key in keys and key not in own]:
+            raise ConfigError(f"network.{key} applies only to type = {' or '.join(owners)}; this network has type = {kind!r}")
+    values = _table("network", table, {**_fields(NetworkConfig, skip=("options",)), **own})
+    _choose("network.activation", values.get("activation", "tanh"), ACTIVATIONS)
+    _choose("network.normalization", values.get("normalization", "exact"), NORMALIZATION)
+    if not values.get("hidden", (1,)) or any(width < 1 for width in values.get("hidden", ())):
+        raise ConfigError(
+            f"network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got {list(values['hidden'])}"
+        )
+    options = {key: values.get(key, default) for key, (_, default) in own.items()}
+    common = {k: v for k, v in values.items() if k not in own}
+    return NetworkConfig(**common, options={k: v for k, v in options.items() if v is not None})
+
+
+def _weighting(table) -> WeightingConfig:
+    scheme = _choose("weighting.scheme", _typed("weighting.scheme", table.get("scheme", "lr-annealing"), "str"), SCHEMES)
+    options = _table("weighting", table, {"scheme": ("str", None), **_fields(SCHEMES[scheme])})
+    for key in STATISTIC_KEYS:
+        if key in options:
+            _choose(f"weighting.{key}", options[key], STATISTICS)
+    return WeightingConfig(options.pop("scheme", scheme), options)
+
+
+def _train(data, lbfgs: LBFGS | None) -> tuple[TrainConfig, dict]:
+    """``[train]``, ``[optimizer]``, ``[sampling]`` and ``[output]`` as a ``TrainConfig`` and the
+    run-level keyword arguments of ``RunConfig``; ``[optimizer]`` keys beyond ``KEYS`` are the
+    optimizer's own keyword arguments."""
+    name = _typed("optimizer.name", data.get("optimizer", {}).get("name", "adam"), "str")
+    constructor = _built("optimizer", lambda: optimizer_constructor(name), {"optimizer": "optimizer.name"})
+    fields, given = {**_fields(TrainConfig), **_fields(RunConfig)}, {}
+    for section in ("train", "optimizer", "sampling", "output"):
+        own = {key.split(".")[1]: fields[f] for key, f in KEYS.items() if key.startswith(f"{section}.")}
+        extra = _fields(constructor, skip=("learning_rate",)) if section == "optimizer" else {}
+        given |= {f"{section}.{k}": v for k, v in _table(section, data.get(section, {}), {**extra, **own}).items()}
+    options = {k.split(".")[1]: v for k, v in given.items() if k not in KEYS}
+    train = {KEYS[k]: v for k, v in given.items() if KEYS.get(k) in TRAIN_FIELDS}
+    run = {KEYS[k]: v for k, v in given.items() if k in KEYS and KEYS[k] not in TRAIN_FIELDS}
+    paths = {f: k for k, f in KEYS.items()} | {k: f"optimizer.{k}" for k in options}
+    paths |= {"sampling mode": "sampling.mode", "optimizer": "optimizer.name"}  # training.sampling's, optimizer_constructor's
+    seed = (run.get("seeds") or (1234,))[0]
+    return _built("train", lambda: TrainConfig(seed=seed, lbfgs=lbfgs, optimizer_options=options, **train), paths), run
 
 
 def from_dict(data: Mapping[str, Any]) -> RunConfig:
-    """Validate plain data (parsed TOML) into a ``RunConfig``; raise ``ConfigError`` if anything is off."""
+    """Validate plain data (parsed TOML) into a ``RunConfig``; raise ``ConfigError`` if anything is
+    off. Nothing is built and no JAX backend starts (term names come from the declarations)."""
     for section in data:
         if section not in SECTIONS:
             raise _unknown("section ", section, SECTIONS)
-        _expect(f"[{section}]", data[section], dict, "a table")
-    problem = _problem(data.get("problem", {}))
-    network = _network(data.get("network", {}))
-    weighting = _weighting(data.get("weighting", {}))
-    optimizer = _optimizer(data.get("optimizer", {}))
-    sampling = data.get("sampling", {})
-    batch_size = _sampling(sampling, problem)
-    mode, resample_every = _sampling_mode(sampling)
-    train = _train(data.get("train", {}))
-    out = data.get("output", {})
-    for key in out:
-        if key != "dir":
-            raise _unknown("output.", key, ["dir"])
-    output_dir = _expect("output.dir", out.get("dir", "runs/run"), str, "a folder path (string)")
-    lbfgs = _lbfgs(data["lbfgs"]) if "lbfgs" in data else None
-    config = RunConfig(problem, network, weighting, optimizer, batch_size, train, output_dir, mode, resample_every, lbfgs)
-    problem_obj = config.build_problem()
-    names = problem_obj.domain.names
-    if network.fourier_time_sigmas is not None and "t" not in names:
-        raise ConfigError(
-            f"network.fourier_time_sigmas needs a time coordinate named 't'; problem {problem.name!r} has {list(names)}"
-        )
-    try:
-        scheme = config.build_scheme(problem_obj)
-        scheme.init(problem_obj.term_names)
-    except (ValueError, KeyError, TypeError) as err:
-        raise ConfigError(f"[weighting]: {err.args[0] if err.args else err}") from None
-    if per_point(scheme) and mode != "fixed":
-        raise ConfigError(
-            f"weighting.scheme {weighting.scheme!r} attaches a weight to each collocation point, so the points must stay "
-            'fixed: add mode = "fixed" to [sampling] (and a batch_size as large as the point set you want)'
-        )
-    if lbfgs is not None:
-        try:
-            lbfgs.check_terms(problem_obj.term_names)
-        except ValueError as err:
-            raise ConfigError(f"[lbfgs]: {err}") from None
-    return config
-
-
-def _problem(d) -> ProblemConfig:
-    for key in d:
-        if key not in ("name", "parameters"):
-            raise _unknown("problem.", key, ["name", "parameters"])
-    name = _expect("problem.name", d.get("name", "klein-gordon"), str, "a problem name")
-    if name not in PROBLEMS:
-        raise ConfigError(f"problem.name {name!r} is not a known problem{_suggest(name, PROBLEMS)}; valid: {sorted(PROBLEMS)}")
-    params = _expect("problem.parameters", d.get("parameters", {}), dict, "a table")
-    signature = inspect.signature(PROBLEMS[name])
-    valid = [p for p in signature.parameters if p != "batch_size"]
-    for key, value in params.items():
-        if key not in valid:
-            raise _unknown("problem.parameters.", key, valid)
-        default = signature.parameters[key].default
-        kinds = (int,) if isinstance(default, int) and not isinstance(default, bool) else (int, float)
-        _expect(f"problem.parameters.{key}", value, kinds, "an integer" if kinds == (int,) else "a number")
-    return ProblemConfig(name, dict(params))
-
-
-def _network(d) -> NetworkConfig:
-    valid = _fields(NetworkConfig)
-    for key in d:
-        if key not in valid:
-            raise _unknown("network.", key, valid)
-    kind = _expect("network.type", d.get("type", "mlp"), str, "an architecture name")
-    if kind not in ARCHITECTURES:
-        raise ConfigError(f"network.type {kind!r} is unknown{_suggest(kind, ARCHITECTURES)}; valid: {sorted(ARCHITECTURES)}")
-    for key in d:
-        owner = next((t for t, keys in NETWORK_TYPE_KEYS.items() if key in keys), kind)
-        if owner != kind:
-            raise ConfigError(f"network.{key} applies only to type = {owner!r}; this network has type = {kind!r}")
-    hidden = _expect("network.hidden", d.get("hidden", [50] * 5), list, "a list of layer widths, e.g. [50, 50, 50]")
-    if not hidden:
-        raise ConfigError("network.hidden must list at least one hidden layer width, e.g. [50, 50]")
-    for i, width in enumerate(hidden):
-        _positive_int(f"network.hidden[{i}]", width)
-    if kind == "modified-mlp" and len(set(hidden)) != 1:
-        raise ConfigError(
-            f"network.hidden must list equal widths for type = 'modified-mlp' (each gate mixes two encoders); got {hidden}"
-        )
-    activation = _expect("network.activation", d.get("activation", "tanh"), str, "an activation name")
-    if activation not in ACTIVATIONS:
-        raise ConfigError(
-            f"network.activation {activation!r} is unknown{_suggest(activation, ACTIVATIONS)}; valid: {sorted(ACTIVATIONS)}"
-        )
-    norm = _expect("network.normalization", d.get("normalization", "exact"), str, "'exact' or 'sampled'")
-    if norm not in ("exact", "sampled"):
-        raise ConfigError(f"network.normalization must be 'exact' or 'sampled', got {norm!r}")
-    defaults = NetworkConfig()
-    return NetworkConfig(
-        tuple(hidden),
-        activation,
-        norm,
-        kind,
-        rwf=_rwf(d["rwf"]) if "rwf" in d else None,
-        encoder_bias=_encoder_bias(d.get("encoder_bias", defaults.encoder_bias)),
-        fourier_sigmas=_scales("network.fourier_sigmas", d.get("fourier_sigmas", list(defaults.fourier_sigmas))),
-        fourier_features=_positive_int("network.fourier_features", d.get("fourier_features", defaults.fourier_features)),
-        fourier_time_sigmas=_scales("network.fourier_time_sigmas", d["fourier_time_sigmas"])
-        if "fourier_time_sigmas" in d
-        else None,
-        fourier_seed=_seed("network.fourier_seed", d.get("fourier_seed", defaults.fourier_seed)),
-    )
-
-
-def _rwf(value) -> tuple[float, float]:
-    what = "[mu, sigma] (random weight factorisation; the paper uses [1.0, 0.1])"
-    _expect("network.rwf", value, list, what)
-    if len(value) != 2:
-        raise ConfigError(f"network.rwf must be {what}, got {value!r}")
-    for i, v in enumerate(value):
-        _expect(f"network.rwf[{i}]", v, (int, float), "a number")
-    if value[1] < 0:
-        raise ConfigError(f"network.rwf[1] (sigma, the spread of the log-scales) must be >= 0, got {value[1]}")
-    return float(value[0]), float(value[1])
-
-
-def _encoder_bias(value) -> str:
-    _expect("network.encoder_bias", value, str, "'zeros' or 'glorot'")
-    if value not in ("zeros", "glorot"):
-        raise ConfigError(f"network.encoder_bias must be 'zeros' or 'glorot' (published code), got {value!r}")
-    return value
-
-
-def _scales(where: str, value) -> tuple[float, ...]:
-    _expect(where, value, list, "a list of scales > 0, e.g. [1.0, 10.0]")
-    if not value:
-        raise ConfigError(f"{where} must list at least one scale, e.g. [1.0, 10.0]")
-    for i, v in enumerate(value):
-        _expect(f"{where}[{i}]", v, (int, float), "a number > 0")
-        if not v > 0:
-            raise ConfigError(f"{where}[{i}] must be > 0, got {v}")
-    return tuple(float(v) for v in value)
-
-
-def _seed(where: str, value) -> int:
-    _expect(where, value, int, "a non-negative integer")
-    if value < 0:
-        raise ConfigError(f"{where} must be a non-negative integer, got {value}")
-    return value
-
-
-def _weighting(d) -> WeightingConfig:
-    scheme = _expect("weighting.scheme", d.get("scheme", "lr-annealing"), str, "a scheme name")
-    if scheme not in SCHEMES:
-        raise ConfigError(f"weighting.scheme {scheme!r} is unknown{_suggest(scheme, SCHEMES)}; valid: {sorted(SCHEMES)}")
-    valid = {k: f for k, f in _fields(SCHEMES[scheme]).items() if f.init}
-    options = {}
-    for key, value in d.items():
-        if key == "scheme":
-            continue
-        if key not in valid:
-            raise _unknown("weighting.", key, [*valid, "scheme"])
-        if key in ("reference_statistic", "term_statistic") and value not in STATISTICS:
-            raise ConfigError(f"weighting.{key} {value!r} is unknown; valid: {sorted(STATISTICS)}")
-        options[key] = value
-    return WeightingConfig(scheme, options)
-
-
-def _optimizer(d) -> OptimizerConfig:
-    valid = _fields(OptimizerConfig)
-    for key in d:
-        if key not in valid:
-            raise _unknown("optimizer.", key, valid)
-    name = _expect("optimizer.name", d.get("name", "adam"), str, "an optax optimizer name")
-    if not callable(getattr(optax, name, None)) or name.startswith("_"):
-        raise ConfigError(
-            f"optimizer.name {name!r} is not an optax optimizer{_suggest(name, ['adam', 'adamw', 'sgd', 'lion', 'rmsprop'])}"
-        )
-    lr = _expect("optimizer.learning_rate", d.get("learning_rate", 1e-3), (int, float), "a number > 0")
-    if not lr > 0:
-        raise ConfigError(f"optimizer.learning_rate must be > 0, got {lr}")
-    rate = _expect("optimizer.decay_rate", d.get("decay_rate", 0.9), (int, float), "a number in (0, 1]")
-    if not 0 < rate <= 1:
-        raise ConfigError(f"optimizer.decay_rate must be in (0, 1] (1 = no decay), got {rate}")
-    steps = _positive_int("optimizer.decay_steps", d.get("decay_steps", 1000))
-    return OptimizerConfig(name, float(lr), float(rate), steps)
-
-
-def _lbfgs(d) -> LBFGS:
-    valid = _fields(LBFGS)
-    for key in d:
-        if key not in valid:
-            raise _unknown("lbfgs.", key, valid)
-    kinds = {
-        "max_iters": int,
-        "memory_size": int,
-        "max_linesearch_steps": int,
-        "log_every": int,
-        "points": int,
-        "weights": (str, dict),
-        "dtype": str,
-    }
-    what = {int: "an integer", (str, dict): '"frozen", "unit" or a table {term = weight}'}
-    for key, value in d.items():
-        _expect(f"lbfgs.{key}", value, kinds.get(key, (int, float)), what.get(kinds.get(key), "a value"))
-    try:
-        return LBFGS(**d)
-    except ValueError as err:
-        raise ConfigError(f"[lbfgs]: {err}") from None
-
-
-SAMPLING_KEYS = ("batch_size", "mode", "resample_every")
-
-
-def _sampling_mode(d) -> tuple[str, int | None]:
-    mode = _expect("sampling.mode", d.get("mode", "random"), str, "'random' or 'fixed'")
-    if mode not in ("random", "fixed"):
-        raise ConfigError(f"sampling.mode must be 'random' (fresh points every step) or 'fixed' (one set), got {mode!r}")
-    every = d.get("resample_every")
-    if every is not None:
-        _positive_int("sampling.resample_every", every)
-        if mode != "fixed":
-            raise ConfigError('sampling.resample_every needs mode = "fixed" (random mode draws new points every step)')
-    return mode, every
-
-
-def _sampling(d, problem: ProblemConfig):
-    for key in d:
-        if key not in SAMPLING_KEYS:
-            raise _unknown("sampling.", key, SAMPLING_KEYS)
-    size = d.get("batch_size", 128)
-    if isinstance(size, dict):
-        names = PROBLEMS[problem.name]().term_names
-        for term, n in size.items():
-            if term not in names:
-                raise ConfigError(
-                    f"sampling.batch_size.{term}: unknown term{_suggest(term, names)}; valid term names are {list(names)}"
-                )
-            _positive_int(f"sampling.batch_size.{term}", n)
-        return dict(size)
-    return _positive_int("sampling.batch_size", size)
-
-
-def _train(d) -> RunSettings:
-    valid = _fields(RunSettings)
-    for key in d:
-        if key not in valid:
-            raise _unknown("train.", key, valid)
-    defaults = RunSettings()
-    values = {k: d.get(k, getattr(defaults, k)) for k in valid}
-    for key in ("steps", "log_every", "chunk_logs", "checkpoint_every"):
-        _positive_int(f"train.{key}", values[key])
-    seeds = _expect("train.seeds", values["seeds"], (list, tuple), "a list of integer seeds, e.g. [1234, 1, 2]")
-    if not seeds:
-        raise ConfigError("train.seeds must list at least one seed, e.g. [1234]")
-    for i, s in enumerate(seeds):
-        _expect(f"train.seeds[{i}]", s, int, "an integer")
-    if len(set(seeds)) != len(seeds):
-        raise ConfigError(f"train.seeds lists a seed twice: {list(seeds)}")
-    if values["dtype"] not in DTYPES:
-        raise ConfigError(f"train.dtype must be one of {sorted(DTYPES)}, got {values['dtype']!r}")
-    if values["matmul_precision"] not in ("default", "high", "highest"):
-        raise ConfigError(f"train.matmul_precision must be 'default', 'high' or 'highest', got {values['matmul_precision']!r}")
-    chunk = values["log_every"] * values["chunk_logs"]
-    if values["checkpoint_every"] % chunk:
-        raise ConfigError(
-            f"train.checkpoint_every ({values['checkpoint_every']}) must be a multiple of log_every * chunk_logs ({chunk}), "
-            "the steps of one compiled chunk"
-        )
-    devices = values["devices"]
-    if devices != "all" and (isinstance(devices, bool) or not isinstance(devices, int) or devices < 1):
-        raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {devices!r}')
-    return RunSettings(**{**values, "seeds": tuple(seeds)})
+        _typed(f"[{section}]", data[section], "Mapping")
+    lbfgs_fields = _fields(LBFGS) | {"weights": ("str | Mapping[str, float]", "frozen")}  # a policy or {term = weight}
+    paths = {k: f"lbfgs.{k}" for k in lbfgs_fields}
+    lbfgs = _built("lbfgs", lambda: LBFGS(**_table("lbfgs", data["lbfgs"], lbfgs_fields)), paths) if "lbfgs" in data else None
+    train, run = _train(data, lbfgs)
+    problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
+    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -598,7 +460,7 @@ def read_toml(path: str | Path, what: str = "configuration file", error: type[Ex
 
 
 def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
-    """Read, override and validate a TOML configuration file."""
+    """Read, override and validate a TOML configuration file (no JAX backend starts)."""
     path = Path(path)
     data = read_toml(path)
     try:
@@ -609,24 +471,13 @@ def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
 
 def dumps(config: RunConfig) -> str:
     """The resolved configuration as TOML text (simple writer: tables of scalars and lists)."""
-    lines = []
-    for section, table in config.to_dict().items():
-        lines.append(f"[{section}]")
-        for key, value in table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)
+    tables = config.to_dict().items()
+    return "\n".join(f"[{name}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items()) for name, table in tables)
 
 
 def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value) if isinstance(value, float) else json.dumps(value)  # TOML reads JSON's strings, integers, booleans

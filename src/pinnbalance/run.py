@@ -142,7 +142,7 @@ def run(
     run_dir = Path(out or config.output_dir)
     problem = config.build_problem()
     network, scheme, optimizer = config.build_network(problem), config.build_scheme(problem), config.build_optimizer()
-    seeds, tconf = list(config.train.seeds), config.train_config()
+    seeds, tconf = list(config.seeds), config.train_config()
     sharding = _sharding(config, problem, seeds)
     runtime.require_x64(tconf)
     start = _resume_start(config, run_dir, problem, network, scheme, optimizer) if resume else None
@@ -151,7 +151,7 @@ def run(
     meta = lambda p: {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}  # noqa: E731
     callbacks = [
         StopOnSignal(),
-        Checkpoints(config.train.checkpoint_every, lambda p: save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta(p))),
+        Checkpoints(config.checkpoint_every, lambda p: save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta(p))),
     ]
     board = TensorBoardRows(run_writers(run_dir, seeds), start) if tensorboard else None
     try:
@@ -205,11 +205,11 @@ def _resume_start(config: cfg.RunConfig, run_dir: Path, problem, network, scheme
     steps = config.train.steps
     summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
     written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
-    redo = lbfgs_changed and config.lbfgs is not None  # a new L-BFGS phase after the same first phase
+    redo = lbfgs_changed and config.train.lbfgs is not None  # a new L-BFGS phase after the same first phase
     if start.steps_done > steps or (start.steps_done == steps and written and not redo):
         raise RunError(
             f"{run_dir} has already trained {start.steps_done} of {steps} steps; raise train.steps to go on"
-            + ("" if config.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
+            + ("" if config.train.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
         )
     atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
     return start
@@ -233,7 +233,7 @@ def shared_runs(configs: list[cfg.RunConfig], problem) -> list[tuple]:
         if diffs:
             keys = ", ".join(d.split(":")[0] for d in diffs)
             raise NotShared(f"run {i} differs from run 0 in more than what runs of one program may: {keys}")
-    runs = [run for c in configs for run in _runs(c.build_scheme(problem), c.train_config(), c.train.seeds)]
+    runs = [run for c in configs for run in _runs(c.build_scheme(problem), c.train_config(), c.seeds)]
     differences = program_differences(runs)
     if differences:
         raise NotShared("; ".join(differences))
@@ -271,12 +271,12 @@ def run_shared(
     train. A run that diverges is written with the others, its summary naming it.
     """
     base = configs[0]
-    if any(c.train.devices != 1 for c in configs):
+    if any(c.devices != 1 for c in configs):
         raise NotShared("runs on several devices train alone")
     problem = base.build_problem()
     network, runs = base.build_network(problem), shared_runs(configs, problem)
     runtime.require_x64(runs[0][1])
-    owners = [i for i, c in enumerate(configs) for _ in c.train.seeds]
+    owners = [i for i, c in enumerate(configs) for _ in c.seeds]
     spans = [(owners.index(i), len(owners) - owners[::-1].index(i)) for i in range(len(configs))]
     start = _stacked_progress(configs, folders, problem, network) if resume else _fresh_progress(configs, problem, network)
     for folder, config in zip(folders, configs):
@@ -288,7 +288,7 @@ def run_shared(
     def write(p: Progress) -> None:
         for (a, b), folder, config in zip(spans, folders, configs):
             pick = (lambda x: x[a]) if b - a == 1 else (lambda x: x[a:b])  # noqa: E731
-            meta = {"step": p.steps_done, "seeds": list(config.train.seeds), "config": config.to_dict()}
+            meta = {"step": p.steps_done, "seeds": list(config.seeds), "config": config.to_dict()}
             records = {k: pick(v) for k, v in p.records.items()}
             save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
 
@@ -301,12 +301,12 @@ def run_shared(
             optimizer=base.build_optimizer(),
             progress=progress,
             start=start,
-            callbacks=[StopOnSignal(), Checkpoints(base.train.checkpoint_every, write)],
+            callbacks=[StopOnSignal(), Checkpoints(base.checkpoint_every, write)],
         )
     except Interrupted as err:
         raise RunInterrupted(f"stopped after step {err.step} on request; each run's checkpoint is in its folder") from None
     return [
-        _write_outputs(folder, problem, network, results[a:b], list(config.train.seeds), config)
+        _write_outputs(folder, problem, network, results[a:b], list(config.seeds), config)
         for (a, b), folder, config in zip(spans, folders, configs)
     ]
 
@@ -314,7 +314,7 @@ def run_shared(
 def _fresh_progress(configs, problem, network) -> Progress:
     """Step 0 of every run of ``configs`` stacked, each with its own optimizer's state (its rate)."""
     states = [
-        initial_states(problem, network, _runs(c.build_scheme(problem), c.train_config(), c.train.seeds), c.build_optimizer())
+        initial_states(problem, network, _runs(c.build_scheme(problem), c.train_config(), c.seeds), c.build_optimizer())
         for c in configs
     ]
     return Progress(jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *states))
@@ -327,7 +327,7 @@ def _stacked_progress(configs, folders, problem, network) -> Progress:
     for folder, config in zip(folders, configs):
         check_resumable(config, folder)
         p = _load_progress(folder, problem, network, config.build_scheme(problem), config.build_optimizer(), config)
-        if len(config.train.seeds) == 1:  # a run axis of one (jnp: the PRNG keys are typed arrays)
+        if len(config.seeds) == 1:  # a run axis of one (jnp: the PRNG keys are typed arrays)
             p = Progress(
                 jax.tree_util.tree_map(lambda x: jnp.expand_dims(x, 0), p.state),
                 {k: v[None] for k, v in p.records.items()},
@@ -362,13 +362,13 @@ def _sharding(config: cfg.RunConfig, problem, seeds):
             sharding.check_batch(problem)
     except ValueError as err:
         raise RunError(
-            f"train.devices = {config.train.devices!r}: {err}. A run may resume on another device count (--set train.devices=N)"
+            f"train.devices = {config.devices!r}: {err}. A run may resume on another device count (--set train.devices=N)"
         ) from None
     return sharding
 
 
 def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Progress:
-    seeds = list(config.train.seeds)
+    seeds = list(config.seeds)
     template = initial_states(problem, network, _runs(scheme, config.train_config(), seeds), optimizer, stacked=len(seeds) > 1)
     try:
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
@@ -413,18 +413,6 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devi
     return summary
 
 
-def _simulate_devices_asked(config_path: str, overrides: list[str]) -> None:
-    """``train.devices = N`` on a CPU: give JAX's CPU backend N devices before anything starts it
-    (reading the configuration builds the problem, which does), so no ``XLA_FLAGS`` is needed.
-    A file that does not parse is left to ``cfg.load`` to report."""
-    try:
-        data = cfg.apply_overrides(cfg.read_toml(config_path), list(overrides))
-    except cfg.ConfigError:
-        return
-    train = data.get("train")
-    simulate_cpu_devices(train.get("devices") if isinstance(train, dict) else None)
-
-
 def main_run(
     config_path: str,
     overrides: list[str],
@@ -436,8 +424,8 @@ def main_run(
 ) -> int:
     """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
     try:
-        _simulate_devices_asked(config_path, overrides)
-        config = cfg.load(config_path, overrides)
+        config = cfg.load(config_path, overrides)  # starts no JAX backend, so:
+        simulate_cpu_devices(config.devices)  # train.devices = N on a CPU: N simulated devices, no XLA_FLAGS needed
         runtime.prepare(config.train_config())
         summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)
     except (cfg.ConfigError, RunError, CheckpointError) as err:

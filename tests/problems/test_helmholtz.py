@@ -106,7 +106,7 @@ def test_registered_and_configs_hold_the_published_set_up():
     for m, c in configs.items():
         assert c.problem.name == "helmholtz" and c.train.steps == 40_001 and c.batch_size == 128, m
         assert c.network.hidden == (50,) * 5 and c.network.activation == "tanh", m
-        assert (c.optimizer.learning_rate, c.optimizer.decay_rate, c.optimizer.decay_steps) == (1e-3, 0.9, 1000), m
+        assert (c.train.learning_rate, c.train.decay_rate, c.train.decay_steps) == (1e-3, 0.9, 1000), m
     assert [configs[m].network.type for m in configs] == ["mlp", "mlp", "modified-mlp", "modified-mlp"]
     assert [configs[m].weighting.scheme for m in configs] == ["constant", "lr-annealing", "constant", "lr-annealing"]
     assert configs["m2"].weighting.options == {"grad_of": "weighted", "beta": 0.9, "period": 10}

@@ -126,7 +126,7 @@ def test_registered_and_configs_hold_the_published_set_up():
         assert c.problem.name == "wave" and dict(c.problem.parameters) == {"c": 2.0, "a": 0.5}
         assert c.network.hidden == (500, 500, 500) and c.network.activation == "tanh" and c.network.type == "mlp"
         assert c.train.steps == 80_001
-        assert (c.optimizer.learning_rate, c.optimizer.decay_rate, c.optimizer.decay_steps) == (1e-3, 0.9, 1000)
+        assert (c.train.learning_rate, c.train.decay_rate, c.train.decay_steps) == (1e-3, 0.9, 1000)
     assert ntk.weighting.scheme == "ntk" and ntk.weighting.options == {"period": 100, "beta": 0.0}
     assert m1.weighting.scheme == "constant"
     # the published NTK blocks are 300 x 300 for every term; the loss batches are 300 / 3 x 100 / 100

@@ -157,7 +157,7 @@ dir = "{(tmp_path / "run").as_posix()}"
     path = tmp_path / "c.toml"
     path.write_text(text)
     config = cfg.load(path)
-    assert config.lbfgs == LBFGS(max_iters=30, log_every=10, points=24)
+    assert config.train.lbfgs == LBFGS(max_iters=30, log_every=10, points=24)
     (tmp_path / "again.toml").write_text(cfg.dumps(config))
     assert cfg.load(tmp_path / "again.toml") == config
     assert main(["run", str(path), "--no-progress"]) == 0
@@ -169,7 +169,7 @@ dir = "{(tmp_path / "run").as_posix()}"
         cfg.from_dict({"lbfgs": {"weights": "moving"}})
     # fixed weights per term: a TOML table naming the problem's own terms, kept by a round trip
     fixed = cfg.from_dict({"lbfgs": {"weights": {"ics": 100.0}}})
-    assert fixed.lbfgs.weights == {"ics": 100.0} and cfg.from_dict(tomllib.loads(cfg.dumps(fixed))) == fixed
+    assert fixed.train.lbfgs.weights == {"ics": 100.0} and cfg.from_dict(tomllib.loads(cfg.dumps(fixed))) == fixed
     with pytest.raises(cfg.ConfigError, match=r"\['ic'\] that the problem does not have; its terms: \['res', 'ics', 'bcs'\]"):
         cfg.from_dict({"lbfgs": {"weights": {"ic": 100.0}}})
 

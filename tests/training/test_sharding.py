@@ -127,7 +127,7 @@ def test_bad_device_counts_and_uneven_splits_are_refused(four):
 
 
 def test_one_device_is_the_default_and_changes_nothing():
-    assert cfg.from_dict({}).train.devices == 1 and cfg.from_dict({}).build_sharding() is None
+    assert cfg.from_dict({}).devices == 1 and cfg.from_dict({}).build_sharding() is None
     config = cfg.from_dict({"train": {"devices": "all"}})
     assert config.build_sharding() is None if len(jax.devices()) == 1 else config.build_sharding().count > 1
     assert "devices = 1" in cfg.dumps(cfg.from_dict({}))

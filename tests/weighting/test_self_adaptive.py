@@ -85,7 +85,7 @@ def test_point_weights_need_fixed_sampling():
     base = {"problem": {"name": "klein-gordon"}, "weighting": {"scheme": "self-adaptive"}}
     with pytest.raises(ConfigError, match='mode = "fixed"'):
         from_dict(base)
-    assert from_dict({**base, "sampling": {"mode": "fixed"}}).sampling_mode == "fixed"
+    assert from_dict({**base, "sampling": {"mode": "fixed"}}).train.sampling == "fixed"
 
 
 def test_registered_and_trains_with_growing_weights():

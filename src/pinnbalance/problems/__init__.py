@@ -2,6 +2,7 @@
 
 from pinnbalance.problems.base import Problem, Term, check_names, residuals, sample_batch
 from pinnbalance.problems.cavity import lid_driven_cavity
+from pinnbalance.problems.declared import DECLARED, Declared
 from pinnbalance.problems.domain import Box, stacked, uniform
 from pinnbalance.problems.helmholtz import helmholtz
 from pinnbalance.problems.klein_gordon import klein_gordon
@@ -18,8 +19,10 @@ from pinnbalance.problems.wave import wave
 PROBLEMS = {"klein-gordon": klein_gordon, "helmholtz": helmholtz, "wave": wave, "cavity": lid_driven_cavity}
 
 __all__ = [
+    "DECLARED",
     "PROBLEMS",
     "Box",
+    "Declared",
     "ObservationError",
     "Observations",
     "Problem",

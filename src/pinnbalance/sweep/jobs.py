@@ -92,7 +92,7 @@ def _seeds(value) -> list[int]:
 
 
 def _base_seeds(base: dict) -> list[int]:
-    seeds = base.get("train", {}).get("seeds", list(cfg.RunSettings().seeds))
+    seeds = base.get("train", {}).get("seeds", list(cfg.RunConfig().seeds))
     return list(seeds) if isinstance(seeds, list) else seeds  # from_dict reports a bad value
 
 

@@ -69,7 +69,7 @@ def folder_status(folder: Path, config: cfg.RunConfig) -> str:
 
 def _complete(summary: dict, config: cfg.RunConfig) -> bool:
     seeds = summary.get("seeds", [summary.get("seed")])
-    return summary.get("steps") == config.train.steps and seeds == list(config.train.seeds)
+    return summary.get("steps") == config.train.steps and seeds == list(config.seeds)
 
 
 def execute_job(job: Job, out: str, progress: bool = False) -> dict:
@@ -237,13 +237,9 @@ def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _devices_asked(spec: SweepSpec) -> list:
-    """Every integer ``train.devices`` of the sweep's runs (read before JAX starts: no run is built)."""
-    asked = [spec.base.get("train", {}).get("devices", 1)]
-    for point in spec.points():
-        table = point.get("train")  # a grid over whole [train] tables
-        asked += [point.get("train.devices"), table.get("devices") if isinstance(table, dict) else None]
-    return [d for d in asked if isinstance(d, int) and not isinstance(d, bool)]
+def _devices_asked(jobs: list[Job]) -> list[int]:
+    """Every integer ``train.devices`` of the jobs' configurations (validating one starts no JAX backend)."""
+    return [d for d in (job.config(job.name).devices for job in jobs) if isinstance(d, int)]
 
 
 def main_sweep(
@@ -260,7 +256,7 @@ def main_sweep(
     try:
         spec = load_sweep(path, overrides)
         if executor != "ray":  # runs train in this process: its CPU gets the devices they ask for
-            simulate_cpu_devices(max(_devices_asked(spec), default=1))
+            simulate_cpu_devices(max(_devices_asked(plan(spec)), default=1))
         out = out or default_out(spec)
         if dry:
             print(dry_run(spec, out, share))

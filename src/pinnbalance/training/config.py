@@ -1,19 +1,60 @@
-"""Run settings for ``fit``: a frozen, validated description (no hidden defaults)."""
+"""Run settings for ``fit``: a frozen, validated description (no hidden defaults), and the one
+optimizer factory of the library and the ``[optimizer]`` section of a run configuration."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from pinnbalance.lm.settings import LevenbergMarquardt
+from pinnbalance.optim.soap import soap
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.sampling import Sampling
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 UPDATE_SCHEDULES = ("auto", "static", "masked")
+PRECISIONS = ("default", "high", "highest")
+COMMON = ("adam", "adamw", "sgd", "lion", "rmsprop", "soap")  # suggested first for a misspelt optimizer name
+
+
+def _takes_learning_rate(fn) -> bool:
+    try:
+        return callable(fn) and next(iter(inspect.signature(fn).parameters), None) == "learning_rate"
+    except (TypeError, ValueError):  # no signature (a module, a builtin)
+        return False
+
+
+def optimizer_constructor(name: str) -> Callable[..., optax.GradientTransformation]:
+    """The optimizer called ``name``: ``"soap"`` (``pinnbalance.optim.soap``) or any optax
+    optimizer whose first parameter is the learning rate (``"adam"``, ``"adamw"``, ``"sgd"``, ...).
+
+    Example:
+        >>> optimizer_constructor("adam") is optax.adam, optimizer_constructor("soap") is soap
+        (True, True)
+    """
+    named = isinstance(name, str) and not name.startswith("_")
+    found = soap if name == "soap" else getattr(optax, name, None) if named else None
+    if not _takes_learning_rate(found):
+        known = ["soap", *(n for n in dir(optax) if not n.startswith("_") and _takes_learning_rate(getattr(optax, n)))]
+        close = difflib.get_close_matches(str(name), COMMON, n=1) or difflib.get_close_matches(str(name), known, n=1)
+        raise ValueError(
+            f"optimizer {name!r} is unknown{f' (did you mean {close[0]!r}?)' if close else ''}; give 'soap' or an optax "
+            "optimizer taking a learning rate first, e.g. 'adam', 'adamw', 'sgd', 'lion'"
+        )
+    return found
+
+
+def positive_int(value) -> bool:
+    """Whether ``value`` is an integer >= 1 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 @dataclass(frozen=True)
@@ -22,7 +63,9 @@ class TrainConfig:
 
     Defaults are the published Klein-Gordon set-up: 40,001 Adam steps at learning rate
     1e-3 * 0.9^(step / 1000), history every 100 steps, seed 1234, float32. ``steps = 0``
-    with ``lm`` set trains by Levenberg-Marquardt alone, from the initial parameters.
+    with ``lm`` set trains by Levenberg-Marquardt alone, from the initial parameters. The
+    optimizer is ``optimizer_name`` (see ``optimizer_constructor``) with keyword arguments
+    ``optimizer_options`` (e.g. ``{"b1": 0.9}``, or SOAP's ``{"precondition_frequency": 10}``).
     """
 
     steps: int = 40_001
@@ -41,32 +84,34 @@ class TrainConfig:
     lbfgs: LBFGS | None = None  # a second phase after the ``steps`` first-order steps (training.lbfgs)
     update_schedule: str = "auto"  # weight-update steps: "auto", "static" or "masked" (training.program.choose_schedule)
     lm: LevenbergMarquardt | None = None  # a Levenberg-Marquardt phase after the others (training.lm_phase)
+    optimizer_name: str = "adam"  # "soap" or an optax optimizer taking a learning rate first
+    optimizer_options: Mapping[str, Any] = field(default_factory=dict)  # its other keyword arguments
 
     def __post_init__(self):
-        if self.steps == 0 and self.lm is None:
+        if not positive_int(self.steps) and not (self.steps == 0 and self.lm is not None):
             raise ValueError(
-                "TrainConfig.steps = 0 (no first-order steps) needs a second-order phase: give lm=LevenbergMarquardt(...)"
+                f"TrainConfig.steps must be a positive integer, got {self.steps!r} (0 only with lm=LevenbergMarquardt(...): "
+                "Levenberg-Marquardt alone)"
             )
-        positive = ("log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points") + (
-            () if self.steps == 0 else ("steps",)
-        )
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
+        for name in ("log_every", "chunk_logs", "decay_steps", "eval_grid", "eval_points"):
+            if not positive_int(getattr(self, name)):
+                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
         if not self.learning_rate > 0:
             raise ValueError(f"TrainConfig.learning_rate must be > 0, got {self.learning_rate}")
         if not 0 < self.decay_rate <= 1:
-            raise ValueError(f"TrainConfig.decay_rate must be in (0, 1], got {self.decay_rate}")
+            raise ValueError(f"TrainConfig.decay_rate must be in (0, 1] (1 = no decay), got {self.decay_rate}")
         if self.dtype not in DTYPES:
             raise ValueError(f"TrainConfig.dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
-        self.sampling_spec()  # raises a clear ValueError on a bad mode / period
-        if self.update_schedule not in UPDATE_SCHEDULES:
-            raise ValueError(f"TrainConfig.update_schedule must be one of {UPDATE_SCHEDULES}, got {self.update_schedule!r}")
-        if self.matmul_precision not in ("default", "high", "highest"):
+        if self.matmul_precision not in PRECISIONS:
             raise ValueError(
                 f"TrainConfig.matmul_precision must be 'default', 'high' or 'highest', got {self.matmul_precision!r}"
             )
+        self.sampling_spec()  # raises a clear ValueError on a bad mode / period
+        if self.update_schedule not in UPDATE_SCHEDULES:
+            raise ValueError(f"TrainConfig.update_schedule must be one of {UPDATE_SCHEDULES}, got {self.update_schedule!r}")
+        optimizer_constructor(self.optimizer_name)(
+            self.learning_rate, **self.optimizer_options
+        )  # raises on a bad name or option (builds closures only)
 
     @property
     def jnp_dtype(self):
@@ -81,10 +126,13 @@ class TrainConfig:
         return jax.random.key(seed)
 
     def optimizer(self) -> optax.GradientTransformation:
-        """Adam with exponential learning-rate decay (continuous, as published), its initial
-        rate a leaf of the optimizer state (``hyperparams["learning_rate"]``): runs that differ
-        only in it share one compiled program (``training.runs``)."""
-        return with_rate_in_state(optax.adam, self)
+        """The optimizer ``optimizer_name`` (Adam by default) with ``optimizer_options`` and the
+        exponential learning-rate decay ``learning_rate * decay_rate ** (step / decay_steps)``
+        (continuous, as published), its initial rate a leaf of the optimizer state
+        (``hyperparams["learning_rate"]``): runs that differ only in it share one compiled
+        program (``training.runs``)."""
+        constructor = functools.partial(optimizer_constructor(self.optimizer_name), **self.optimizer_options)
+        return with_rate_in_state(constructor, self)
 
 
 def with_rate_in_state(constructor, settings) -> optax.GradientTransformation:
