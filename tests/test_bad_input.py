@@ -186,7 +186,10 @@ def test_bad_command_line_names(argv, message, capsys):
 def test_checkpoint_with_pickled_objects_is_refused(run_copy, capsys):
     """An archive that needs pickle to load is never unpickled."""
     path, run = run_copy
-    manifest = np.frombuffer(b'{"format": "pinnbalance-checkpoint", "version": 1, "step": 10}', dtype=np.uint8)
+    from pinnbalance.training.checkpoint import VERSION
+
+    text = f'{{"format": "pinnbalance-checkpoint", "version": {VERSION}, "step": 10}}'.encode()
+    manifest = np.frombuffer(text, dtype=np.uint8)
     np.savez(run / "checkpoint.npz", manifest=manifest, **{"state/0": np.array([object()], dtype=object)})
     err = resume(path, run, capsys)
     assert "truncated or corrupted" in err or "another structure" in err
