@@ -12,10 +12,21 @@ from pinnbalance.cli import main
 from pinnbalance.io import load_run
 
 
-def test_list_names_problems_methods_schemes(capsys):
+def test_list_names_problems_methods_schemes_networks_and_optimizers(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in ("klein-gordon", "M1", "M2", "M2-unweighted", "constant", "lr-annealing"):
+    for name in (
+        "klein-gordon",
+        "M1",
+        "M2",
+        "M2-unweighted",
+        "constant",
+        "lr-annealing",
+        "grad-norm-2026",
+        "piratenet",
+        "soap",
+        "[lbfgs]",
+    ):
         assert name in out
 
 

@@ -98,8 +98,12 @@ def _fail(message: str) -> int:
 
 
 def cmd_list() -> int:
+    from pinnbalance.lm import LevenbergMarquardt
     from pinnbalance.methods import METHODS
+    from pinnbalance.nn import ARCHITECTURES
+    from pinnbalance.optim import soap
     from pinnbalance.problems import PROBLEMS
+    from pinnbalance.training.lbfgs import LBFGS
     from pinnbalance.weighting import SCHEMES
 
     print("problems:")
@@ -110,8 +114,21 @@ def cmd_list() -> int:
         print(f"  {name:16s} {m.description}")
     print("schemes:")
     for name, cls in SCHEMES.items():
-        print(f"  {name:16s} {(cls.__doc__ or '').strip().splitlines()[0]}")
+        print(f"  {name:16s} {_first_line(cls)}")
+    print("networks ([network] type):")
+    for name, cls in ARCHITECTURES.items():
+        print(f"  {name:16s} {_first_line(cls)}")
+    print("optimizers ([optimizer] name):")
+    print(f"  {'soap':16s} {_first_line(soap)}")
+    print(f"  {'adam, sgd, ...':16s} any optax optimizer taking a learning rate first")
+    print("second-order phases:")
+    print(f"  {'[lbfgs]':16s} {_first_line(LBFGS)}")
+    print(f"  {'lm (library)':16s} {_first_line(LevenbergMarquardt)}")
     return 0
+
+
+def _first_line(obj) -> str:
+    return (obj.__doc__ or "").strip().splitlines()[0]
 
 
 def _devices_error(n: int) -> str | None:
