@@ -197,3 +197,17 @@ def test_a_diverged_run_among_shared_ones_is_written_and_named(tmp_path):
     for folder in ("good", "bad"):
         assert (tmp_path / folder / "history.csv").exists() and (tmp_path / folder / "params.npz").exists()
     assert np.isfinite(read_history_csv(tmp_path / "good" / "history.csv")["l2"]).all()
+
+
+def test_a_run_with_an_lm_section_trains_from_scratch_and_says_why_it_stopped(tmp_path):
+    """``[lm]`` with ``train.steps = 0``: Levenberg-Marquardt alone, from the initial parameters,
+    in float64; the summary records its stop reason and iterations, the history its records,
+    and the configuration round-trips through the run folder."""
+    extra = "[lm]\nmax_iters = 8\nlog_every = 4\npoints = 24\n"
+    path = write_config(tmp_path, steps=0, extra=extra)
+    assert main(["run", str(path), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["lm"]["reason"] == "max_iters" and summary["lm"]["iterations"] == 8
+    history = read_history_csv(tmp_path / "run" / "history.csv")
+    assert list(history["step"]) == [4, 8]
+    assert cfg.load(tmp_path / "run" / "config.toml") == cfg.load(path)

@@ -41,6 +41,10 @@ Every run is fully described by one TOML file::
     weights = "frozen"               # log_every, points, dtype; weights "frozen" (default), "unit"
                                      # or fixed weights per term: { bcs = 1e4 } (others 1)
 
+    [lm]                             # optional: Levenberg-Marquardt after the others (pinnbalance.lm);
+    max_iters = 500                  # with train.steps = 0 it trains from scratch; also damping, solver,
+    points = 2000                    # weights, dtype (float64), log_every, max_memory_gb, ...
+
     [train]
     steps = 40001
     seeds = [1234]
@@ -55,7 +59,7 @@ Every run is fully described by one TOML file::
     dir = "runs/kg-m2"
 
 The sections map onto the library's objects: ``[train]``, ``[optimizer]``, ``[sampling]`` and
-``[lbfgs]`` onto ``TrainConfig`` and ``LBFGS``, ``[weighting]`` onto the scheme's class,
+``[lbfgs]`` / ``[lm]`` onto ``TrainConfig`` and ``LBFGS`` / ``LevenbergMarquardt``, ``[weighting]`` onto the scheme's class,
 ``[network]`` onto the architecture's builder; ``train.seeds``, ``train.checkpoint_every``,
 ``train.devices``, ``sampling.batch_size`` and ``output.dir`` are the run's own (``RunConfig``).
 Validation is constructing those objects (their own checks, re-raised with the key's dotted
@@ -78,6 +82,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
 from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_names
 from pinnbalance.training.config import TrainConfig, optimizer_constructor, positive_int
@@ -107,7 +112,8 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
-SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "train", "output")
+SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "lm", "train", "output")
+PHASES = {"lbfgs": LBFGS, "lm": LevenbergMarquardt}  # second-order phases: a section each, a TrainConfig field each
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
 KINDS |= {"tuple": (list, tuple), "Sequence": (list, tuple)}  # annotation -> the TOML values that fit
@@ -282,8 +288,9 @@ class RunConfig:
                 f"weighting.scheme {self.weighting.scheme!r} attaches a weight to each collocation point, so the points must "
                 'stay fixed: add mode = "fixed" to [sampling] (and a batch_size as large as the point set you want)'
             )
-        if self.train.lbfgs is not None:
-            _built("lbfgs", lambda: self.train.lbfgs.check_terms(terms), {"weights": "lbfgs.weights"})
+        for section in PHASES:
+            if (phase := getattr(self.train, section)) is not None:
+                _built(section, lambda phase=phase: phase.check_terms(terms), {"weights": f"{section}.weights"})
 
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
@@ -325,8 +332,9 @@ class RunConfig:
             if (value := getattr(t if name in TRAIN_FIELDS else self, name)) is not None:
                 d[key.split(".")[0]][key.split(".")[1]] = value
         d["optimizer"] |= t.optimizer_options
-        if t.lbfgs is not None:
-            d["lbfgs"] = {k: v for k, v in dataclasses.asdict(t.lbfgs).items() if v is not None}
+        for section in PHASES:
+            if (phase := getattr(t, section)) is not None:
+                d[section] = {k: v for k, v in dataclasses.asdict(phase).items() if v is not None}
         return _plain(d)
 
 
@@ -384,7 +392,7 @@ def _weighting(table) -> WeightingConfig:
     return WeightingConfig(options.pop("scheme", scheme), options)
 
 
-def _train(data, lbfgs: LBFGS | None) -> tuple[TrainConfig, dict]:
+def _train(data, phases: Mapping) -> tuple[TrainConfig, dict]:
     """``[train]``, ``[optimizer]``, ``[sampling]`` and ``[output]`` as a ``TrainConfig`` and the
     run-level keyword arguments of ``RunConfig``; ``[optimizer]`` keys beyond ``KEYS`` are the
     optimizer's own keyword arguments."""
@@ -401,7 +409,15 @@ def _train(data, lbfgs: LBFGS | None) -> tuple[TrainConfig, dict]:
     paths = {f: k for k, f in KEYS.items()} | {k: f"optimizer.{k}" for k in options}
     paths |= {"sampling mode": "sampling.mode", "optimizer": "optimizer.name"}  # training.sampling's, optimizer_constructor's
     seed = (run.get("seeds") or (1234,))[0]
-    return _built("train", lambda: TrainConfig(seed=seed, lbfgs=lbfgs, optimizer_options=options, **train), paths), run
+    return _built("train", lambda: TrainConfig(seed=seed, optimizer_options=options, **phases, **train), paths), run
+
+
+def _phase(section: str, cls, data: Mapping):
+    """The settings of the second-order phase ``[section]`` (``cls``), or None without one."""
+    if section not in data:
+        return None
+    fields = _fields(cls) | {"weights": ("str | Mapping[str, float]", "frozen")}  # a policy or {term = weight}
+    return _built(section, lambda: cls(**_table(section, data[section], fields)), {k: f"{section}.{k}" for k in fields})
 
 
 def from_dict(data: Mapping[str, Any]) -> RunConfig:
@@ -411,10 +427,7 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         if section not in SECTIONS:
             raise _unknown("section ", section, SECTIONS)
         _typed(f"[{section}]", data[section], "Mapping")
-    lbfgs_fields = _fields(LBFGS) | {"weights": ("str | Mapping[str, float]", "frozen")}  # a policy or {term = weight}
-    paths = {k: f"lbfgs.{k}" for k in lbfgs_fields}
-    lbfgs = _built("lbfgs", lambda: LBFGS(**_table("lbfgs", data["lbfgs"], lbfgs_fields)), paths) if "lbfgs" in data else None
-    train, run = _train(data, lbfgs)
+    train, run = _train(data, {section: _phase(section, cls, data) for section, cls in PHASES.items()})
     problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
     return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run)
 

@@ -108,16 +108,17 @@ def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
         )
     saved = cfg.load(saved_path).to_dict()
     now = config.to_dict()
-    lbfgs_changed = saved.get("lbfgs") != now.get("lbfgs")
+    lbfgs_changed = any(saved.get(p) != now.get(p) for p in ("lbfgs", "lm"))
     for d in (saved, now):
         d["train"].pop("steps")
         d["train"].pop("devices", None)
         d["output"].pop("dir")
         d.pop("lbfgs", None)
+        d.pop("lm", None)
     diffs = _differences(now, saved)
     if diffs:
         raise RunError(
-            f"cannot resume {run_dir} with a different configuration; only train.steps and [lbfgs] may change. "
+            f"cannot resume {run_dir} with a different configuration; only train.steps, [lbfgs] and [lm] may change. "
             "Differences: " + "; ".join(diffs)
         )
     return lbfgs_changed
@@ -205,11 +206,11 @@ def _resume_start(config: cfg.RunConfig, run_dir: Path, problem, network, scheme
     steps = config.train.steps
     summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
     written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
-    redo = lbfgs_changed and config.train.lbfgs is not None  # a new L-BFGS phase after the same first phase
+    redo = lbfgs_changed and (config.train.lbfgs is not None or config.train.lm is not None)  # a new second-order phase
     if start.steps_done > steps or (start.steps_done == steps and written and not redo):
         raise RunError(
             f"{run_dir} has already trained {start.steps_done} of {steps} steps; raise train.steps to go on"
-            + ("" if config.train.lbfgs is None else ", or change [lbfgs] to redo the L-BFGS phase")
+            + ("" if config.train.lbfgs is None and config.train.lm is None else ", or change [lbfgs]/[lm] to redo that phase")
         )
     atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
     return start
