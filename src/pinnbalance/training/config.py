@@ -137,12 +137,14 @@ class TrainConfig:
 
 def with_rate_in_state(constructor, settings) -> optax.GradientTransformation:
     """``constructor(schedule)`` with ``schedule = rate * decay_rate ** (step / decay_steps)`` and
-    the initial ``rate`` held in the optimizer state (``optax.inject_hyperparams``) as float32:
-    a Python-float rate against optax's int32 step count computes in float32 too, so this
-    rounds exactly as ``constructor(exponential_decay(settings.learning_rate, ...))`` would.
-    ``settings`` has ``learning_rate``, ``decay_steps`` and ``decay_rate``."""
+    the initial ``rate`` held in the optimizer state (``optax.inject_hyperparams``, in the run's
+    dtype). The schedule computes with the rate rounded to float32: a Python-float rate against
+    optax's int32 step count computes in float32 too, so this rounds exactly as
+    ``constructor(exponential_decay(settings.learning_rate, ...))`` would (checked over 300 Adam
+    steps, x64 on and off). ``settings``: a ``TrainConfig`` (rate, decay and dtype)."""
 
     def build(learning_rate):
-        return constructor(optax.exponential_decay(learning_rate, settings.decay_steps, settings.decay_rate))
+        rate = jnp.asarray(learning_rate, jnp.float32)
+        return constructor(optax.exponential_decay(rate, settings.decay_steps, settings.decay_rate))
 
-    return optax.inject_hyperparams(build, hyperparam_dtype=jnp.float32)(learning_rate=settings.learning_rate)
+    return optax.inject_hyperparams(build, hyperparam_dtype=settings.jnp_dtype)(learning_rate=settings.learning_rate)
