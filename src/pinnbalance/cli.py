@@ -106,25 +106,21 @@ def cmd_list() -> int:
     from pinnbalance.training.lbfgs import LBFGS
     from pinnbalance.weighting import SCHEMES
 
-    print("problems:")
-    for name, factory in PROBLEMS.items():
-        print(f"  {name:16s} {factory().description}")
-    print("methods:")
-    for name, m in METHODS.items():
-        print(f"  {name:16s} {m.description}")
-    print("schemes:")
-    for name, cls in SCHEMES.items():
-        print(f"  {name:16s} {_first_line(cls)}")
-    print("networks ([network] type):")
-    for name, cls in ARCHITECTURES.items():
-        print(f"  {name:16s} {_first_line(cls)}")
-    print("optimizers ([optimizer] name):")
-    print(f"  {'soap':16s} {_first_line(soap)}")
-    print(f"  {'adam, sgd, ...':16s} any optax optimizer taking a learning rate first")
-    print("second-order phases:")
-    print(f"  {'[lbfgs]':16s} {_first_line(LBFGS)}")
-    print(f"  {'lm (library)':16s} {_first_line(LevenbergMarquardt)}")
+    _print_section("problems:", ((name, factory().description) for name, factory in PROBLEMS.items()))
+    _print_section("methods:", ((name, m.description) for name, m in METHODS.items()))
+    _print_section("schemes:", ((name, _first_line(cls)) for name, cls in SCHEMES.items()))
+    _print_section("networks ([network] type):", ((name, _first_line(cls)) for name, cls in ARCHITECTURES.items()))
+    optimizers = [("soap", _first_line(soap)), ("adam, sgd, ...", "any optax optimizer taking a learning rate first")]
+    _print_section("optimizers ([optimizer] name):", optimizers)
+    _print_section("second-order phases:", [("[lbfgs]", _first_line(LBFGS)), ("lm (library)", _first_line(LevenbergMarquardt))])
     return 0
+
+
+def _print_section(title: str, rows) -> None:
+    """``title``, then one ``name  description`` line per row (names in a 16-wide column)."""
+    print(title)
+    for name, description in rows:
+        print(f"  {name:16s} {description}")
 
 
 def _first_line(obj) -> str:

@@ -200,7 +200,8 @@ def _built(section: str, build, paths: Mapping[str, str]):
 
 @dataclass(frozen=True)
 class ProblemConfig:
-    """``[problem]``: a registered problem's name and the values of its factory's parameters."""
+    """``[problem]``: a registered problem's name and the values of its factory's parameters,
+    e.g. ``name = "klein-gordon"`` with ``parameters = { alpha = -1.0, k = 3 }``."""
 
     name: str = "klein-gordon"
     parameters: Mapping[str, Any] = field(default_factory=dict)

@@ -42,6 +42,11 @@ def _published_modified_mlp(problem: Problem):
     return modified_mlp_for(problem.domain, hidden=(50,) * 5, activation="tanh", encoder_bias="glorot")
 
 
+def _annealing(grad_of: str) -> Callable[[Problem], object]:
+    """Learning-rate annealing against the problem's reference term, gradients of the ``grad_of`` terms."""
+    return lambda p: LearningRateAnnealing(reference=p.reference, grad_of=grad_of)
+
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
@@ -50,20 +55,20 @@ METHODS: dict[str, Method] = {
             "M2",
             "learning-rate annealing, gradients of the weighted terms (published code)",
             _published_mlp,
-            lambda p: LearningRateAnnealing(reference=p.reference, grad_of="weighted"),
+            _annealing("weighted"),
         ),
         Method(
             "M2-unweighted",
             "learning-rate annealing, gradients of the unweighted terms (published formula)",
             _published_mlp,
-            lambda p: LearningRateAnnealing(reference=p.reference, grad_of="unweighted"),
+            _annealing("unweighted"),
         ),
         Method("M3", "modified MLP (improved architecture): constant weights 1", _published_modified_mlp, lambda p: Constant()),
         Method(
             "M4",
             "modified MLP + learning-rate annealing, gradients of the weighted terms (as M2)",
             _published_modified_mlp,
-            lambda p: LearningRateAnnealing(reference=p.reference, grad_of="weighted"),
+            _annealing("weighted"),
         ),
     )
 }

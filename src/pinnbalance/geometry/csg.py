@@ -57,8 +57,18 @@ class _Binary(Geometry):
     def names(self) -> tuple[str, ...]:
         return self.a.names
 
+    def patches(self) -> tuple[Patch, ...]:
+        """Both operands' pieces, trimmed by rule (*) (a difference overrides this: its hole's normals flip)."""
+        return self._trimmed(self.a.patches() + self.b.patches())
+
     def _trimmed(self, patches, flip: bool = False) -> tuple[Patch, ...]:
         return tuple(Patch(p.name, _flipped(p.propose) if flip else p.propose, p.measure, trimmed=True) for p in patches)
+
+    def _check_overlap(self, error: type[GeometryError], message: str) -> None:
+        """``error(message)`` unless the operands' bounding boxes overlap; then ``_check_interior``."""
+        if _overlap(self.a, self.b) is None:
+            raise error(message)
+        self._check_interior()
 
     def _check_interior(self) -> None:
         if self._interior_landed == 0:
@@ -75,6 +85,11 @@ def _flipped(propose):
         return points, -normals
 
     return flipped
+
+
+def _containing(proposal: Proposal) -> Proposal:
+    """``proposal``'s sampler and measure as a proposal that only contains the result (``exact=False``)."""
+    return Proposal(proposal.sample, proposal.measure, exact=False)
 
 
 def _overlap(a: Geometry, b: Geometry) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
@@ -97,11 +112,7 @@ class Union(_Binary):
         return tuple(map(min, alo, blo)), tuple(map(max, ahi, bhi))
 
     def proposal(self) -> Proposal:
-        box = Box(*self.bounds(), self.names).proposal()
-        return Proposal(box.sample, box.measure, exact=False)
-
-    def patches(self) -> tuple[Patch, ...]:
-        return self._trimmed(self.a.patches() + self.b.patches())
+        return _containing(Box(*self.bounds(), self.names).proposal())
 
 
 @dataclass(frozen=True)
@@ -110,11 +121,10 @@ class Intersection(_Binary):
 
     def __post_init__(self):
         super().__post_init__()
-        if _overlap(self.a, self.b) is None:
-            raise EmptyGeometryError(
-                f"Intersection is empty: the bounding boxes {self.a.bounds()} and {self.b.bounds()} do not overlap"
-            )
-        self._check_interior()
+        self._check_overlap(
+            EmptyGeometryError,
+            f"Intersection is empty: the bounding boxes {self.a.bounds()} and {self.b.bounds()} do not overlap",
+        )
 
     def inside(self, points: jax.Array) -> jax.Array:
         return self.a.inside(points) & self.b.inside(points)
@@ -124,11 +134,7 @@ class Intersection(_Binary):
 
     def proposal(self) -> Proposal:
         pa, pb = self.a.proposal(), self.b.proposal()
-        smaller = pa if pa.measure <= pb.measure else pb
-        return Proposal(smaller.sample, smaller.measure, exact=False)
-
-    def patches(self) -> tuple[Patch, ...]:
-        return self._trimmed(self.a.patches() + self.b.patches())
+        return _containing(pa if pa.measure <= pb.measure else pb)
 
 
 @dataclass(frozen=True)
@@ -137,12 +143,11 @@ class Difference(_Binary):
 
     def __post_init__(self):
         super().__post_init__()
-        if _overlap(self.a, self.b) is None:
-            raise GeometryError(
-                f"Difference: the hole (bounds {self.b.bounds()}) lies outside the domain (bounds {self.a.bounds()}); "
-                "it removes nothing, check its centre and size"
-            )
-        self._check_interior()
+        self._check_overlap(
+            GeometryError,
+            f"Difference: the hole (bounds {self.b.bounds()}) lies outside the domain (bounds {self.a.bounds()}); "
+            "it removes nothing, check its centre and size",
+        )
         hole = range(len(self.a.patches()), len(self.patches()))
         if all(self._patch_landed[i] == 0 for i in hole):
             raise GeometryError(
@@ -157,8 +162,7 @@ class Difference(_Binary):
         return self.a.bounds()
 
     def proposal(self) -> Proposal:
-        pa = self.a.proposal()
-        return Proposal(pa.sample, pa.measure, exact=False)
+        return _containing(self.a.proposal())
 
     def patches(self) -> tuple[Patch, ...]:
         return self._trimmed(self.a.patches()) + self._trimmed(self.b.patches(), flip=True)

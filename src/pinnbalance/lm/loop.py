@@ -55,7 +55,7 @@ from jax.flatten_util import ravel_pytree
 from pinnbalance.compiler_options import compiler_options
 from pinnbalance.lm.cost import check_cost, estimate
 from pinnbalance.lm.damping import update_damping
-from pinnbalance.lm.residuals import jacobian, residual_vector, row_counts
+from pinnbalance.lm.residuals import TermArrays, jacobian, residual_vector, row_counts
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.lm.solve import SOLVERS, choose_solver, predicted_decrease
 from pinnbalance.losses import term_loss
@@ -142,15 +142,13 @@ def update(
     )
 
 
-def lm_init(
-    problem: Problem, network, params, points: Mapping[str, jax.Array], weights: Mapping, settings: LevenbergMarquardt
-) -> LMState:
+def lm_init(problem: Problem, network, params, points: TermArrays, weights: Mapping, settings: LevenbergMarquardt) -> LMState:
     """The state at ``params``: its weighted loss ``||residual_vector||^2`` and the initial damping."""
     return init_state(params, jnp.sum(residual_vector(problem, network, params, points, weights) ** 2), settings)
 
 
 def lm_step(
-    problem: Problem, network, state: LMState, points: Mapping[str, jax.Array], weights: Mapping, settings: LevenbergMarquardt
+    problem: Problem, network, state: LMState, points: TermArrays, weights: Mapping, settings: LevenbergMarquardt
 ) -> LMState:
     """One Levenberg-Marquardt iteration of the PINN loss ``sum_i w_i L_i`` on fixed ``points``."""
     return update(
@@ -186,7 +184,7 @@ def train_lm(
     problem: Problem,
     network,
     params,
-    points: Mapping[str, jax.Array],
+    points: TermArrays,
     settings: LevenbergMarquardt,
     *,
     weights: Mapping,
@@ -212,12 +210,34 @@ def train_lm(
     params, points = cast(params), cast(dict(points))
     weights = {n: jnp.asarray(w, dtype) for n, w in settings.fixed_weights(dict(weights)).items()}
     grid, exact = (None, None) if grid is None else (grid.astype(dtype), exact.astype(dtype))
+    solver, cost = _solver_and_cost(problem, network, params, points, settings=settings, dtype=dtype, flop_rate=flop_rate)
+    state, records, seconds = _run_chunks(
+        problem, network, params, points, settings=settings, weights=weights, grid=grid, exact=exact, first_step=first_step
+    )
+    info = {
+        "reason": REASONS[int(state.reason)],
+        "iterations": int(state.iteration),
+        "seconds": seconds,
+        "rejected": int(state.rejected),
+        "solver": solver,
+        "estimate": cost,
+    }
+    return _cast(state.params, own_dtype), records, info
 
+
+def _solver_and_cost(problem: Problem, network, params, points: TermArrays, *, settings, dtype, flop_rate):
+    """The solver an iteration uses and its estimated cost, checked against the settings' limits (``lm.cost``)."""
     counts = row_counts(problem, network, params, points)
     n_rows, n_params = sum(n * c for n, c in counts.values()), ravel_pytree(params)[0].size
     solver = choose_solver(settings.solver, n_rows, n_params)
     cost = estimate(n_rows, n_params, dtype, solver, flop_rate=flop_rate)
     check_cost(cost, settings, network=network, counts=counts)
+    return solver, cost
+
+
+def _run_chunks(problem: Problem, network, params, points: TermArrays, *, settings, weights, grid, exact, first_step):
+    """``(final state, records, wall seconds)``: compiled chunks of ``log_every`` iterations, one
+    record after each, until a stop reason or ``max_iters`` (compilation counted in the seconds)."""
 
     def chunk(state, pts, w, grid, exact, length):
         def body(s, _):
@@ -235,16 +255,7 @@ def train_lm(
         state, rec = run_chunk(state, points, weights, grid, exact, length)
         records.append({**jax.device_get(rec), "seconds": time.perf_counter() - begin})
         done += length
-    seconds = time.perf_counter() - begin
-    info = {
-        "reason": REASONS[int(state.reason)],
-        "iterations": int(state.iteration),
-        "seconds": seconds,
-        "rejected": int(state.rejected),
-        "solver": solver,
-        "estimate": cost,
-    }
-    return _cast(state.params, own_dtype), records, info
+    return state, records, time.perf_counter() - begin
 
 
 def _phase_dtype(settings: LevenbergMarquardt, run_dtype):

@@ -41,8 +41,11 @@ from jax.flatten_util import ravel_pytree
 
 from pinnbalance.problems.base import Problem, check_names, term_residuals
 
+TermArrays = Mapping[str, jax.Array]
+"""One array per term name: the points of each term, or each term's weight."""
 
-def row_scales(problem: Problem, points: Mapping[str, jax.Array], weights: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+
+def row_scales(problem: Problem, points: TermArrays, weights: TermArrays) -> dict[str, jax.Array]:
     """``sqrt(w_i / n_i)`` for every term (in its points' dtype): the factor on its residual rows."""
     check_names(list(weights), problem.terms)
     check_names(list(points), problem.terms, what="points")
@@ -52,9 +55,7 @@ def row_scales(problem: Problem, points: Mapping[str, jax.Array], weights: Mappi
     return {n: jnp.sqrt(jnp.asarray(weights[n], points[n].dtype) / points[n].shape[0]) for n in problem.term_names}
 
 
-def residual_vector(
-    problem: Problem, network, params, points: Mapping[str, jax.Array], weights: Mapping[str, jax.Array]
-) -> jax.Array:
+def residual_vector(problem: Problem, network, params, points: TermArrays, weights: TermArrays) -> jax.Array:
     """All terms' residuals as one vector of N rows, term i's scaled by ``sqrt(w_i / n_i)``."""
     scales = row_scales(problem, points, weights)
     u = network.field(params)
@@ -62,7 +63,7 @@ def residual_vector(
     return jnp.concatenate(rows)
 
 
-def row_counts(problem: Problem, network, params, points: Mapping[str, jax.Array]) -> dict[str, tuple[int, int]]:
+def row_counts(problem: Problem, network, params, points: TermArrays) -> dict[str, tuple[int, int]]:
     """``{term: (points, components per point)}``, from shapes only (nothing is computed)."""
     u = network.field(params)
     out = {}
@@ -73,13 +74,7 @@ def row_counts(problem: Problem, network, params, points: Mapping[str, jax.Array
 
 
 def jacobian(
-    problem: Problem,
-    network,
-    params,
-    points: Mapping[str, jax.Array],
-    weights: Mapping[str, jax.Array],
-    *,
-    batch_size: int | None = None,
+    problem: Problem, network, params, points: TermArrays, weights: TermArrays, *, batch_size: int | None = None
 ) -> jax.Array:
     """``J = d residual_vector / d ravel_pytree(params)``, ``(N, P)``, point by point.
 

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-import jax.numpy as jnp
+from pinnbalance.training import weight_policy
 
-POLICIES = ("frozen", "unit")
+POLICIES = weight_policy.POLICIES  # re-exported: the policy names
 RULES = ("nielsen", "fixed")
 SOLVERS = ("dense", "kernel", "auto")
 DTYPES = (None, "float32", "float64")
 
 
 @dataclass(frozen=True)
-class LevenbergMarquardt:
+class LevenbergMarquardt(weight_policy.PolicyWeights):
     """Settings of a Levenberg-Marquardt run (defaults in brackets).
 
     - ``max_iters`` [500]: iterations, each one Jacobian and up to ``max_trials`` damped solves;
@@ -116,34 +116,9 @@ class LevenbergMarquardt:
         if self.max_memory_gb is not None:
             _positive("max_memory_gb", self.max_memory_gb, " or None (70% of physical memory)")
         _positive("warn_seconds", self.warn_seconds)
-        _check_policy(self.weights)
+        weight_policy.check_policy("LevenbergMarquardt", self.weights, "the weight policy of the phase")
 
-    def __hash__(self):  # weights may be a dict
-        weights = tuple(sorted(self.weights.items())) if isinstance(self.weights, Mapping) else self.weights
-        return hash(tuple(weights if f.name == "weights" else getattr(self, f.name) for f in fields(self)))
-
-    def check_terms(self, names) -> None:
-        """A mapping of weights must name only terms the problem has (``names``)."""
-        if isinstance(self.weights, Mapping):
-            unknown = sorted(set(self.weights) - set(names))
-            if unknown:
-                raise ValueError(
-                    f"LevenbergMarquardt.weights names term(s) {unknown} that the problem does not have; its terms: {list(names)}"
-                )
-
-    def fixed_weights(self, weights: Mapping) -> dict:
-        """The weights this policy uses in place of ``weights`` (term -> weight): ``weights``
-        under ``"frozen"``, 1 under ``"unit"``, the mapping's (else 1) under a mapping."""
-        if self.weights == "unit":
-            return {n: _like(w, 1.0) for n, w in weights.items()}
-        if isinstance(self.weights, Mapping):
-            return {n: _like(w, self.weights.get(n, 1.0)) for n, w in weights.items()}
-        return dict(weights)
-
-
-def _like(w, value: float):
-    """``value`` as an array of ``w``'s dtype and shape, or a float when ``w`` is a number."""
-    return jnp.full_like(w, value) if hasattr(w, "dtype") else float(value)
+    __hash__ = weight_policy.settings_hash  # weights may be a dict
 
 
 def _number(value) -> bool:
@@ -159,18 +134,4 @@ def _positive_int(name: str, value, alternative: str = "") -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(
             f"LevenbergMarquardt.{name} must be a positive integer{' ' + alternative if alternative else ''}, got {value!r}"
-        )
-
-
-def _check_policy(weights) -> None:
-    if isinstance(weights, Mapping):
-        for name, value in weights.items():
-            if not isinstance(name, str) or not _number(value) or value < 0:
-                raise ValueError(
-                    f"LevenbergMarquardt.weights as a mapping takes term name -> finite number >= 0, got {name!r}: {value!r}"
-                )
-    elif weights not in POLICIES:
-        raise ValueError(
-            f"LevenbergMarquardt.weights must be one of {list(POLICIES)} or a mapping {{term: weight}} (the weight policy "
-            f"of the phase), got {weights!r}"
         )

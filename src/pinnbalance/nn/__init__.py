@@ -13,23 +13,7 @@ from pinnbalance.nn.piratenet import PirateNet, least_squares_init, piratenet_fo
 
 ARCHITECTURES = {"mlp": MLP, "modified-mlp": ModifiedMLP, "fourier": FourierFeatures, "piratenet": PirateNet}
 
-__all__ = [
-    "ACTIVATIONS",
-    "ARCHITECTURES",
-    "MLP",
-    "FourierFeatures",
-    "ModifiedMLP",
-    "PirateNet",
-    "count_params",
-    "dense",
-    "fourier_embedding",
-    "fourier_for",
-    "glorot_normal",
-    "init_dense",
-    "least_squares_init",
-    "mlp_for",
-    "modified_mlp_for",
-    "normalization",
-    "piratenet_for",
-    "weight",
-]
+__all__ = ["ARCHITECTURES", "MLP", "FourierFeatures", "ModifiedMLP", "PirateNet"]  # the architectures
+__all__ += ["fourier_for", "mlp_for", "modified_mlp_for", "piratenet_for"]  # each sized for a problem's box
+__all__ += ["ACTIVATIONS", "dense", "glorot_normal", "init_dense", "weight"]  # the dense layers they share
+__all__ += ["count_params", "fourier_embedding", "least_squares_init", "normalization"]  # tools

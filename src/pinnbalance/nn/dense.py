@@ -31,6 +31,9 @@ import jax.numpy as jnp
 
 Layer = dict[str, jax.Array]
 
+RWF = tuple[float, float]
+"""Random weight factorisation settings ``(mu, sigma)``: the log-scales' mean and spread."""
+
 ACTIVATIONS = {
     "tanh": jnp.tanh,
     "sin": jnp.sin,
@@ -45,7 +48,7 @@ def glorot_normal(key: jax.Array, n_in: int, n_out: int, dtype=jnp.float32) -> j
     return math.sqrt(2.0 / (n_in + n_out)) * jax.random.normal(key, (n_in, n_out), dtype)
 
 
-def init_dense(key: jax.Array, n_in: int, n_out: int, dtype=jnp.float32, rwf: tuple[float, float] | None = None) -> Layer:
+def init_dense(key: jax.Array, n_in: int, n_out: int, dtype=jnp.float32, rwf: RWF | None = None) -> Layer:
     """A Glorot-normal layer with zero bias; with ``rwf=(mu, sigma)`` stored factorised.
 
     The Glorot draw uses ``key`` itself either way, so a factorised layer's effective weight
@@ -94,6 +97,14 @@ def check_rwf(rwf) -> None:
 def check_activation(activation: str) -> None:
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; valid: {sorted(ACTIVATIONS)}")
+
+
+def check_common(network) -> None:
+    """The fields every architecture has: ``activation``, ``input_mean`` and ``input_std`` (one
+    entry per input, ``layers[0]``) and ``rwf``; a ``ValueError`` naming the bad one."""
+    check_activation(network.activation)
+    check_inputs(network.layers[0], network.input_mean, network.input_std)
+    check_rwf(network.rwf)
 
 
 def check_inputs(n_inputs: int, input_mean, input_std) -> None:

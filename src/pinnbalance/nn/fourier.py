@@ -55,7 +55,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnbalance.nn.dense import ACTIVATIONS, Layer, check_activation, check_inputs, check_rwf, dense, init_dense, standardize
+from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, dense, init_dense, standardize
 from pinnbalance.nn.mlp import normalization
 from pinnbalance.problems.domain import Box
 
@@ -103,7 +103,7 @@ class FourierFeatures:
     activation: str = "tanh"
     input_mean: tuple[float, ...] | None = None
     input_std: tuple[float, ...] | None = None
-    rwf: tuple[float, float] | None = None
+    rwf: RWF | None = None
     time_axis: int | None = None
     time_sigmas: tuple[float, ...] = (1.0,)
     seed: int = 0
@@ -127,9 +127,7 @@ class FourierFeatures:
                 raise ValueError(f"time_sigmas must list at least one scale > 0, got {self.time_sigmas}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed (of the frequency draws) must be a non-negative integer, got {self.seed!r}")
-        check_activation(self.activation)
-        check_inputs(self.layers[0], self.input_mean, self.input_std)
-        check_rwf(self.rwf)
+        check_common(self)
         object.__setattr__(self, "frequencies", self._checked_frequencies())
 
     # ---- the fixed frequencies -------------------------------------------------------
@@ -202,7 +200,7 @@ def fourier_for(
     activation: str = "tanh",
     outputs: int = 1,
     samples: int | None = None,
-    rwf: tuple[float, float] | None = None,
+    rwf: RWF | None = None,
     time_sigmas: Sequence[float] | None = None,
     time_coordinate: str = "t",
     seed: int = 0,

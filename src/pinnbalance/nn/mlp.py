@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.nn.dense import ACTIVATIONS, check_activation, check_inputs, check_rwf, dense, init_dense, standardize, weight
+from pinnbalance.nn.dense import ACTIVATIONS, RWF, check_common, dense, init_dense, standardize, weight
+from pinnbalance.nn.field import BoundField
 from pinnbalance.problems.domain import Box
 
 Params = list[dict[str, jax.Array]]
@@ -46,16 +47,14 @@ class MLP:
     input_mean: tuple[float, ...] | None = None
     input_std: tuple[float, ...] | None = None
     taylor_mode: str = "auto"
-    rwf: tuple[float, float] | None = None
+    rwf: RWF | None = None
 
     def __post_init__(self):
         if self.taylor_mode not in ("auto", "stacked", "streams", "off"):
             raise ValueError(f"taylor_mode must be 'auto', 'stacked', 'streams' or 'off', got {self.taylor_mode!r}")
         if len(self.layers) < 2 or any(int(n) < 1 for n in self.layers):
             raise ValueError(f"MLP layers must be at least two positive sizes, e.g. (2, 50, 1); got {self.layers}")
-        check_activation(self.activation)
-        check_inputs(self.layers[0], self.input_mean, self.input_std)
-        check_rwf(self.rwf)
+        check_common(self)
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> Params:
         """Glorot-normal weights (untruncated, std = sqrt(2 / (fan_in + fan_out))), zero biases.
@@ -152,20 +151,8 @@ def _value_and_two_derivatives(act, h: jax.Array) -> tuple[jax.Array, jax.Array,
 
 
 @dataclass(frozen=True)
-class MLPField:
+class MLPField(BoundField):
     """An MLP with its parameters bound: callable as ``u(z)``, with a fast ``taylor2``."""
-
-    network: MLP
-    params: Params
-
-    def __call__(self, z: jax.Array) -> jax.Array:
-        return self.network.apply(self.params, z)
-
-    def taylor2(self, z: jax.Array, directions: jax.Array):
-        return self.network.taylor2(self.params, z, directions)
-
-    def taylor1(self, z: jax.Array, directions: jax.Array):
-        return self.network.taylor1(self.params, z, directions)
 
 
 def count_params(params) -> int:
@@ -194,7 +181,7 @@ def mlp_for(
     activation: str = "tanh",
     outputs: int = 1,
     samples: int | None = None,
-    rwf: tuple[float, float] | None = None,
+    rwf: RWF | None = None,
 ) -> MLP:
     """An MLP sized for ``box`` with inputs normalised to the box's mean and std."""
     mean, std = normalization(box, samples)

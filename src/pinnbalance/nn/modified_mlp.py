@@ -45,17 +45,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.nn.dense import (
-    ACTIVATIONS,
-    Layer,
-    check_activation,
-    check_inputs,
-    check_rwf,
-    dense,
-    glorot_normal,
-    init_dense,
-    standardize,
-)
+from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, dense, glorot_normal, init_dense, standardize
 from pinnbalance.nn.mlp import normalization
 from pinnbalance.problems.domain import Box
 
@@ -70,7 +60,7 @@ class ModifiedMLP:
     activation: str = "tanh"
     input_mean: tuple[float, ...] | None = None
     input_std: tuple[float, ...] | None = None
-    rwf: tuple[float, float] | None = None
+    rwf: RWF | None = None
     encoder_bias: str = "zeros"
 
     def __post_init__(self):
@@ -84,9 +74,7 @@ class ModifiedMLP:
             )
         if self.encoder_bias not in ENCODER_BIAS:
             raise ValueError(f"encoder_bias must be 'zeros' or 'glorot' (published code), got {self.encoder_bias!r}")
-        check_activation(self.activation)
-        check_inputs(self.layers[0], self.input_mean, self.input_std)
-        check_rwf(self.rwf)
+        check_common(self)
 
     @property
     def width(self) -> int:
@@ -126,7 +114,7 @@ def modified_mlp_for(
     activation: str = "tanh",
     outputs: int = 1,
     samples: int | None = None,
-    rwf: tuple[float, float] | None = None,
+    rwf: RWF | None = None,
     encoder_bias: str = "zeros",
 ) -> ModifiedMLP:
     """A modified MLP sized for ``box`` with inputs normalised to the box's mean and std."""

@@ -77,17 +77,8 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.nn.dense import (
-    ACTIVATIONS,
-    Layer,
-    check_activation,
-    check_inputs,
-    check_rwf,
-    dense,
-    init_dense,
-    standardize,
-    weight,
-)
+from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, dense, init_dense, standardize, weight
+from pinnbalance.nn.field import BoundField
 from pinnbalance.nn.fourier import Matrix, fourier_embedding, frequency_draws
 from pinnbalance.nn.mlp import _value_and_two_derivatives, normalization
 from pinnbalance.problems.domain import Box
@@ -103,7 +94,7 @@ class PirateNet:
     activation: str = "tanh"
     input_mean: tuple[float, ...] | None = None
     input_std: tuple[float, ...] | None = None
-    rwf: tuple[float, float] | None = None
+    rwf: RWF | None = None
     seed: int = 0
     taylor_mode: str = "auto"
     frequencies: tuple[Matrix, ...] | None = field(default=None, repr=False)
@@ -129,9 +120,7 @@ class PirateNet:
             raise ValueError(f"seed (of the frequency draws) must be a non-negative integer, got {self.seed!r}")
         if self.taylor_mode not in ("auto", "off"):
             raise ValueError(f"taylor_mode must be 'auto' (fast derivative jets) or 'off' (generic), got {self.taylor_mode!r}")
-        check_activation(self.activation)
-        check_inputs(self.layers[0], self.input_mean, self.input_std)
-        check_rwf(self.rwf)
+        check_common(self)
         shapes = [(self.features, self.layers[0])]
         object.__setattr__(self, "frequencies", frequency_draws(shapes, self.seed, self.frequencies))
 
@@ -257,20 +246,8 @@ def _jet_mix(gate, u, v):
 
 
 @dataclass(frozen=True)
-class PirateField:
+class PirateField(BoundField):
     """A PirateNet with its parameters bound: callable as ``u(z)``, with a fast ``taylor2``."""
-
-    network: PirateNet
-    params: list[Layer]
-
-    def __call__(self, z: jax.Array) -> jax.Array:
-        return self.network.apply(self.params, z)
-
-    def taylor2(self, z: jax.Array, directions: jax.Array):
-        return self.network.taylor2(self.params, z, directions)
-
-    def taylor1(self, z: jax.Array, directions: jax.Array):
-        return self.network.taylor1(self.params, z, directions)
 
 
 def least_squares_init(network: PirateNet, params: list[Layer], points: jax.Array, values: jax.Array) -> list[Layer]:
@@ -319,7 +296,7 @@ def piratenet_for(
     activation: str = "tanh",
     outputs: int = 1,
     samples: int | None = None,
-    rwf: tuple[float, float] | None = None,
+    rwf: RWF | None = None,
     seed: int = 0,
 ) -> PirateNet:
     """A PirateNet sized for ``box``, inputs normalised to its mean and std; ``len(hidden)`` blocks.

@@ -34,14 +34,14 @@ pathologies in physics-informed neural networks", SIAM J. Sci. Comput. 43(5) (20
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import jax
 import jax.numpy as jnp
 
 from pinnbalance.derivatives import axis_derivatives
-from pinnbalance.problems.base import Problem, Term, check_exact
+from pinnbalance.problems import manufactured
+from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.domain import Box, stacked, uniform
+from pinnbalance.problems.manufactured import Solution
 
 X, Y = 0, 1
 
@@ -52,12 +52,7 @@ def exact_solution(z: jax.Array, a1: float = 1.0, a2: float = 4.0) -> jax.Array:
 
 
 def helmholtz(
-    a1: float = 1.0,
-    a2: float = 4.0,
-    lam: float = 1.0,
-    batch_size: int = 128,
-    *,
-    exact: Callable[[jax.Array], jax.Array] | None = None,
+    a1: float = 1.0, a2: float = 4.0, lam: float = 1.0, batch_size: int = 128, *, exact: Solution | None = None
 ) -> Problem:
     """The Helmholtz problem of the gradient-pathologies paper (defaults as published).
 
@@ -73,35 +68,19 @@ def helmholtz(
         >>> other = helmholtz(exact=lambda z: z[0] ** 2 * z[1])  # q = 2 y + lam x^2 y
     """
     domain = Box(lower=(-1.0, -1.0), upper=(1.0, 1.0), names=("x", "y"))
-    if exact is not None and (a1, a2) != (1.0, 4.0):
-        raise ValueError(
-            f"helmholtz: a1 = {a1}, a2 = {a2} shape the default solution sin(a1 pi x) sin(a2 pi y), which exact= replaces; "
-            "drop a1 and a2, or drop exact"
-        )
-
-    if exact is None:
-
-        def exact(z):
-            return exact_solution(z, a1, a2)
-
-        parameters = {"a1": a1, "a2": a2, "lam": lam}
-    else:
-        exact = check_exact(exact, "helmholtz")
-        parameters = {"lam": lam}
+    exact, parameters = manufactured.choose_solution(
+        "helmholtz",
+        exact,
+        lambda z: exact_solution(z, a1, a2),
+        {"a1": a1, "a2": a2, "lam": lam},
+        shaping={"a1": 1.0, "a2": 4.0},
+        role="shape the default solution sin(a1 pi x) sin(a2 pi y)",
+    )
 
     def operator(u, z):
         """``u_xx + u_yy + lam u`` at z."""
         value, _, second = axis_derivatives(u, z)  # one sweep: u, grad u, (u_xx, u_yy)
         return second[X] + second[Y] + lam * value
-
-    def forcing(z):
-        return operator(exact, z)
-
-    def res(u, z):
-        return operator(u, z) - forcing(z)
-
-    def bcs(u, zs):  # the four sides through the network together (vmap, not a Python loop)
-        return jax.vmap(u)(zs) - jax.vmap(exact)(zs)
 
     sides = [
         uniform(domain, {"y": -1.0}),
@@ -110,18 +89,17 @@ def helmholtz(
         uniform(domain, {"x": -1.0}),
     ]
     terms = {
-        "res": Term(res, uniform(domain), batch_size, "PDE residual at interior points"),
-        "bcs": Term(bcs, stacked(sides), batch_size, "u - u_exact on y = -1, x = 1, y = 1, x = -1 (one batch each)"),
+        "res": Term(
+            manufactured.forced_residual(operator, exact), uniform(domain), batch_size, "PDE residual at interior points"
+        ),
+        "bcs": Term(
+            manufactured.dirichlet_residual(exact),
+            stacked(sides),
+            batch_size,
+            "u - u_exact on y = -1, x = 1, y = 1, x = -1 (one batch each)",
+        ),
     }
-    return Problem(
-        name="helmholtz",
-        domain=domain,
-        terms=terms,
-        exact=exact,
-        reference="res",
-        parameters=parameters,
-        description=__doc__.splitlines()[0],
-    )
+    return manufactured.packaged_problem("helmholtz", __doc__, domain, terms, exact=exact, parameters=parameters)
 
 
 def forcing_closed_form(z: jax.Array, a1: float = 1.0, a2: float = 4.0, lam: float = 1.0) -> jax.Array:

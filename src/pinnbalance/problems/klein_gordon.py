@@ -16,14 +16,14 @@ gradient-adaptive weights 7.75e-3.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import jax
 import jax.numpy as jnp
 
 from pinnbalance.derivatives import axis_derivatives, taylor1, unit
-from pinnbalance.problems.base import Problem, Term, check_exact
+from pinnbalance.problems import manufactured
+from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.domain import Box, stacked, uniform
+from pinnbalance.problems.manufactured import Solution
 
 T, X = 0, 1
 
@@ -41,7 +41,7 @@ def klein_gordon(
     k: int = 3,
     batch_size: int = 128,
     *,
-    exact: Callable[[jax.Array], jax.Array] | None = None,
+    exact: Solution | None = None,
 ) -> Problem:
     """The Klein-Gordon problem of the founding experiment (defaults as published).
 
@@ -57,7 +57,9 @@ def klein_gordon(
         >>> other = klein_gordon(exact=lambda z: jnp.sin(z[0]) * z[1] ** 2)  # forcing follows the solution
     """
     domain = Box(lower=(0.0, 0.0), upper=(1.0, 1.0), names=("t", "x"))
-    solution = exact_solution if exact is None else check_exact(exact, "klein_gordon")
+    solution, parameters = manufactured.choose_solution(
+        "klein_gordon", exact, exact_solution, {"alpha": alpha, "beta": beta, "gamma": gamma, "k": k}
+    )
 
     def operator(u, z):
         """``u_tt + alpha u_xx + beta u + gamma u^k`` at z."""
@@ -65,43 +67,28 @@ def klein_gordon(
         u_tt, u_xx = second[T], second[X]
         return u_tt + alpha * u_xx + beta * value + gamma * value**k
 
-    def forcing(z):
-        return operator(solution, z)
-
     def initial_velocity(z):
         if exact is None:  # the published solution's u_t(0, x) = 0 (the published constraint u_t = 0)
             return jnp.zeros((), z.dtype)
-        return taylor1(solution, z, unit(z, T)[None])[1][0]
-
-    def res(u, z):
-        return operator(u, z) - forcing(z)
+        return manufactured.axis_rate(solution, z, T)
 
     def ics(u, z):
         value, first = taylor1(u, z, unit(z, T)[None])  # u and u_t in one sweep
         return jnp.stack([value - solution(z), first[0] - initial_velocity(z)])
 
-    def bcs(u, zs):  # both sides through the network together (vmap, not a Python loop)
-        return jax.vmap(u)(zs) - jax.vmap(solution)(zs)
-
     terms = {
-        "res": Term(res, uniform(domain), batch_size, "PDE residual at interior points"),
+        "res": Term(
+            manufactured.forced_residual(operator, solution), uniform(domain), batch_size, "PDE residual at interior points"
+        ),
         "ics": Term(ics, uniform(domain, {"t": 0.0}), batch_size, "u and u_t at t = 0"),
         "bcs": Term(
-            bcs,
+            manufactured.dirichlet_residual(solution),
             stacked([uniform(domain, {"x": 0.0}), uniform(domain, {"x": 1.0})]),
             batch_size,
             "u on x = 0 and on x = 1 (one batch each)",
         ),
     }
-    return Problem(
-        name="klein-gordon",
-        domain=domain,
-        terms=terms,
-        exact=solution,
-        reference="res",
-        parameters={"alpha": alpha, "beta": beta, "gamma": gamma, "k": k},
-        description=__doc__.splitlines()[0],
-    )
+    return manufactured.packaged_problem("klein-gordon", __doc__, domain, terms, exact=solution, parameters=parameters)
 
 
 def forcing_closed_form(z: jax.Array, alpha: float = -1.0, beta: float = 0.0, gamma: float = 1.0, k: int = 3) -> jax.Array:

@@ -49,14 +49,14 @@ kernel perspective", J. Comput. Phys. 449 (2022) 110768.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import jax
 import jax.numpy as jnp
 
 from pinnbalance.derivatives import axis_derivatives, taylor1, unit
-from pinnbalance.problems.base import Problem, Term, check_exact
+from pinnbalance.problems import manufactured
+from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.domain import Box, stacked, uniform
+from pinnbalance.problems.manufactured import Solution
 
 T, X = 0, 1
 
@@ -73,12 +73,7 @@ def initial_displacement(x: jax.Array, a: float = 0.5) -> jax.Array:
 
 
 def wave(
-    c: float = 2.0,
-    a: float = 0.5,
-    batch_size: int = 100,
-    residual_batch_size: int = 300,
-    *,
-    exact: Callable[[jax.Array], jax.Array] | None = None,
+    c: float = 2.0, a: float = 0.5, batch_size: int = 100, residual_batch_size: int = 300, *, exact: Solution | None = None
 ) -> Problem:
     """The wave problem of the NTK paper (defaults as published).
 
@@ -98,15 +93,16 @@ def wave(
     """
     if not c > 0:
         raise ValueError(f"wave speed c must be > 0, got {c}")
-    if exact is not None and a != 0.5:
-        raise ValueError(f"wave: a = {a} weighs the default solution's second mode, which exact= replaces; drop a, or drop exact")
+    solution, parameters = manufactured.choose_solution(
+        "wave",
+        exact,
+        lambda z: exact_solution(z, c, a),
+        {"c": c, "a": a},
+        shaping={"a": 0.5},
+        role="weighs the default solution's second mode",
+    )
     domain = Box(lower=(0.0, 0.0), upper=(1.0, 1.0), names=("t", "x"))
-    if exact is None:
-        res, dirichlet, velocity = _standing_wave_terms(c, a)
-        solution, parameters = (lambda z: exact_solution(z, c, a)), {"c": c, "a": a}
-    else:
-        solution, parameters = check_exact(exact, "wave"), {"c": c}
-        res, dirichlet, velocity = _manufactured_terms(c, solution)
+    res, dirichlet, velocity = _standing_wave_terms(c, a) if exact is None else _manufactured_terms(c, solution)
 
     pieces = stacked([uniform(domain, {"t": 0.0}), uniform(domain, {"x": 0.0}), uniform(domain, {"x": 1.0})])
     terms = {
@@ -114,15 +110,7 @@ def wave(
         "u": Term(dirichlet, pieces, batch_size, "u(0, x) - u0(x), u(t, 0) and u(t, 1) (one batch each)"),
         "ut": Term(velocity, uniform(domain, {"t": 0.0}), batch_size, "u_t at t = 0"),
     }
-    return Problem(
-        name="wave",
-        domain=domain,
-        terms=terms,
-        exact=solution,
-        reference="res",
-        parameters=parameters,
-        description=__doc__.splitlines()[0],
-    )
+    return manufactured.packaged_problem("wave", __doc__, domain, terms, exact=solution, parameters=parameters)
 
 
 def _standing_wave_terms(c: float, a: float):
@@ -150,17 +138,10 @@ def _manufactured_terms(c: float, solution):
         _, _, second = axis_derivatives(u, z)
         return second[T] - c**2 * second[X]
 
-    def res(u, z):
-        return operator(u, z) - operator(solution, z)
-
-    def dirichlet(u, zs):
-        return jax.vmap(u)(zs) - jax.vmap(solution)(zs)
-
     def velocity(u, z):
-        direction = unit(z, T)[None]
-        return taylor1(u, z, direction)[1][0] - taylor1(solution, z, direction)[1][0]
+        return manufactured.axis_rate(u, z, T) - manufactured.axis_rate(solution, z, T)
 
-    return res, dirichlet, velocity
+    return manufactured.forced_residual(operator, solution), manufactured.dirichlet_residual(solution), velocity
 
 
 # Published relative L2 errors (Wang, Yu & Perdikaris 2022, wave, c = 2, a = 0.5,

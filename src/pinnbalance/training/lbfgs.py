@@ -36,7 +36,7 @@ not depend on the chunk length.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -47,15 +47,16 @@ from pinnbalance.compiler_options import compiler_options
 from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem, sample_batch
+from pinnbalance.training import weight_policy
 from pinnbalance.training.step import global_norm
 from pinnbalance.weighting.interface import traits
 
-POLICIES = ("frozen", "unit")
+POLICIES = weight_policy.POLICIES  # re-exported: the policy names
 REASONS = ("running", "max_iters", "grad_tol", "no progress", "non-finite loss")
 
 
 @dataclass(frozen=True)
-class LBFGS:
+class LBFGS(weight_policy.PolicyWeights):
     """Settings of the L-BFGS phase (see the module docstring)."""
 
     max_iters: int = 5000
@@ -80,39 +81,9 @@ class LBFGS:
             raise ValueError(f"LBFGS.points must be a positive integer (points per term) or None, got {self.points!r}")
         if self.dtype not in (None, "float32", "float64"):
             raise ValueError(f"LBFGS.dtype must be 'float32', 'float64' or None (the run's dtype), got {self.dtype!r}")
-        if isinstance(self.weights, dict):
-            for name, value in self.weights.items():
-                if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ValueError(f"LBFGS.weights as a mapping takes term name -> number, got {name!r}: {value!r}")
-                if not (np.isfinite(value) and value >= 0):
-                    raise ValueError(f"LBFGS.weights[{name!r}] must be a finite number >= 0, got {value!r}")
-        elif self.weights not in POLICIES:
-            raise ValueError(
-                f"LBFGS.weights must be one of {list(POLICIES)} or a mapping {{term: weight}} (the weight policy "
-                f"during L-BFGS), got {self.weights!r}"
-            )
+        weight_policy.check_policy("LBFGS", self.weights, "the weight policy during L-BFGS")
 
-    def __hash__(self):  # weights may be a dict
-        weights = tuple(sorted(self.weights.items())) if isinstance(self.weights, dict) else self.weights
-        return hash(tuple(weights if f.name == "weights" else getattr(self, f.name) for f in fields(self)))
-
-    def check_terms(self, names) -> None:
-        """A mapping of weights must name only terms the problem has (``names``)."""
-        if isinstance(self.weights, dict):
-            unknown = sorted(set(self.weights) - set(names))
-            if unknown:
-                raise ValueError(
-                    f"LBFGS.weights names term(s) {unknown} that the problem does not have; its terms: {list(names)}"
-                )
-
-    def fixed_weights(self, weights: dict) -> dict:
-        """The weights this policy sets in place of ``weights`` (a term -> weight dict), or
-        ``weights`` itself under ``"frozen"``."""
-        if self.weights == "unit":
-            return {n: jnp.ones_like(w) for n, w in weights.items()}
-        if isinstance(self.weights, dict):
-            return {n: jnp.full_like(w, self.weights.get(n, 1.0)) for n, w in weights.items()}
-        return weights
+    __hash__ = weight_policy.settings_hash  # weights may be a dict
 
     def optimizer(self) -> optax.GradientTransformationExtraArgs:
         search = optax.scale_by_zoom_linesearch(max_linesearch_steps=self.max_linesearch_steps)

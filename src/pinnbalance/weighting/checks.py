@@ -11,6 +11,20 @@ def check_period(period) -> None:
         raise ValueError(f"period must be a positive integer number of steps, got {period!r}")
 
 
+def check_eps(eps) -> None:
+    """A regularising ``eps`` is a number >= 0."""
+    if not eps >= 0:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+
+
+def nonempty_terms(names, scheme: str) -> tuple[str, ...]:
+    """The term names a scheme's ``init`` receives, as a tuple; a ``ValueError`` if there are none."""
+    names = tuple(names)
+    if not names:
+        raise ValueError(f"{scheme} needs at least one term")
+    return names
+
+
 def check_choice(field: str, value, choices: tuple) -> None:
     if value not in choices:
         raise ValueError(f"{field} must be one of {list(choices)}, got {value!r}")

@@ -55,7 +55,7 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite
-from pinnbalance.weighting.checks import check_period, check_terms
+from pinnbalance.weighting.checks import check_eps, check_period, check_terms, nonempty_terms
 from pinnbalance.weighting.hyper import hyper_leaves
 
 
@@ -82,13 +82,10 @@ class ReLoBRaLo:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
         check_period(self.period)
-        if not self.eps >= 0:
-            raise ValueError(f"eps must be >= 0, got {self.eps}")
+        check_eps(self.eps)
 
     def init(self, term_names, dtype=jnp.float32) -> WeightState:
-        names = tuple(term_names)
-        if not names:
-            raise ValueError("ReLoBRaLo needs at least one term")
+        names = nonempty_terms(term_names, "ReLoBRaLo")
         ones = lambda: {n: jnp.ones((), dtype) for n in names}
         memory = {"initial": ones(), "previous": ones(), "updates": jnp.zeros((), jnp.int32)}
         return WeightState(ones(), jnp.zeros((), jnp.int32), memory, hyper_leaves(self, dtype))

@@ -57,7 +57,7 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.weighting.base import WeightState, hold_if_not_finite
-from pinnbalance.weighting.checks import check_choice, check_period, check_terms
+from pinnbalance.weighting.checks import check_choice, check_eps, check_period, check_terms, nonempty_terms
 from pinnbalance.weighting.hyper import hyper_leaves
 
 
@@ -79,13 +79,10 @@ class SoftAdapt:
         check_choice("variant", self.variant, ("original", "normalized", "loss-weighted"))
         check_choice("sum_to", self.sum_to, ("one", "terms"))
         check_period(self.period)
-        if not self.eps >= 0:
-            raise ValueError(f"eps must be >= 0, got {self.eps}")
+        check_eps(self.eps)
 
     def init(self, term_names, dtype=jnp.float32) -> WeightState:
-        names = tuple(term_names)
-        if not names:
-            raise ValueError("SoftAdapt needs at least one term")
+        names = nonempty_terms(term_names, "SoftAdapt")
         w = 1.0 / len(names) if self.sum_to == "one" else 1.0
         return WeightState(
             weights={n: jnp.asarray(w, dtype) for n in names},
