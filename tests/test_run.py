@@ -47,6 +47,8 @@ def test_run_writes_config_versions_checkpoint_and_summary(tmp_path):
     assert json.loads((run / "versions.json").read_text())["jax"]
     numerics = json.loads((run / "summary.json").read_text())["numerics"]
     assert numerics["dtype"] == "float32" and numerics["matmul_precision"] == "default"
+    # what the backend decided is recorded: on this CPU the masked schedule and the streams mode
+    assert numerics["choices"] == {"backend": "cpu", "update_schedule": "masked", "taylor_mode": "streams"}
 
 
 @pytest.mark.parametrize("seeds", ["[1234]", "[3, 4]"])

@@ -24,7 +24,7 @@ from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.lm_phase import lm_phase
 from pinnbalance.training.loop import Progress, run_chunks
-from pinnbalance.training.program import ChunkProgram, make_chunk, remaining_plan, schedule_name
+from pinnbalance.training.program import ChunkProgram, backend_choices, make_chunk, remaining_plan
 from pinnbalance.training.results import (
     DivergenceError,
     FitResult,
@@ -195,7 +195,7 @@ def train(
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
     bar = [ProgressBar(progress if isinstance(progress, str) else "training", problem.reference)] if progress else []
     timing = _first_phase(chunk, start, config, (grid, exact), counter, [StopOnDivergence(), *callbacks, *bar])
-    extra = {"choices": {"update_schedule": schedule_name(scheme, config), "backend": jax.default_backend()}}
+    extra = {"choices": backend_choices(scheme, config, network)}
     if config.lbfgs is not None and start.stop is None:
         start.state, extra["lbfgs"] = _lbfgs_phase(problem, network, scheme, start, config, (grid, exact), vmapped, progress)
     if config.lm is not None and start.stop is None:

@@ -17,6 +17,7 @@ import jax
 
 from pinnbalance.compiler_options import compiler_options
 from pinnbalance.metrics import predict, relative_l2
+from pinnbalance.nn.mlp import MLP
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.step import make_step, make_steps, run_steps
@@ -67,6 +68,20 @@ def schedule_name(scheme, config: TrainConfig) -> str:
     if period is None:
         return "none"
     return "masked" if masked else ("dynamic" if period == "dynamic" else "static")
+
+
+def backend_choices(scheme, config: TrainConfig, network) -> dict[str, str]:
+    """Every choice the trainer makes by backend, in words, for the results: the update
+    schedule (``choose_schedule``), the network's second-derivative mode when it is "auto"
+    (``nn.mlp``: streams on CPU, stacked elsewhere) and how an L-BFGS phase takes several
+    seeds (``lbfgs.refine``: one at a time on CPU, vmapped elsewhere)."""
+    backend = jax.default_backend()
+    out = {"backend": backend, "update_schedule": schedule_name(scheme, config)}
+    if isinstance(network, MLP) and network.taylor_mode == "auto":
+        out["taylor_mode"] = "streams" if backend == "cpu" else "stacked"
+    if config.lbfgs is not None:
+        out["lbfgs_seeds"] = "one at a time" if backend == "cpu" else "vmapped"
+    return out
 
 
 def make_chunk(
