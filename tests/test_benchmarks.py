@@ -34,3 +34,31 @@ def test_gpu_script_runs_and_writes_every_part(tmp_path):
     assert set(gpu["batch_128"]["schedules_M2"]) == {"M1", "M2_static", "M2_masked"}
     assert set(gpu["batch_128"]["taylor_modes_M2"]) == {"stacked", "streams", "off"}
     assert "WHILE,CONDITIONAL" in graphs["machine"]["xla_flags"] and "WHILE" not in gpu["machine"]["xla_flags"]
+
+
+def test_the_time_to_accuracy_script_writes_the_frontier_shape(tmp_path):
+    """benchmarks/frontier.py in its quick mode (a few LM iterations from scratch): the JSON has
+    the shape the time-to-accuracy table is read from, its curve's times increase, and the
+    figure is drawn."""
+    out = tmp_path / "frontier.json"
+    command = [
+        sys.executable,
+        "benchmarks/frontier.py",
+        "--quick",
+        "--problems",
+        "klein-gordon",
+        "--methods",
+        "lm",
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    entry = json.loads(out.read_text())["klein-gordon"]["methods"]["lm"]
+    for key in ("config", "seeds", "final_l2", "min_l2", "seconds", "median_l2", "time_to", "params", "points", "device"):
+        assert key in entry, key
+    assert entry["seeds"] == [1234] and set(entry["time_to"]) == {"1e-2", "1e-3", "1e-4", "1e-5"}
+    assert entry["params"] == 2 * 30 + 30 + 2 * (30 * 30 + 30) + 31  # 2-30-30-30-1
+    times = [t for t, _ in entry["runs"]["1234"]["curve"]]
+    assert times == sorted(times) and times[0] > 0
+    assert (tmp_path / "frontier.png").exists()

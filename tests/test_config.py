@@ -11,7 +11,7 @@ def test_shipped_configs_load_and_match_the_methods():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "configs"
-    loaded = {p.stem: cfg.load(p) for p in sorted(root.glob("*.toml"))}
+    loaded = {p.stem: cfg.load(p) for p in sorted(root.rglob("*.toml"))}  # configs/frontier/ too
     assert {"klein-gordon-m1", "klein-gordon-m2", "klein-gordon-m2-unweighted"} <= set(loaded)
     m2 = loaded["klein-gordon-m2"]
     problem = m2.build_problem()

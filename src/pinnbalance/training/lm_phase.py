@@ -9,7 +9,8 @@ weights are the run's under ``weights = "frozen"`` (each term's rows scaled by t
 root of its weight, so every scheme's weights carry over), else as the settings say.
 Records join the history in the first phase's shape, numbered after its steps; the reason
 each run stopped, its iterations, seconds, solver and cost estimate go in
-``FitResult.extra["lm"]``.
+``FitResult.extra["lm"]``, with the wall seconds since the phase began at each record
+(``record_seconds``: compilation included).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def lm_points(problem, state, settings: LevenbergMarquardt, dtype) -> dict:
 
 def lm_phase(problem, network, state, settings: LevenbergMarquardt, evaluation, *, runs: int | None):
     """``(state, records, info)``: every run of ``state`` (``runs`` stacked, or None for one)
-    trained by LM; ``records`` in the first phase's shape, ``info`` per run (lists)."""
+    trained by LM; ``records`` in the first phase's shape, ``info`` a list per key (an entry
+    per run, one for a single run)."""
     grid, exact = evaluation
     ends, per_run, infos = [], [], []
     for i in range(1) if runs is None else range(runs):
@@ -61,11 +63,12 @@ def lm_phase(problem, network, state, settings: LevenbergMarquardt, evaluation, 
         ends.append(s._replace(params=params, weights=used, step=s.step + info["iterations"]))
         per_run.append([{k: r[k] for k in RECORD_KEYS} for r in records])
         cost = info["estimate"]
-        infos.append({**info, "estimate": {"bytes": cost.bytes, "flops": cost.flops, "seconds_per_iteration": cost.seconds}})
+        estimate = {"bytes": cost.bytes, "flops": cost.flops, "seconds_per_iteration": cost.seconds}
+        infos.append({**info, "estimate": estimate, "record_seconds": [float(r["seconds"]) for r in records]})
+    info = {k: [one[k] for one in infos] for k in infos[0]}  # a list per key, an entry per run
     if runs is None:
-        return ends[0], [_as_block(r) for r in per_run[0]], _lists(infos, single=True)
-    stacked = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *ends)
-    return stacked, _stack_records(per_run), _lists(infos, single=False)
+        return ends[0], [_as_block(r) for r in per_run[0]], info
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *ends), _stack_records(per_run), info
 
 
 def _as_block(record: dict) -> dict:
@@ -78,8 +81,3 @@ def _stack_records(per_run: list[list[dict]]) -> list[dict]:
     length = max(len(r) for r in per_run)
     rows = [[recs[min(k, len(recs) - 1)] for recs in per_run] for k in range(length)]
     return [_as_block(jax.tree_util.tree_map(lambda *xs: np.stack(xs), *row)) for row in rows]
-
-
-def _lists(infos: list[dict], *, single: bool) -> dict:
-    """``{key: value}`` for one run, else ``{key: [value per run]}``."""
-    return infos[0] if single else {k: [info[k] for info in infos] for k in infos[0]}

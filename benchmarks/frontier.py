@@ -1,0 +1,244 @@
+"""Time to accuracy on this machine -> benchmarks/results/frontier.json (+ frontier.png).
+
+For each problem and method (a committed TOML configuration), one training per seed; the
+clock starts when training is called (problem and network built), includes compilation and
+excludes the error evaluations, which are timed separately and subtracted. The relative L2
+error on the problem's standard evaluation grid is recorded at least 100 times per run (the
+history's records: every ``log_every`` steps of the first-order phase, every ``log_every``
+iterations of a Levenberg-Marquardt phase). Each record's wall time: the first-order phase's
+records at the end of their chunk (so never earlier than they were reached); an L-BFGS phase's
+records spread evenly over its measured duration; an LM phase's records by their own clock.
+
+    python benchmarks/frontier.py --problems klein-gordon --methods lm,adam-lm --seeds 1234
+    python benchmarks/frontier.py                        # everything, seed 1234 (screening)
+    python benchmarks/frontier.py --seeds 1234,1,2 --methods lm,adam-lm   # the two best per problem
+    python benchmarks/frontier.py --figure               # frontier.png from frontier.json
+
+Results merge into frontier.json run by run (a finished (problem, method, seed) is skipped
+unless --force), so a long benchmark resumes where it was stopped; ``--budget`` caps a run's
+wall time (default 1,800 s: the run stops after the chunk that passes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from pinnbalance import config as cfg  # noqa: E402
+from pinnbalance import runtime  # noqa: E402
+from pinnbalance.io import write_json  # noqa: E402
+from pinnbalance.metrics import evaluation_grid, predict, relative_l2  # noqa: E402
+from pinnbalance.nn import count_params  # noqa: E402
+from pinnbalance.training import Callback, train  # noqa: E402
+
+RESULTS = HERE / "results" / "frontier.json"
+TOLERANCES = ("1e-2", "1e-3", "1e-4", "1e-5")
+METHODS = {
+    "klein-gordon": {
+        "adam-annealing": "configs/klein-gordon-m2.toml",
+        "adam-ntk": "configs/frontier/klein-gordon-adam-ntk.toml",
+        "best-lbfgs": "configs/klein-gordon-best.toml",
+        "lm": "configs/frontier/klein-gordon-lm.toml",
+        "adam-lm": "configs/frontier/klein-gordon-adam-lm.toml",
+    },
+    "helmholtz": {
+        "adam-annealing": "configs/helmholtz-m2.toml",
+        "adam-ntk": "configs/frontier/helmholtz-adam-ntk.toml",
+        "best-lbfgs": "configs/helmholtz-best.toml",
+        "lm": "configs/frontier/helmholtz-lm.toml",
+        "adam-lm": "configs/frontier/helmholtz-adam-lm.toml",
+    },
+    "wave": {
+        "adam-annealing": "configs/frontier/wave-adam-annealing.toml",
+        "adam-ntk": "configs/wave-ntk.toml",
+        "lm": "configs/frontier/wave-lm.toml",
+        "adam-lm": "configs/frontier/wave-adam-lm.toml",
+    },
+}
+
+
+class Clock(Callback):
+    """The wall time after each chunk, since ``begin``; stops the loop past ``budget`` seconds."""
+
+    def __init__(self, begin: float, budget: float | None):
+        self.begin, self.budget, self.marks = begin, budget, [(0, 0.0)]
+
+    def on_chunk(self, progress) -> None:
+        seconds = time.perf_counter() - self.begin
+        self.marks.append((progress.steps_done, seconds))
+        if self.budget is not None and seconds > self.budget and progress.steps_done < progress.total:
+            progress.stop = "budget"
+
+
+def record_times(result, marks) -> np.ndarray:
+    """The wall time of each history record (see the module docstring), compilation included."""
+    steps = result.history["step"].astype(float)
+    done, at = np.array([m[0] for m in marks], float), np.array([m[1] for m in marks])
+    first = int(np.sum(steps < done[-1]))  # the first-order phase's records; later phases' steps come after it
+    times = list(at[np.searchsorted(done, steps[:first], side="right")])  # its chunk's end: compile counted, never early
+    end = at[-1]
+    if "lbfgs" in result.extra:
+        info = result.extra["lbfgs"]
+        n = len(steps) - first - (len(result.extra.get("lm", {}).get("record_seconds", [])))
+        times += list(end + info["seconds"] * np.arange(1, n + 1) / max(n, 1))
+        end += info["seconds"]
+    if "lm" in result.extra:
+        times += [end + s for s in result.extra["lm"]["record_seconds"]]
+    return np.asarray(times)
+
+
+def evaluation_seconds(problem, network, params, grid, exact) -> float:
+    """The median wall time of one error evaluation on the grid (compiled, warm)."""
+    evaluate = jax.jit(lambda p: relative_l2(predict(network, p, grid, problem), exact))
+    evaluate(params).block_until_ready()
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        evaluate(params).block_until_ready()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def run_one(config_path: str, seed: int, budget: float | None, quick: bool = False) -> dict:
+    """One training of ``config_path`` on ``seed``: its error curve against wall time (``quick``:
+    a few steps and iterations, to check the script)."""
+    overrides = [f"train.seeds=[{seed}]"]
+    if quick:
+        base = cfg.load(ROOT / config_path)
+        overrides += [f"train.steps={min(base.train.steps, 201)}"] if base.train.steps else []
+        overrides += ["lm.max_iters=10"] if base.train.lm is not None else []
+        overrides += ["lbfgs.max_iters=10"] if base.train.lbfgs is not None else []
+    config = cfg.load(ROOT / config_path, overrides)
+    runtime.prepare(config.train_config())
+    problem = config.build_problem()
+    network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
+    begin = time.perf_counter()
+    clock = Clock(begin, budget)
+    [result] = train(problem, network, [(scheme, tconf)], optimizer=config.build_optimizer(), progress=False, callbacks=[clock])
+    wall = time.perf_counter() - begin
+    grid, exact = evaluation_grid(problem, tconf.eval_grid, tconf.jnp_dtype)
+    per_eval = evaluation_seconds(problem, network, result.params, grid, exact)
+    l2 = result.history["l2"].astype(float)
+    times = record_times(result, clock.marks) - per_eval * np.arange(1, len(l2) + 1)
+    points = sum(t.batch_size for t in problem.terms.values())
+    return {
+        "final_l2": float(l2[-1]),
+        "min_l2": float(np.nanmin(l2)),
+        "seconds": float(times[-1]),
+        "wall_seconds": wall,
+        "evaluation_seconds_each": per_eval,
+        "evaluations": len(l2),
+        "curve": [[round(float(t), 3), float(e)] for t, e in zip(times, l2)],
+        "time_to": {tol: _first_below(times, l2, float(tol)) for tol in TOLERANCES},
+        "params": count_params(result.params),
+        "points": points,
+        "status": result.status,
+        "extra": {k: v for k, v in result.extra.items() if k in ("lbfgs", "lm", "choices")},
+    }
+
+
+def _first_below(times, l2, tol: float) -> float | None:
+    hit = np.flatnonzero(l2 <= tol)
+    return float(times[hit[0]]) if hit.size else None
+
+
+def summarize(entry: dict) -> dict:
+    """The per-method fields over seeds: medians, and the median time to each tolerance (a
+    seed that never reaches it counts as infinite; null if the median is infinite)."""
+    runs = [entry["runs"][str(s)] for s in entry["seeds"]]
+    out = {
+        "final_l2": [r["final_l2"] for r in runs],
+        "min_l2": [r["min_l2"] for r in runs],
+        "seconds": [r["seconds"] for r in runs],
+        "median_l2": float(np.median([r["final_l2"] for r in runs])),
+        "params": runs[0]["params"],
+        "points": runs[0]["points"],
+    }
+    out["time_to"] = {}
+    for tol in TOLERANCES:
+        median = float(np.median([math.inf if r["time_to"][tol] is None else r["time_to"][tol] for r in runs]))
+        out["time_to"][tol] = None if math.isinf(median) else median
+    return out
+
+
+def device_name() -> str:
+    d = jax.devices()[0]
+    return f"{d.platform} ({platform.processor() or platform.machine()}, {jax.device_count()} device(s))"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--problems", default=",".join(METHODS))
+    p.add_argument("--methods", default=None, help="comma-separated method names (default: all of each problem)")
+    p.add_argument("--seeds", default="1234")
+    p.add_argument("--budget", type=float, default=1800.0, help="wall seconds per run (the run stops after the chunk past it)")
+    p.add_argument("--force", action="store_true", help="train again runs already in the results")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--figure", action="store_true", help="only draw frontier.png from the results")
+    p.add_argument("--quick", action="store_true", help="a few steps of each run: checks the script (write elsewhere, --out)")
+    args = p.parse_args(argv)
+    if args.figure:
+        figure(json.loads(args.out.read_text()), args.out.with_suffix(".png"))
+        return 0
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for problem in args.problems.split(","):
+        wanted = (
+            METHODS[problem]
+            if args.methods is None
+            else {m: METHODS[problem][m] for m in args.methods.split(",") if m in METHODS[problem]}
+        )
+        for method, path in wanted.items():
+            for seed in seeds:
+                results = json.loads(args.out.read_text()) if args.out.exists() else {}
+                entry = results.setdefault(problem, {"methods": {}})["methods"].setdefault(method, {"config": path, "runs": {}})
+                if str(seed) in entry["runs"] and not args.force:
+                    continue
+                print(f"== {problem} {method} seed {seed}: {path}", flush=True)
+                run = run_one(path, seed, args.budget, args.quick)
+                print(f"   final L2 {run['final_l2']:.2e}, {run['seconds']:.0f} s, time to {run['time_to']}", flush=True)
+                entry["runs"][str(seed)] = run
+                entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))
+                entry.update(summarize(entry), config=path, device=device_name())
+                write_json(args.out, results)
+    if args.out.exists():
+        figure(json.loads(args.out.read_text()), args.out.with_suffix(".png"))
+    return 0
+
+
+def figure(results: dict, path: Path) -> None:
+    """Relative L2 error against wall seconds, log-log, one line per method (seed 1234's run)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    problems = list(results)
+    fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 4), squeeze=False)
+    for ax, problem in zip(axes[0], problems):
+        for method, entry in results[problem]["methods"].items():
+            run = entry["runs"].get("1234") or next(iter(entry["runs"].values()))
+            t, e = np.array(run["curve"]).T
+            keep = t > 0
+            ax.loglog(t[keep], e[keep], label=method)
+        ax.set(title=problem, xlabel="wall seconds on this machine (compile included)", ylabel="relative L2 error")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
