@@ -14,5 +14,5 @@ def test_the_callback_example_runs_and_stops_early():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code, str(PAGE), "exec"), {"__name__": "architecture_example"})
-    status, steps = out.getvalue().split()[:2]
-    assert status == "completed" and int(steps) < 2000  # stopped by the callback before the last chunk
+    status, *reason, steps = out.getvalue().split()
+    assert status == "stopped" and " ".join(reason) == "no improvement" and int(steps) < 2000

@@ -54,7 +54,7 @@ def prepare_out(out: Path, overwrite: bool) -> Path:
 def method_metrics(problem: Problem, network, result: FitResult, eval_points) -> dict:
     """min/final relative L2, final unweighted losses on the fixed evaluation set, weights, time."""
     h = result.history
-    i = int(np.argmin(h["l2"]))
+    i = int(np.nanargmin(h["l2"])) if np.isfinite(h["l2"]).any() else 0  # a diverged run: the best before it
     return {
         "min_l2": float(h["l2"][i]),
         "min_l2_step": int(h["step"][i]),

@@ -10,8 +10,9 @@ Run folder::
 
 SIGINT or SIGTERM finish the current chunk, write a checkpoint and stop with a message
 saying how to resume; a hard kill loses at most one checkpoint interval. A non-finite loss,
-weight or gradient stops the run with the step and the term, and the last good checkpoint
-stays on disk.
+weight or gradient stops a one-seed run with the step and the term, and the last good
+checkpoint stays on disk; of several seeds, a diverged one does not stop the others: every
+seed's outputs are written, summary.json names the diverged ones, and the command exits 3.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
 def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
     """The configuration must be the run's own (``train.steps`` may grow; ``train.devices``,
     where it runs, may change: a checkpoint restores on any device count; ``[lbfgs]`` may
-    change: it runs after the first phase, which the checkpoint holds). Returns whether the
-    ``[lbfgs]`` section changed (then a finished run may redo its L-BFGS phase)."""
+    change, and so may ``[lm]``: they run after the first phase, which the checkpoint holds).
+    Returns whether one of them changed (then a finished run may redo that phase)."""
     saved_path = run_dir / "config.toml"
     if not saved_path.exists():
         raise RunError(

@@ -45,7 +45,8 @@ def require_x64(config) -> None:
     """Raise ``RuntimeSettingError`` if ``config`` computes in float64 but 64-bit JAX is off."""
     if needs_x64(config) and not jax.config.jax_enable_x64:
         raise RuntimeSettingError(
-            "this training computes in float64 (train dtype or [lbfgs] dtype) but 64-bit JAX is off: call "
+            "this training computes in float64 (train dtype, or an [lbfgs] or [lm] phase: Levenberg-Marquardt runs in "
+            "float64 unless its dtype says otherwise) but 64-bit JAX is off: call "
             "pinnbalance.runtime.enable_x64() (or jax.config.update('jax_enable_x64', True)) at the start of "
             "your program, or set JAX_ENABLE_X64=1; the command line does it for you"
         )

@@ -225,3 +225,18 @@ def test_every_seed_diverged_raises_with_every_result():
     with pytest.raises(DivergenceError, match=r"\(seed 1\)") as err:
         fit_seeds(problem, mlp_for(problem.domain, (8,)), Constant(), SMALL, [1, 2], optimizer=optax.sgd(1e12), progress=False)
     assert [r.status for r in err.value.results] == ["diverged", "diverged"]
+
+
+def test_what_train_cannot_do_is_refused_before_any_work():
+    from pinnbalance.lm import LevenbergMarquardt
+    from pinnbalance.training import train
+    from pinnbalance.weighting import SelfAdaptive
+
+    problem = klein_gordon(batch_size=8)
+    net = mlp_for(problem.domain, (4,))
+    runs = [(Constant(), dataclasses.replace(SMALL, seed=s)) for s in (1, 2)]
+    with pytest.raises(ValueError, match="train got 2 runs: pass vmapped=True"):
+        train(problem, net, runs, progress=False)
+    config = dataclasses.replace(SMALL, sampling="fixed", lm=LevenbergMarquardt(max_iters=2, dtype=None))
+    with pytest.raises(ValueError, match=r'SelfAdaptive keeps a weight per point.*weights = "unit"'):
+        fit(problem, net, SelfAdaptive(), config, progress=False)

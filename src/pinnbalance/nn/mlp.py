@@ -170,7 +170,8 @@ def normalization(
     if samples is None:
         return box.mean(), box.std()
     key = jax.random.PRNGKey(0) if key is None else key
-    lo, hi = jnp.array(box.lower), jnp.array(box.upper)
+    lower, upper = box.bounds()  # any geometry: its bounding box
+    lo, hi = jnp.array(lower), jnp.array(upper)
     z = lo + (hi - lo) * jax.random.uniform(key, (samples, box.dim))
     return tuple(float(v) for v in z.mean(0)), tuple(float(v) for v in z.std(0))
 

@@ -91,7 +91,8 @@ def execute_job(job: Job, out: str, progress: bool = False) -> dict:
 
 def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> list[dict]:
     """Train jobs that can share one compiled program together (``run.run_shared``) if all are
-    new, or all resume from checkpoints at one step; otherwise, or if one of them diverges,
+    new, or all resume from checkpoints at one step (a job that diverges is a failed row; if all
+    do, each is); otherwise
     each alone (``execute_job``: from its own checkpoint where it has one). Results in the
     order of ``jobs``."""
     if len(jobs) > 1:
@@ -109,11 +110,9 @@ def execute_group(jobs: tuple[Job, ...], out: str, progress: bool = False) -> li
                 run_shared(configs, folders, progress=label, resume=resume)
             except NotShared:
                 pass
-            except DivergenceError as err:
-                print(
-                    f"sweep: {len(jobs)} runs shared a program until {err.term} diverged at step {err.step}; each goes on alone",
-                    file=sys.stderr,
-                )
+            except DivergenceError as err:  # every run diverged (one among healthy ones is written, a failed row)
+                print(f"sweep: {', '.join(j.name for j in jobs)}: failed: {err}", file=sys.stderr)
+                return [{"row": {**_identity(job), "status": "failed", "error": str(err)}, "histories": []} for job in jobs]
             except RunError as err:  # e.g. a folder that holds other files: its job fails alone, with the message
                 if isinstance(err, RunInterrupted):
                     raise SweepInterrupted(f"runs {', '.join(j.name for j in jobs)}: {err}") from None

@@ -19,7 +19,7 @@ import numpy as np
 from pinnbalance import runtime
 from pinnbalance.metrics import evaluation_grid
 from pinnbalance.problems.base import Problem
-from pinnbalance.training.callbacks import INTERRUPTED, ProgressBar, StopOnDivergence
+from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.lm_phase import lm_phase
@@ -37,6 +37,7 @@ from pinnbalance.training.results import (
 )
 from pinnbalance.training.runs import check_runs
 from pinnbalance.training.state import TrainState, initial_train_state
+from pinnbalance.weighting.interface import traits
 from pinnbalance.weighting.self_adaptive import init_weights
 
 __all__ = [
@@ -182,7 +183,7 @@ def train(
     Returns one ``FitResult`` per run.
     """
     scheme, config = runs[0]
-    runtime.require_x64(config)
+    _check_train(runs, vmapped, scheme, config)
     if start is None:  # each run's state with its own optimizer state (its learning rate), unless one is given
         start = Progress(initial_states(problem, network, runs, optimizer, stacked=vmapped))
     else:
@@ -207,6 +208,19 @@ def train(
     if start.stop == INTERRUPTED:
         raise Interrupted(start.steps_done, results)
     return raise_if_all_diverged(results)
+
+
+def _check_train(runs, vmapped: bool, scheme, config) -> None:
+    """Refuse what ``train`` cannot do, before any work: several runs without ``vmapped``, a
+    float64 computation with 64-bit JAX off, per-point weights the LM phase would not apply."""
+    if len(runs) > 1 and not vmapped:
+        raise ValueError(f"train got {len(runs)} runs: pass vmapped=True to train them as one program (or train them one by one)")
+    runtime.require_x64(config)
+    if config.lm is not None and config.lm.weights == "frozen" and traits(scheme).per_point:
+        raise ValueError(
+            f"{type(scheme).__name__} keeps a weight per point, which the Levenberg-Marquardt phase does not apply: "
+            'give lm weights = "unit" or a mapping {term: weight}'
+        )
 
 
 def _place(sharding, start: Progress, evaluation, vmapped: bool):
@@ -259,8 +273,10 @@ def _result(problem, config, progress: Progress, i: int | None, extra, timing) -
     for phase in ("lbfgs", "lm"):
         if phase in extra:
             run_extra[phase] = {k: (v[i or 0] if isinstance(v, list) else v) for k, v in extra[phase].items()}
-    diverged = divergence(state, problem.term_names)
-    status = "diverged" if diverged else ("interrupted" if progress.stop == INTERRUPTED else "completed")
+    diverged = divergence(state, problem.term_names) or _phase_divergence(run_extra, int(state.step))
+    status = "diverged" if diverged else _stop_status(progress.stop)
+    if progress.stop not in (None, INTERRUPTED, DIVERGED):
+        run_extra["stop"] = progress.stop  # a callback's reason; the phases after the first did not run
     return FitResult(
         state,
         history(records, problem.term_names),
@@ -274,3 +290,18 @@ def _result(problem, config, progress: Progress, i: int | None, extra, timing) -
         status=status,
         divergence=diverged,
     )
+
+
+def _phase_divergence(run_extra: dict, step: int) -> dict | None:
+    """``{"step", "term"}`` if a second-order phase stopped on a non-finite loss, else None."""
+    for phase, label in (("lbfgs", "the L-BFGS phase's loss"), ("lm", "the Levenberg-Marquardt phase's loss")):
+        if run_extra.get(phase, {}).get("reason") == "non-finite loss":
+            return {"step": step, "term": label}
+    return None
+
+
+def _stop_status(stop: str | None) -> str:
+    """The status of a healthy run after the loop stopped for ``stop`` (None: not stopped early)."""
+    if stop is None:
+        return "completed"
+    return "interrupted" if stop == INTERRUPTED else "stopped"

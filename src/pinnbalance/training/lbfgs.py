@@ -26,8 +26,10 @@ are recorded in the history, numbered after the first phase's steps.
 ``dtype = "float64"`` runs this phase in double precision (parameters, points and weights cast
 up, the parameters cast back to the run's dtype afterwards): late in training a float32 loss
 often cannot resolve the decrease a line search asks for, and L-BFGS stops with "no
-progress" after a few iterations. It needs 64-bit JAX (``jax_enable_x64``), which ``fit``
-switches on before training when this is set.
+progress" after a few iterations. It needs 64-bit JAX (``jax_enable_x64``): the command line
+turns it on; a script calls ``pinnbalance.runtime.enable_x64()`` first (``fit`` checks, before
+training, and says so). A non-finite loss stops the phase with the last finite parameters, and
+the run's status is "diverged".
 
 The iterations run on device in scanned chunks of ``log_every``; once a stop condition
 holds the remaining iterations of the chunk are skipped (``lax.cond``), so the result does
@@ -233,8 +235,11 @@ def _iteration(loss, opt, settings: LBFGS):
         params, opt_state, it, reason, last = c
         value, grad = value_and_grad(params, state=opt_state)
         updates, opt_state = opt.update(grad, opt_state, params, value=value, grad=grad, value_fn=loss)
-        params = optax.apply_updates(params, updates)
         new_value = optax.tree_utils.tree_get(opt_state, "value")
+        finite = jnp.isfinite(new_value)  # a non-finite step stops the phase; its parameters are not kept
+        params = jax.tree_util.tree_map(
+            lambda new, old: jnp.where(finite, new, old), optax.apply_updates(params, updates), params
+        )
         gnorm = global_norm(optax.tree_utils.tree_get(opt_state, "grad"))
         stalled = jnp.abs(value - new_value) <= settings.loss_tol * jnp.maximum(jnp.abs(value), 1.0)
         it = it + 1

@@ -2,8 +2,10 @@
 
 A compiled program trains several runs side by side (seeds, or swept values); each ends
 with its own status: ``"completed"``, ``"diverged"`` (a loss, weight or gradient became
-non-finite: its first step and term are recorded in the state, see ``training.state``) or
-``"interrupted"`` (stopped on request before the last step). A diverged run does not stop
+non-finite: its first step and term are recorded in the state, see ``training.state``; or a
+second-order phase's loss did), ``"interrupted"`` (stopped on request before the last step)
+or ``"stopped"`` (a callback ended the loop early: its reason is in ``extra["stop"]``; the
+phases after the first-order steps did not run). A diverged run does not stop
 the others: vmapped runs are independent, so the healthy ones finish and are returned.
 
 Records: each compiled chunk returns one record per ``log_every`` block (``{"step", "l2",
@@ -23,7 +25,7 @@ from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.state import TrainState
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
-STATUSES = ("completed", "diverged", "interrupted")
+STATUSES = ("completed", "diverged", "interrupted", "stopped")  # stopped: a callback's reason, in extra["stop"]
 
 
 @dataclass

@@ -187,6 +187,7 @@ class Causal:
         return CausalState(next_eps_index(state.index, weights, delta=self.delta, count=len(self.eps_values)))
 
     def bounds(self, box) -> tuple[int, float, float]:
-        """``(axis, t0, t1)`` of the coordinate ``time`` in ``box`` (a ``problems.domain.Box``)."""
+        """``(axis, t0, t1)`` of the coordinate ``time`` in ``box`` (any geometry: its bounding box)."""
         axis = box.axis(self.time)  # a KeyError naming the valid coordinates if absent
-        return axis, float(box.lower[axis]), float(box.upper[axis])
+        lower, upper = box.bounds()
+        return axis, float(lower[axis]), float(upper[axis])
