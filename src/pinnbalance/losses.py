@@ -21,9 +21,13 @@ def point_losses(problem: Problem, network, params, points: jax.Array, name: str
 
 def term_loss(problem: Problem, network, params, points: jax.Array, name: str, point_weights=None) -> jax.Array:
     """One term's loss at its points: the mean over points of the summed squares, each point's
-    multiplied by ``point_weights`` when given (self-adaptive weights' m(lam))."""
+    multiplied by ``point_weights`` when given (self-adaptive weights' m(lam)); a term with its
+    own ``reduce`` (e.g. causal weighting over time slices) turns the per-point values into
+    its loss instead of the mean."""
     per_point = point_losses(problem, network, params, points, name)
-    return jnp.mean(per_point if point_weights is None else point_weights * per_point)
+    per_point = per_point if point_weights is None else point_weights * per_point
+    reduce = problem.terms[name].reduce
+    return jnp.mean(per_point) if reduce is None else reduce(per_point, points)
 
 
 def term_losses(problem: Problem, network, params, batch: Mapping[str, jax.Array]) -> dict[str, jax.Array]:

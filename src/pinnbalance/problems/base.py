@@ -53,6 +53,7 @@ class Term:
     sampler: Sampler
     batch_size: int = 128
     description: str = ""
+    reduce: Callable[[jax.Array, jax.Array], jax.Array] | None = None  # (per-point losses, points) -> loss; None: mean
 
     def __post_init__(self):
         what = f"term {self.description!r}" if self.description else "a Term"
@@ -141,9 +142,7 @@ class Problem:
         for name, n in sizes.items():
             if int(n) < 1:
                 raise ValueError(f"batch size for term {name!r} must be a positive integer, got {n}")
-        terms = {
-            name: Term(t.residual, t.sampler, int(sizes.get(name, t.batch_size)), t.description) for name, t in self.terms.items()
-        }
+        terms = {name: dataclasses.replace(t, batch_size=int(sizes.get(name, t.batch_size))) for name, t in self.terms.items()}
         return dataclasses.replace(self, terms=terms)
 
 

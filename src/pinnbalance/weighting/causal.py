@@ -27,8 +27,11 @@ sampler of the domain never draws) go to the nearest end slice. An empty slice h
 With every weight 1, ``L_causal`` is the mean of the slice means: the plain mean of the
 residuals only if every slice holds as many points.
 
-How a trainer composes it (the residual term's loss replaced by the causal loss; the
-term weights of any scheme then multiply it as usual)::
+In training: ``causal_problem(problem, Causal(...))`` gives the problem whose residual term's
+loss is the causal loss (``Term.reduce``), with the first eps value; every term-weighting
+scheme then weights it as any term, and the first-order steps and an L-BFGS phase use it
+(a Levenberg-Marquardt phase works on residual rows and does not). The eps schedule needs
+state the trainer does not carry yet; by hand it is::
 
     axis, t0, t1 = causal.bounds(problem.domain)
     loss_r, w = causal.loss(state, residuals ** 2, points[:, axis], t0=t0, t1=t1)
@@ -191,3 +194,29 @@ class Causal:
         axis = box.axis(self.time)  # a KeyError naming the valid coordinates if absent
         lower, upper = box.bounds()
         return axis, float(lower[axis]), float(upper[axis])
+
+
+def causal_problem(problem, causal: Causal, term: str | None = None):
+    """``problem`` with the loss of ``term`` (default: its reference term, the PDE residual)
+    replaced by the causal loss over ``causal.slices`` time slices at the first eps value.
+
+    Example:
+        >>> from pinnbalance.problems import klein_gordon
+        >>> p = causal_problem(klein_gordon(), Causal(slices=8, eps=1.0))
+        >>> p.terms["res"].reduce is not None, p.terms["ics"].reduce is None
+        (True, True)
+    """
+    import dataclasses
+
+    from pinnbalance.problems.base import check_names
+
+    name = problem.reference if term is None else term
+    check_names(name, problem.terms, what="causal term")
+    axis, t0, t1 = causal.bounds(problem.domain)
+    eps, slices = causal.eps_values[0], causal.slices
+
+    def reduce(per_point, points):
+        return causal_loss(per_point, points[:, axis], t0=t0, t1=t1, slices=slices, eps=eps)[0]
+
+    terms = {**problem.terms, name: dataclasses.replace(problem.terms[name], reduce=reduce)}
+    return dataclasses.replace(problem, terms=terms)
