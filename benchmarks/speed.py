@@ -136,6 +136,23 @@ class Runner:
             return None
 
 
+def time_optimizers(batch: int, blocks: int, block_len: int, repeats: int) -> dict:
+    """M2 with Adam against M2 with SOAP (``pinnbalance.optim.soap``, preconditioner every 10
+    steps), same network and step, interleaved repeats; per repeat, SOAP's time over Adam's."""
+    runners = {
+        "adam": Runner("M2", batch),
+        "soap": Runner("M2", batch, config=TrainConfig(optimizer_name="soap")),
+    }
+    for r in runners.values():
+        r.time(blocks, block_len)  # compile
+    times = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, r in runners.items():
+            times[name].append(r.time(blocks, block_len))
+    steps = blocks * block_len
+    return {**{n: stats(ts, steps) for n, ts in times.items()}, "soap_over_adam": paired_ratios(times["soap"], times["adam"])}
+
+
 def time_methods(batch: int, blocks: int, block_len: int, repeats: int, baseline: bool) -> dict:
     """Interleaved repeats of M1, M2 (and the in-benchmark baseline) at one batch size."""
     runners = {m: Runner(m, batch) for m in ("M1", "M2")}
@@ -405,7 +422,9 @@ def main(argv=None) -> int:
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
     p.add_argument(
-        "--skip", default="", help="comma-separated parts to skip: seeds, schedules, lanes, floor, modes, options, full"
+        "--skip",
+        default="",
+        help="comma-separated parts to skip: seeds, schedules, lanes, floor, modes, options, optimizers, full",
     )
     p.add_argument("--lane-steps", type=int, default=4001, help="steps of each run of the learning-rate sweep")
     p.add_argument("--section", choices=("cpu", "gpu"), default=None, help="force a section's plan (default: the backend)")
@@ -438,7 +457,7 @@ def main(argv=None) -> int:
         print(json.dumps(section[f"batch_{batch}"], default=str)[:400], flush=True)
         save()
     skip = set(filter(None, args.skip.split(",")))
-    parts = {"seeds", "schedules", "lanes", "floor", "modes", "options", "full"}
+    parts = {"seeds", "schedules", "lanes", "floor", "modes", "options", "optimizers", "full"}
     if skip - parts:
         p.error(f"--skip takes {', '.join(sorted(parts))}; got {args.skip!r}")
     if skip:
@@ -464,6 +483,10 @@ def main(argv=None) -> int:
         layouts = time_schedules(128, blocks, block_len, repeats)
         section["batch_128"]["schedules_M2"] = {k: v["median"] for k, v in layouts.items() if not k.endswith("_over_M1")}
         section["batch_128"]["details"]["schedules_M2"] = layouts
+        save()
+    if "optimizers" not in skip:
+        print("M2 with SOAP vs Adam, side by side ...", flush=True)
+        section["optimizers_M2_batch_128"] = time_optimizers(128, blocks, block_len, repeats)
         save()
     if "lanes" not in skip:
         print("a 4-rate learning-rate sweep: separate runs vs lanes of one program ...", flush=True)
