@@ -90,7 +90,7 @@ def test_resume_refuses_another_configuration(tmp_path, capsys):
     assert main(["run", str(path), "--no-progress"]) == 0
     code = main(["run", str(path), "--set", "train.steps=80", "--set", "weighting.beta=0.5", "--resume", str(tmp_path / "run")])
     assert code == 2
-    assert "only train.steps and [lbfgs] may change" in capsys.readouterr().err
+    assert "only train.steps, [lbfgs] and [lm] may change" in capsys.readouterr().err
 
 
 def test_resume_redoes_the_lbfgs_phase_with_new_settings(tmp_path, capsys):
@@ -104,7 +104,7 @@ def test_resume_redoes_the_lbfgs_phase_with_new_settings(tmp_path, capsys):
     assert json.loads((tmp_path / "redo" / "summary.json").read_text())["lbfgs"]["iterations"] == 5
     # the same settings again: nothing to do
     assert main(["run", str(first), "--resume", str(tmp_path / "redo"), "--no-progress"]) == 2
-    assert "change [lbfgs] to redo the L-BFGS phase" in capsys.readouterr().err
+    assert "change [lbfgs]/[lm] to redo that phase" in capsys.readouterr().err
     redo = ["run", str(first), "--set", "lbfgs.max_iters=10", "--resume", str(tmp_path / "redo"), "--no-progress"]
     assert main(redo) == 0
     assert json.loads((tmp_path / "redo" / "summary.json").read_text())["lbfgs"]["iterations"] == 10
