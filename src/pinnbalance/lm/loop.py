@@ -61,8 +61,7 @@ from pinnbalance.lm.solve import SOLVERS, choose_solver, predicted_decrease
 from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem
-
-REASONS = ("running", "max_iters", "grad_tol", "no progress", "non-finite loss")
+from pinnbalance.training.lbfgs import REASONS  # one list of stop reasons for both second-order phases
 
 
 class LMState(NamedTuple):
