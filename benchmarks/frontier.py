@@ -16,7 +16,9 @@ records spread evenly over its measured duration; an LM phase's records by their
 
 Results merge into frontier.json run by run (a finished (problem, method, seed) is skipped
 unless --force), so a long benchmark resumes where it was stopped; ``--budget`` caps a run's
-wall time (default 1,800 s: the run stops after the chunk that passes it).
+wall time (default 1,800 s: the run stops after the chunk that passes it). Each run records the
+cores it may use and the load average before and after: pin it to a core of its own
+(``taskset -c 1 python benchmarks/frontier.py ...``) while other work runs on the machine.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -124,6 +127,7 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
     runtime.prepare(config.train_config())
     problem = config.build_problem()
     network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
+    load_before = os.getloadavg()[0]
     begin = time.perf_counter()
     clock = Clock(begin, budget)
     [result] = train(problem, network, [(scheme, tconf)], optimizer=config.build_optimizer(), progress=False, callbacks=[clock])
@@ -145,6 +149,8 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
         "params": count_params(result.params),
         "points": points,
         "status": result.status,
+        "cores": cores(),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # 1-minute, before and after
         "extra": {k: v for k, v in result.extra.items() if k in ("lbfgs", "lm", "choices")},
     }
 
@@ -173,9 +179,15 @@ def summarize(entry: dict) -> dict:
     return out
 
 
+def cores() -> int:
+    """CPU cores this process may run on (``taskset`` narrows them: one heavy job a core)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def device_name() -> str:
     d = jax.devices()[0]
-    return f"{d.platform} ({platform.processor() or platform.machine()}, {jax.device_count()} device(s))"
+    where = f"{cores()} of {os.cpu_count()} cores" if d.platform == "cpu" else f"{jax.device_count()} device(s)"
+    return f"{d.platform} ({platform.processor() or platform.machine()}, {where})"
 
 
 def main(argv=None) -> int:
