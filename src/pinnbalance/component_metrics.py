@@ -18,8 +18,6 @@ change: the relative L2 error of the problem's compared quantity).
 
 Example:
     >>> import jax.numpy as jnp
-
-from pinnbalance.metrics import evaluation_grid, predict
     >>> pred = jnp.array([[1.0, 0.0], [1.0, 2.0]])
     >>> ref = jnp.array([[1.0, 1.0], [1.0, 1.0]])
     >>> {k: round(float(v), 4) for k, v in component_errors(pred, ref, ("u", "v")).items()}
@@ -32,6 +30,8 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+
+from pinnbalance.metrics import evaluation_grid, predict
 
 
 def joint_l2re(pred: jax.Array, ref: jax.Array) -> jax.Array:

@@ -21,7 +21,12 @@ from pinnbalance.problems.wave import wave
 from pinnbalance.problems.wave_1d import wave_1d
 
 PROBLEMS = {"klein-gordon": klein_gordon, "helmholtz": helmholtz, "wave": wave, "cavity": lid_driven_cavity}
-PROBLEMS |= {"burgers-1d": burgers_1d, "poisson-2d-holes": poisson_2d_holes, "ns-2d-lid": ns_2d_lid, "wave-1d": wave_1d}  # PINNacle
+PROBLEMS |= {
+    "burgers-1d": burgers_1d,
+    "poisson-2d-holes": poisson_2d_holes,
+    "ns-2d-lid": ns_2d_lid,
+    "wave-1d": wave_1d,
+}  # PINNacle
 
 __all__ = [
     "DECLARED",
