@@ -24,16 +24,19 @@ class Declared:
     coordinates: tuple[str, ...]  # the domain's coordinate names, in order
     outputs: int = 1  # network outputs the residuals expect
     reference: str = "res"  # the term adaptive schemes balance the others against
+    exact: bool = True  # an exact solution u(z) (least-squares initialisation fits it)
 
     @classmethod
     def of(cls, problem) -> Declared:
         """The declaration of a built ``problem`` (a ``Problem``)."""
-        return cls(tuple(problem.term_names), tuple(problem.domain.names), problem.outputs, problem.reference)
+        return cls(
+            tuple(problem.term_names), tuple(problem.domain.names), problem.outputs, problem.reference, problem.exact is not None
+        )
 
 
 DECLARED = {
     "klein-gordon": Declared(("res", "ics", "bcs"), ("t", "x")),
     "helmholtz": Declared(("res", "bcs"), ("x", "y")),
     "wave": Declared(("res", "u", "ut"), ("t", "x")),
-    "cavity": Declared(("res", "bcs"), ("x", "y"), outputs=2),
+    "cavity": Declared(("res", "bcs"), ("x", "y"), outputs=2, exact=False),
 }

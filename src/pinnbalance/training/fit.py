@@ -62,6 +62,8 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     dtype = config.jnp_dtype
     init_key, data_key = jax.random.split(config.key(seed))
     params = network.init(init_key, dtype)
+    if config.least_squares is not None:  # PirateNet's physics-informed initialisation (training.physics_init)
+        params = config.least_squares.apply(problem, network, params, init_key, dtype)
     points = config.sampling_spec().initial_points(problem, jax.random.fold_in(data_key, FIXED_POINTS_STREAM), dtype)
     state = initial_train_state(params, optimizer, init_weights(scheme, problem, dtype), data_key, points)
     return state._replace(causal=initial_causal(problem))  # causal weighting's eps schedule ({} without)
