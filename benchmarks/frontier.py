@@ -13,6 +13,7 @@ records spread evenly over its measured duration; an LM phase's records by their
     python benchmarks/frontier.py                        # everything, seed 1234 (screening)
     python benchmarks/frontier.py --seeds 1234,1,2 --methods lm,adam-lm   # the two best per problem
     python benchmarks/frontier.py --figure               # frontier.png from frontier.json
+    python benchmarks/frontier.py --problems wave --methods soap-piratenet-causal --budget 600  # 2026 rows: 10 min
 
 Results merge into frontier.json run by run (a finished (problem, method, seed) is skipped
 unless --force), so a long benchmark resumes where it was stopped; ``--budget`` caps a run's
@@ -55,6 +56,7 @@ METHODS = {
         "best-lbfgs": "configs/klein-gordon-best.toml",
         "lm": "configs/frontier/klein-gordon-lm.toml",
         "adam-lm": "configs/frontier/klein-gordon-adam-lm.toml",
+        **{m: f"configs/frontier/klein-gordon-{m}.toml" for m in ("adam-mlp", "soap-mlp", "adam-piratenet", "soap-piratenet")},
     },
     "helmholtz": {
         "adam-annealing": "configs/helmholtz-m2.toml",
@@ -68,6 +70,11 @@ METHODS = {
         "adam-ntk": "configs/wave-ntk.toml",
         "lm": "configs/frontier/wave-lm.toml",
         "adam-lm": "configs/frontier/wave-adam-lm.toml",
+        **{  # the 2026 toolkit (issue 19): each with and without causal weighting
+            f"{m}{c}": f"configs/frontier/wave-{m}{c}.toml"
+            for m in ("adam-mlp", "soap-mlp", "adam-piratenet", "soap-piratenet")
+            for c in ("", "-causal")
+        },
     },
 }
 
