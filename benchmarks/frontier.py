@@ -14,6 +14,7 @@ records spread evenly over its measured duration; an LM phase's records by their
     python benchmarks/frontier.py --seeds 1234,1,2 --methods lm,adam-lm   # the two best per problem
     python benchmarks/frontier.py --figure               # frontier.png from frontier.json
     python benchmarks/frontier.py --problems wave --methods soap-piratenet-causal --budget 600  # 2026 rows: 10 min
+    python benchmarks/frontier.py --problems wave --methods gpu-2026 --budget 240   # the GPU recipe (RECIPES)
 
 Results merge into frontier.json run by run (a finished (problem, method, seed) is skipped
 unless --force), so a long benchmark resumes where it was stopped; ``--budget`` caps a run's
@@ -76,6 +77,10 @@ METHODS = {
             for c in ("", "-causal")
         },
     },
+}
+
+RECIPES = {  # runs only when named in --methods (a GPU's size: not part of a CPU screening of everything)
+    "wave": {"gpu-2026": "configs/wave-2026-gpu.toml"},  # benchmarks/gpu.sh --wave-2026
 }
 
 
@@ -213,11 +218,8 @@ def main(argv=None) -> int:
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
     for problem in args.problems.split(","):
-        wanted = (
-            METHODS[problem]
-            if args.methods is None
-            else {m: METHODS[problem][m] for m in args.methods.split(",") if m in METHODS[problem]}
-        )
+        known = {**METHODS[problem], **RECIPES.get(problem, {})}
+        wanted = METHODS[problem] if args.methods is None else {m: known[m] for m in args.methods.split(",") if m in known}
         for method, path in wanted.items():
             for seed in seeds:
                 results = json.loads(args.out.read_text()) if args.out.exists() else {}
