@@ -7,6 +7,7 @@ Run folder::
     RUN/checkpoint.npz    the complete state + history, every train.checkpoint_every steps
     RUN/summary.json      final metrics (per-seed lists when several seeds)
     RUN/history.csv, params.npz, network.json, predictions.npz   (RUN/seed_<S>/ for several)
+    RUN/causal.png        with [causal]: slice weights and eps over the steps
 
 SIGINT or SIGTERM finish the current chunk, write a checkpoint and stop with a message
 saying how to resume; a hard kill loses at most one checkpoint interval. A non-finite loss,
@@ -30,6 +31,7 @@ from pinnbalance import config as cfg
 from pinnbalance import runtime
 from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.metrics import evaluation_set
+from pinnbalance.plot_causal import run_figure
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
 from pinnbalance.tensorboard import run_writers, write_records
 from pinnbalance.training.callbacks import DIVERGED, StopOnSignal
@@ -390,6 +392,7 @@ def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devi
     for seed, result in zip(seeds, results):
         folder = run_dir if len(seeds) == 1 else run_dir / f"seed_{seed}"
         save_method(folder, problem, network, result, tconf.eval_grid)
+        run_figure(folder, result.history)  # causal weighting: folder/causal.png (slice weights, eps)
         per_seed.append(method_metrics(problem, network, result, eval_points))
         per_seed[-1]["status"] = result.status
         for phase in ("lbfgs", "lm"):  # why a second-order phase stopped, after how many iterations
