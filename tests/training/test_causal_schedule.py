@@ -75,3 +75,14 @@ def test_history_columns_pad_records_of_later_phases_with_nan():
     cols = causal_columns([rec, later])
     np.testing.assert_array_equal(cols["causal/eps"], [0.1, 1.0, np.nan])
     assert causal_columns([later]) == {}
+
+
+def test_tensorboard_rows_carry_the_causal_columns(tmp_path):
+    from pinnbalance.tensorboard import EventWriter, read_events, write_records
+
+    writer = EventWriter(tmp_path)
+    flat = {"step": np.array([0, 10]), "l2": np.array([1.0, 0.5]), "causal.eps": np.array([0.1, 1.0]), "causal.w_0": np.ones(2)}
+    assert write_records([writer], flat, 0) == 2
+    writer.close()
+    rows = [e["values"] for e in read_events(next(tmp_path.glob("events*"))) if e.get("values")]
+    assert [r["causal/eps"] for r in rows] == pytest.approx([0.1, 1.0]) and rows[0]["causal/w_0"] == 1.0
