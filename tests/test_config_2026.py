@@ -80,6 +80,7 @@ def test_sections_are_written_back_as_read():
         ({"network": {**PIRATE, "init": "lsq"}}, "network.init 'lsq' is unknown"),
         ({"network": {**PIRATE, "init": "least-squares", "init_terms": ["res2"]}}, r"network.init_terms: unknown .*\['res2'\]"),
         ({"problem": {"name": "cavity"}, "network": {**PIRATE, "init": "least-squares"}}, "'cavity' has none"),
+        ({"weighting": {"scheme": "self-adaptive"}, "sampling": {"mode": "fixed"}, "causal": {}}, "use a term scheme"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key(data, message):

@@ -291,6 +291,11 @@ class RunConfig:
         """``[causal]`` and ``network.init`` against the problem's declaration."""
         if self.causal is not None:
             _built("causal", lambda: self.causal.check(declared), {k: f"causal.{k}" for k in ("term", "time")})
+            if per_point(SCHEMES[self.weighting.scheme]):  # its loss weights each point itself: no term reduce
+                raise ConfigError(
+                    f"[causal] does not combine with weighting.scheme {self.weighting.scheme!r} (a weight per point, which "
+                    "replaces the term loss causal weighting shapes): use a term scheme, e.g. grad-norm-2026, or drop [causal]"
+                )
         if (ls := self.network.least_squares()) is not None:
             if not getattr(declared, "exact", True):
                 raise ConfigError(
