@@ -135,6 +135,8 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
         overrides += [f"train.steps={min(base.train.steps, 201)}"] if base.train.steps else []
         overrides += ["lm.max_iters=10"] if base.train.lm is not None else []
         overrides += ["lbfgs.max_iters=10"] if base.train.lbfgs is not None else []
+        recipes = {path for methods in RECIPES.values() for path in methods.values()}
+        overrides += ["sampling.batch_size=64"] if config_path in recipes else []  # a GPU's batch: a CPU checks it small
     config = cfg.load(ROOT / config_path, overrides)
     runtime.prepare(config.train_config())
     problem = config.build_problem()

@@ -14,7 +14,7 @@
 # compile included; the run stops after the chunk past it) and adds its error curve against
 # wall time to benchmarks/results/frontier.json (or $FRONTIER_JSON) as wave's "gpu-2026" row:
 #   bash benchmarks/gpu.sh --wave-2026
-#   bash benchmarks/gpu.sh --wave-2026 --quick --out /tmp/q.json   # anywhere: 201 steps, checks it
+#   bash benchmarks/gpu.sh --wave-2026 --quick --out /tmp/q.json   # anywhere: 201 steps at batch 64
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
