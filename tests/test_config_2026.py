@@ -86,3 +86,14 @@ def test_sections_are_written_back_as_read():
 def test_bad_values_are_refused_naming_the_key(data, message):
     with pytest.raises(cfg.ConfigError, match=message):
         cfg.from_dict({"problem": {"name": "wave"}} | data)
+
+
+def test_the_documented_tables_load():
+    from test_docs_own_pde import fenced_blocks
+
+    [(_, example)] = fenced_blocks((ROOT / "docs" / "toolkit-2026.md").read_text(), "toml")
+    config = cfg.from_dict(tomllib.loads(example))
+    assert config.causal.build().eps_values == (0.01, 0.1, 1.0, 10.0, 100.0) and config.train.optimizer_name == "soap"
+    assert config.network.least_squares() == LeastSquaresInit() and config.weighting.scheme == "grad-norm-2026"
+    causal = [t for _, t in fenced_blocks((ROOT / "docs" / "weighting.md").read_text(), "toml") if "[causal]" in t]
+    assert cfg.from_dict({"problem": {"name": "wave"}, **tomllib.loads(causal[0])}).causal.steps_per_eps == 5000
