@@ -56,6 +56,7 @@ METHODS = {
         "adam-ntk": "configs/frontier/klein-gordon-adam-ntk.toml",
         "best-lbfgs": "configs/klein-gordon-best.toml",
         "lm": "configs/frontier/klein-gordon-lm.toml",
+        "lm-small": "configs/frontier/klein-gordon-lm-small.toml",
         "adam-lm": "configs/frontier/klein-gordon-adam-lm.toml",
         **{m: f"configs/frontier/klein-gordon-{m}.toml" for m in ("adam-mlp", "soap-mlp", "adam-piratenet", "soap-piratenet")},
     },

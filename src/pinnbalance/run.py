@@ -34,6 +34,7 @@ from pinnbalance.metrics import evaluation_set
 from pinnbalance.plot_causal import run_figure
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
 from pinnbalance.tensorboard import run_writers, write_records
+from pinnbalance.training import lm_checkpoint
 from pinnbalance.training.callbacks import DIVERGED, StopOnSignal
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import initial_states, train
@@ -66,7 +67,8 @@ class Checkpoints(Callback):
     def on_chunk(self, progress: Progress) -> None:
         if progress.stop == DIVERGED:
             return
-        if progress.steps_done % self.every == 0 or progress.steps_done >= progress.total or progress.stop is not None:
+        due = progress.steps_done % self.every == 0 if progress.due is None else progress.due  # the LM phase's own schedule
+        if due or progress.steps_done >= progress.total or progress.stop is not None:
             progress.records = flatten_records(progress.chunks)
             self.write(progress)
 
@@ -152,7 +154,7 @@ def run(
     start = _resume_start(config, run_dir, problem, network, scheme, optimizer) if resume else None
     if not resume:
         _new_folder(run_dir, config, overwrite)
-    meta = lambda p: {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}  # noqa: E731
+    meta = lambda p: {"step": p.steps_done, "seeds": seeds, "config": config.to_dict(), **lm_checkpoint.manifest(p.state)}  # noqa: E731
     callbacks = [
         StopOnSignal(),
         Checkpoints(config.checkpoint_every, lambda p: save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta(p))),
@@ -206,6 +208,11 @@ def _resume_start(config: cfg.RunConfig, run_dir: Path, problem, network, scheme
     may resume it and that something is left to do; the folder's config becomes this one."""
     lbfgs_changed = check_resumable(config, run_dir)
     start = _load_progress(run_dir, problem, network, scheme, optimizer, config)
+    if lm_checkpoint.in_phase(start):  # inside the LM phase: done only if it finished and its outputs are written
+        if message := lm_checkpoint.nothing_left(start, config.train.lm, (run_dir / "summary.json").exists()):
+            raise RunError(f"{run_dir}: {message}")
+        atomic_write_text(run_dir / "config.toml", cfg.dumps(config))
+        return start
     steps = config.train.steps
     summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
     written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
@@ -292,7 +299,12 @@ def run_shared(
     def write(p: Progress) -> None:
         for (a, b), folder, config in zip(spans, folders, configs):
             pick = (lambda x: x[a]) if b - a == 1 else (lambda x: x[a:b])  # noqa: E731
-            meta = {"step": p.steps_done, "seeds": list(config.seeds), "config": config.to_dict()}
+            meta = {
+                "step": p.steps_done,
+                "seeds": list(config.seeds),
+                "config": config.to_dict(),
+                **lm_checkpoint.manifest(p.state),
+            }
             records = {k: pick(v) for k, v in p.records.items()}
             save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
 
@@ -375,6 +387,9 @@ def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Prog
     seeds = list(config.seeds)
     template = initial_states(problem, network, _runs(scheme, config.train_config(), seeds), optimizer, stacked=len(seeds) > 1)
     try:
+        if lm_checkpoint.in_phase(saved := read_manifest(run_dir / CHECKPOINT)):  # written during the LM phase
+            lm_template = lm_checkpoint.template(template, problem, network, saved, runs=len(seeds) if len(seeds) > 1 else None)
+            return lm_checkpoint.resumed(*load_checkpoint(run_dir / CHECKPOINT, lm_template), config.to_dict())
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
     except CheckpointError as err:
         raise RunError(f"cannot resume: {err}") from None

@@ -34,9 +34,15 @@ class Declared:
         )
 
 
+NS_TERMS = ("mom_x", "mom_y", "continuity", "lid_u", "lid_v", "wall_u", "wall_v", "gauge")
+
 DECLARED = {
     "klein-gordon": Declared(("res", "ics", "bcs"), ("t", "x")),
     "helmholtz": Declared(("res", "bcs"), ("x", "y")),
     "wave": Declared(("res", "u", "ut"), ("t", "x")),
     "cavity": Declared(("res", "bcs"), ("x", "y"), outputs=2, exact=False),
+    "burgers-1d": Declared(("res", "ic", "bc"), ("x", "t"), exact=False),  # PINNacle (docs/pinnacle.md)
+    "poisson-2d-holes": Declared(("res", "outer", "holes"), ("x", "y"), exact=False),
+    "ns-2d-lid": Declared(NS_TERMS, ("x", "y"), outputs=3, reference="mom_x", exact=False),
+    "wave-1d": Declared(("res", "ic", "ic_t", "bc"), ("x", "t")),
 }
