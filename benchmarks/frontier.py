@@ -13,6 +13,8 @@ records spread evenly over its measured duration; an LM phase's records by their
     python benchmarks/frontier.py                        # everything, seed 1234 (screening)
     python benchmarks/frontier.py --seeds 1234,1,2 --methods lm,adam-lm   # the two best per problem
     python benchmarks/frontier.py --figure               # frontier.png from frontier.json
+    python benchmarks/frontier.py --problems wave --methods soap-piratenet-causal --budget 600  # 2026 rows: 10 min
+    python benchmarks/frontier.py --problems wave --methods gpu-2026 --budget 240   # the GPU recipe (RECIPES)
 
 Results merge into frontier.json run by run (a finished (problem, method, seed) is skipped
 unless --force), so a long benchmark resumes where it was stopped; ``--budget`` caps a run's
@@ -56,6 +58,7 @@ METHODS = {
         "lm": "configs/frontier/klein-gordon-lm.toml",
         "lm-small": "configs/frontier/klein-gordon-lm-small.toml",
         "adam-lm": "configs/frontier/klein-gordon-adam-lm.toml",
+        **{m: f"configs/frontier/klein-gordon-{m}.toml" for m in ("adam-mlp", "soap-mlp", "adam-piratenet", "soap-piratenet")},
     },
     "helmholtz": {
         "adam-annealing": "configs/helmholtz-m2.toml",
@@ -69,7 +72,16 @@ METHODS = {
         "adam-ntk": "configs/wave-ntk.toml",
         "lm": "configs/frontier/wave-lm.toml",
         "adam-lm": "configs/frontier/wave-adam-lm.toml",
+        **{  # the 2026 toolkit (issue 19): each with and without causal weighting
+            f"{m}{c}": f"configs/frontier/wave-{m}{c}.toml"
+            for m in ("adam-mlp", "soap-mlp", "adam-piratenet", "soap-piratenet")
+            for c in ("", "-causal")
+        },
     },
+}
+
+RECIPES = {  # runs only when named in --methods (a GPU's size: not part of a CPU screening of everything)
+    "wave": {"gpu-2026": "configs/wave-2026-gpu.toml"},  # benchmarks/gpu.sh --wave-2026
 }
 
 
@@ -124,6 +136,8 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
         overrides += [f"train.steps={min(base.train.steps, 201)}"] if base.train.steps else []
         overrides += ["lm.max_iters=10"] if base.train.lm is not None else []
         overrides += ["lbfgs.max_iters=10"] if base.train.lbfgs is not None else []
+        recipes = {path for methods in RECIPES.values() for path in methods.values()}
+        overrides += ["sampling.batch_size=64"] if config_path in recipes else []  # a GPU's batch: a CPU checks it small
     config = cfg.load(ROOT / config_path, overrides)
     runtime.prepare(config.train_config())
     problem = config.build_problem()
@@ -207,11 +221,8 @@ def main(argv=None) -> int:
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
     for problem in args.problems.split(","):
-        wanted = (
-            METHODS[problem]
-            if args.methods is None
-            else {m: METHODS[problem][m] for m in args.methods.split(",") if m in METHODS[problem]}
-        )
+        known = {**METHODS[problem], **RECIPES.get(problem, {})}
+        wanted = METHODS[problem] if args.methods is None else {m: known[m] for m in args.methods.split(",") if m in known}
         for method, path in wanted.items():
             for seed in seeds:
                 results = json.loads(args.out.read_text()) if args.out.exists() else {}

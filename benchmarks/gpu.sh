@@ -9,6 +9,12 @@
 #   chunk may launch as one graph: section "gpu_while_graphs" (skipped if that run fails).
 #   bash benchmarks/gpu.sh            # on the GPU machine
 #   bash benchmarks/gpu.sh --quick --section gpu   # anywhere: checks the script in seconds
+# With --wave-2026 it runs instead the 2026 wave recipe (configs/wave-2026-gpu.toml: PirateNet,
+# SOAP, grad-norm-2026, causal weighting, batch 4,096) for $WAVE_BUDGET seconds (default 240,
+# compile included; the run stops after the chunk past it) and adds its error curve against
+# wall time to benchmarks/results/frontier.json (or $FRONTIER_JSON) as wave's "gpu-2026" row:
+#   bash benchmarks/gpu.sh --wave-2026
+#   bash benchmarks/gpu.sh --wave-2026 --quick --out /tmp/q.json   # anywhere: 201 steps at batch 64
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
@@ -16,6 +22,12 @@ python3 - <<'PY'
 import jax
 print("jax", jax.__version__, "backend", jax.default_backend(), "devices", jax.devices())
 PY
+if [[ "${1:-}" == "--wave-2026" ]]; then
+    shift
+    python3 benchmarks/frontier.py --problems wave --methods gpu-2026 --budget "${WAVE_BUDGET:-240}" --force \
+        --out "${FRONTIER_JSON:-benchmarks/results/frontier.json}" "$@"
+    exit
+fi
 out="${SPEED_JSON:-benchmarks/results/speed.json}"
 python3 benchmarks/speed.py --out "$out" --skip lanes "$@"  # lanes: compile-bound on a GPU, and long
 graphs="--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,WHILE,CONDITIONAL"

@@ -18,6 +18,9 @@ Every run is fully described by one TOML file::
     # fourier_time_sigmas = [1.0]    # fourier: spatio-temporal variant (coordinate "t")
     # fourier_seed = 0               # fourier: seed of the fixed frequency draws
     # piratenet_sigma = 1.0          # piratenet: also piratenet_features = 128, piratenet_seed = 0
+    # init = "least-squares"         # piratenet: output layer fitted to the exact solution at the
+                                     # init_terms' points (default: all but the reference term),
+                                     # init_points per term (1024); training.physics_init
 
     [weighting]                      # the scheme's fields (see `pinnbalance list`)
     scheme = "lr-annealing"          # or "constant", "grad-norm", "grad-norm-2026", "ntk", ...
@@ -30,6 +33,10 @@ Every run is fully described by one TOML file::
     decay_steps = 1000
     # b1 = 0.95                      # any other keyword argument of the optimizer, e.g. soap's
                                      # b1, b2, eps, weight_decay, precondition_frequency, max_precond_dim
+
+    [causal]                         # optional: causal weighting of the residual (config_causal)
+    slices = 32
+    eps = [0.01, 0.1, 1.0, 10.0, 100.0]  # the schedule; also delta, steps_per_eps, time, term
 
     [sampling]
     batch_size = 128                 # or a table per term: { res = 256, ics = 128, bcs = 128 }
@@ -82,11 +89,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pinnbalance.config_causal import CausalConfig
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
 from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_names
 from pinnbalance.training.config import TrainConfig, optimizer_constructor, positive_int
 from pinnbalance.training.lbfgs import LBFGS
+from pinnbalance.training.physics_init import LeastSquaresInit
 from pinnbalance.training.sharding import DataParallel
 from pinnbalance.weighting import SCHEMES, STATISTICS
 from pinnbalance.weighting.interface import per_point
@@ -112,7 +121,8 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
-SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "lm", "train", "output")
+SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output")
+INITS = ("random", "least-squares")  # [network] init: random only, or PirateNet's least-squares output layer after it
 PHASES = {"lbfgs": LBFGS, "lm": LevenbergMarquardt}  # second-order phases: a section each, a TrainConfig field each
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
@@ -218,6 +228,13 @@ class NetworkConfig:
     normalization: str = "exact"
     rwf: tuple[float, float] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    init: str = "random"  # or "least-squares" (piratenet): training.physics_init
+    init_terms: tuple[str, ...] | None = None  # least-squares: the terms fitted (None: all but the reference)
+    init_points: int = 1024  # least-squares: points drawn per term
+
+    def least_squares(self) -> LeastSquaresInit | None:
+        """The least-squares initialisation ``init`` asks for, or None."""
+        return LeastSquaresInit(self.init_terms, self.init_points) if self.init == "least-squares" else None
 
     def build(self, box, outputs: int = 1, samples: int | None = None):
         """The network for inputs in ``box`` (normalised: exact moments, or ``samples`` uniform draws)."""
@@ -250,6 +267,7 @@ class RunConfig:
     checkpoint_every: int = 5000
     devices: int | str = 1  # or "all"; training.sharding.DataParallel: batch (one seed) or seeds split
     output_dir: str = "runs/run"
+    causal: CausalConfig | None = None  # [causal]: causal weighting of a time-dependent term
 
     def __post_init__(self):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
@@ -267,6 +285,24 @@ class RunConfig:
         paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in OWN_KEYS[n.type].items()}
         _built("network", lambda: n.build(box, declared.outputs), paths)
         self._check_names(declared.term_names, self.build_scheme(declared))
+        self._check_additions(declared)
+
+    def _check_additions(self, declared) -> None:
+        """``[causal]`` and ``network.init`` against the problem's declaration."""
+        if self.causal is not None:
+            _built("causal", lambda: self.causal.check(declared), {k: f"causal.{k}" for k in ("term", "time")})
+            if per_point(SCHEMES[self.weighting.scheme]):  # its loss weights each point itself: no term reduce
+                raise ConfigError(
+                    f"[causal] does not combine with weighting.scheme {self.weighting.scheme!r} (a weight per point, which "
+                    "replaces the term loss causal weighting shapes): use a term scheme, e.g. grad-norm-2026, or drop [causal]"
+                )
+        if (ls := self.network.least_squares()) is not None:
+            if not getattr(declared, "exact", True):
+                raise ConfigError(
+                    f'network.init = "least-squares" fits the exact solution, and problem {self.problem.name!r} has none; '
+                    'use init = "random"'
+                )
+            _built("network", lambda: ls.term_names(declared), {"unknown": "network.init_terms: unknown"})
 
     def _check_names(self, terms: tuple[str, ...], scheme) -> None:
         """Batch sizes, the terms the scheme names, its sampling and L-BFGS weights against the problem's ``terms``."""
@@ -297,6 +333,7 @@ class RunConfig:
     def build_problem(self):
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
         problem = _built("problem", lambda: PROBLEMS[self.problem.name](**self.problem.parameters), {})
+        problem = problem if self.causal is None else self.causal.apply(problem)  # [causal]: the residual's causal loss
         return problem.with_batch_sizes(self.batch_size)
 
     def build_network(self, problem):
@@ -309,7 +346,8 @@ class RunConfig:
 
     def train_config(self, seed: int | None = None) -> TrainConfig:
         """``train`` with the first seed (or ``seed``)."""
-        return dataclasses.replace(self.train, seed=self.seeds[0] if seed is None else seed)
+        seed = self.seeds[0] if seed is None else seed
+        return dataclasses.replace(self.train, seed=seed, least_squares=self.network.least_squares())
 
     def build_sharding(self):
         """``DataParallel`` over ``train.devices`` devices, or None when that is one device."""
@@ -327,7 +365,13 @@ class RunConfig:
         # [network]: the keys every type takes, rwf if set, then the type's own keys
         d["network"] = {"type": n.type, "hidden": n.hidden, "activation": n.activation, "normalization": n.normalization}
         d["network"] |= {**({} if n.rwf is None else {"rwf": n.rwf}), **n.options}
+        if n.init != "random":  # written only when asked for: older run folders' configs stay equal
+            d["network"] |= {"init": n.init, "init_points": n.init_points} | (
+                {"init_terms": n.init_terms} if n.init_terms else {}
+            )
         d["weighting"] = {"scheme": self.weighting.scheme, **self.weighting.options}
+        if self.causal is not None:
+            d["causal"] = self.causal.to_dict()
         d |= {section: {} for section in ("optimizer", "sampling", "train", "output")}  # filled from KEYS
         for key, name in KEYS.items():
             if (value := getattr(t if name in TRAIN_FIELDS else self, name)) is not None:
@@ -378,6 +422,11 @@ def _network(table) -> NetworkConfig:
     if not values.get("hidden", (1,)) or any(width < 1 for width in values.get("hidden", ())):
         raise ConfigError(
             f"network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got {list(values['hidden'])}"
+        )
+    _choose("network.init", values.get("init", "random"), INITS)
+    if values.get("init", "random") != "random" and kind != "piratenet":
+        raise ConfigError(
+            f'network.init = {values["init"]!r} applies to type = "piratenet" only; this network has type = {kind!r}'
         )
     options = {key: values.get(key, default) for key, (_, default) in own.items()}
     common = {k: v for k, v in values.items() if k not in own}
@@ -430,7 +479,15 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         _typed(f"[{section}]", data[section], "Mapping")
     train, run = _train(data, {section: _phase(section, cls, data) for section, cls in PHASES.items()})
     problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
-    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run)
+    causal = _causal(data["causal"]) if "causal" in data else None
+    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal)
+
+
+def _causal(table) -> CausalConfig:
+    """``[causal]`` as a ``CausalConfig`` (its own checks raised naming ``causal.<key>``)."""
+    fields = _fields(CausalConfig)
+    values = _table("causal", table, fields)
+    return _built("causal", lambda: CausalConfig(**values), {k: f"causal.{k}" for k in fields} | {"eps values": "causal.eps"})
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -7,6 +7,7 @@ Run folder::
     RUN/checkpoint.npz    the complete state + history, every train.checkpoint_every steps
     RUN/summary.json      final metrics (per-seed lists when several seeds)
     RUN/history.csv, params.npz, network.json, predictions.npz   (RUN/seed_<S>/ for several)
+    RUN/causal.png        with [causal]: slice weights and eps over the steps
     RUN/tensorboard/      event files, with ``--tensorboard`` (``pinnbalance.report.tensorboard``)
 
 Every file is written atomically (``pinnbalance.io``), so a stopped process leaves either the
@@ -36,6 +37,7 @@ from pinnbalance import derivatives
 from pinnbalance.io import atomic_write_text, load_params, write_json
 from pinnbalance.metrics import evaluation_set
 from pinnbalance.nn import MLP
+from pinnbalance.report.causal import run_figure as causal_figure_of_run
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
 from pinnbalance.training import lm_checkpoint
 from pinnbalance.training.callbacks import DIVERGED
@@ -227,7 +229,9 @@ def write_outputs(run_dir: Path, problem, network, results, seeds, config, devic
     eval_points = evaluation_set(problem, tconf.eval_points, tconf.jnp_dtype)
     per_seed = []
     for seed, result in zip(seeds, results):
-        save_method(seed_folder(run_dir, seed, len(seeds) > 1), problem, network, result, tconf.eval_grid)
+        folder = seed_folder(run_dir, seed, len(seeds) > 1)
+        save_method(folder, problem, network, result, tconf.eval_grid)
+        causal_figure_of_run(folder, result.history)  # causal weighting: folder/causal.png (slice weights, eps)
         per_seed.append(method_metrics(problem, network, result, eval_points))
         per_seed[-1]["status"] = result.status
         for phase in ("lbfgs", "lm"):  # why a second-order phase stopped, after how many iterations

@@ -219,7 +219,8 @@ def write_records(writers: list[EventWriter], records: dict[str, np.ndarray], st
         history = {}
         for key, v in records.items():
             group, _, name = key.partition(".")
-            column = f"{RECORD_COLUMNS[group]}_{name}" if name else key
+            column = f"{RECORD_COLUMNS.get(group, group)}_{name}" if name else key
+            column = f"causal/{name}" if group == "causal" else column  # causal weighting: its history's names
             history[column] = np.asarray(v)[i] if len(writers) > 1 else np.asarray(v)
         rows = writer.add_history(history, start)
     return rows

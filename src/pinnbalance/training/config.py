@@ -17,6 +17,7 @@ import optax
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.optim.soap import soap
 from pinnbalance.training.lbfgs import LBFGS
+from pinnbalance.training.physics_init import LeastSquaresInit
 from pinnbalance.training.sampling import Sampling
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
@@ -86,6 +87,7 @@ class TrainConfig:
     lm: LevenbergMarquardt | None = None  # a Levenberg-Marquardt phase after the others (training.lm_phase)
     optimizer_name: str = "adam"  # "soap" or an optax optimizer taking a learning rate first
     optimizer_options: Mapping[str, Any] = field(default_factory=dict)  # its other keyword arguments
+    least_squares: LeastSquaresInit | None = None  # PirateNet's output layer fitted after init (training.physics_init)
 
     def __post_init__(self):
         if not positive_int(self.steps) and not (self.steps == 0 and self.lm is not None):

@@ -20,6 +20,7 @@ from pinnbalance import runtime
 from pinnbalance.metrics import evaluation_grid
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
+from pinnbalance.training.causal_schedule import initial_causal
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.lm_checkpoint import in_phase, lbfgs_extra
@@ -62,8 +63,11 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     dtype = config.jnp_dtype
     init_key, data_key = jax.random.split(config.key(seed))
     params = network.init(init_key, dtype)
+    if config.least_squares is not None:  # PirateNet's physics-informed initialisation (training.physics_init)
+        params = config.least_squares.apply(problem, network, params, init_key, dtype)
     points = config.sampling_spec().initial_points(problem, jax.random.fold_in(data_key, FIXED_POINTS_STREAM), dtype)
-    return initial_train_state(params, optimizer, init_weights(scheme, problem, dtype), data_key, points)
+    state = initial_train_state(params, optimizer, init_weights(scheme, problem, dtype), data_key, points)
+    return state._replace(causal=initial_causal(problem))  # causal weighting's eps schedule ({} without)
 
 
 def initial_states(problem: Problem, network, runs, optimizer=None, *, stacked: bool = True) -> TrainState:

@@ -20,6 +20,7 @@ from pinnbalance.component_metrics import component_errors
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.nn.mlp import MLP
 from pinnbalance.problems.base import Problem
+from pinnbalance.training.causal_schedule import follow_schedule, schedule_check
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.step import make_step, make_steps, run_steps
 from pinnbalance.weighting.interface import cheap_update, per_point, update_period
@@ -98,6 +99,7 @@ def make_chunk(
     """
     split = None if vmapped else sharding  # the points of one run; runs are split by their state's layout
     plain_step, update_step, observed_step, period = _steps(problem, network, scheme, optimizer, config, split)
+    causal = schedule_check(problem, network, config.sampling_spec(), config.jnp_dtype)  # None: no causal weighting
 
     def chunk(state, grid, exact, n_blocks: int, block_len: int):
         counter[0] += 1  # runs only when jax traces: counts compilations
@@ -106,6 +108,7 @@ def make_chunk(
             # the recorded step's own effect is visible in the record: losses of its
             # batch, then weights and L2 error after it (as the published logging)
             s1, info = observed_step(s)
+            s1, causal_rec = (s1, None) if causal is None else causal(s, s1)  # the eps schedule moves at records
             pred = predict(network, s1.params, grid, problem)
             rec = {
                 "step": s.step,
@@ -115,6 +118,8 @@ def make_chunk(
                 "l2": relative_l2(pred, exact),
                 **component_errors(pred, exact, problem.components),  # "l2re", "l2/u", ...: only with named components
             }
+            if causal_rec is not None:
+                rec["causal"] = causal_rec
             if block_len > 1:
                 s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)
             return s1, rec
@@ -135,11 +140,16 @@ def _steps(problem, network, scheme, optimizer, config, split):
     dynamic = period == "dynamic" and not masked  # an irregular schedule: a cond in every step
     if masked or dynamic:  # one kind of step: a flat scan
         period = None
-    plain_step, update_step, observed_step = make_steps(
-        problem, network, scheme, optimizer, dtype, observed=True, sampling=sampling, sharding=split, masked=masked
+    plain_step, update_step, observed_step = follow_schedule(  # causal weighting: each step at its state's eps
+        problem,
+        lambda p: make_steps(
+            p, network, scheme, optimizer, dtype, observed=True, sampling=sampling, sharding=split, masked=masked
+        ),
+        dtype,
     )
     if dynamic:
-        plain_step = update_step = make_step(problem, network, scheme, optimizer, dtype, sampling, split)
+        build = lambda p: make_step(p, network, scheme, optimizer, dtype, sampling, split)  # noqa: E731
+        plain_step = update_step = follow_schedule(problem, build, dtype)
     return plain_step, update_step, observed_step, period
 
 

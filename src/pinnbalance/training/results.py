@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import jax
 import numpy as np
 
+from pinnbalance.training.causal_schedule import causal_columns
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.state import TrainState
 
@@ -103,8 +104,8 @@ def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
     for rec in records:
         for key in ("step", "l2", *errors):
             flat.setdefault(key, []).append(np.asarray(rec[key]))
-        for group in RECORD_GROUPS:
-            for name, v in rec[group].items():
+        for group in (*RECORD_GROUPS, "causal"):  # causal: only in a causal run's records
+            for name, v in rec.get(group, {}).items():
                 flat.setdefault(f"{group}.{name}", []).append(np.asarray(v))
     return {k: np.concatenate(v, axis=-1) for k, v in flat.items()}
 
@@ -116,7 +117,7 @@ def unflatten_records(flat: dict[str, np.ndarray]) -> dict:
     for key, v in flat.items():
         if "." in key:
             group, name = key.split(".", 1)
-            rec[group][name] = v
+            rec.setdefault(group, {})[name] = v
     return rec
 
 
@@ -134,7 +135,7 @@ def history(records, names) -> dict[str, np.ndarray]:
         out[f"weighted_loss_{n}"] = out[f"weight_{n}"] * out[f"loss_{n}"]
     for n in names:
         out[f"grad_norm_{n}"] = cat(lambda r, n=n: r["grad_norms"][n])
-    return out
+    return out | causal_columns(records)  # causal/eps, causal/w_min, causal/w_<i> (causal weighting only)
 
 
 def shared_errors(records) -> list[str]:

@@ -16,7 +16,8 @@ class TrainState(NamedTuple):
     ``bad_step`` / ``bad_term`` hold the first step at which a term's loss or weight (or
     the parameter gradient, ``bad_term == len(terms)``) became non-finite; -1 while healthy.
     ``points`` is the fixed collocation set of fixed sampling (``{}`` when points are drawn
-    fresh every step).
+    fresh every step). ``causal`` is the eps schedule of causal weighting
+    (``training.causal_schedule``: ``{"index", "since"}``; ``{}`` without it).
     """
 
     params: object
@@ -27,6 +28,7 @@ class TrainState(NamedTuple):
     bad_step: jax.Array
     bad_term: jax.Array
     points: dict = {}
+    causal: dict = {}
 
 
 def initial_train_state(params, optimizer, weights: WeightState, key: jax.Array, points=None) -> TrainState:

@@ -115,7 +115,8 @@ def _step(grads_fn, problem: Problem, optimizer, *, dtype, sampling: Sampling, s
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = jax.tree_util.tree_map(lambda p, u: p + u.astype(p.dtype), state.params, updates)
         bad_step, bad_term = first_bad(state, info["losses"], wstate.weights, grads, names)
-        return TrainState(params, opt_state, wstate, key, state.step + 1, bad_step, bad_term, points), info
+        new = dict(params=params, opt_state=opt_state, weights=wstate, key=key, step=state.step + 1, points=points)
+        return state._replace(**new, bad_step=bad_step, bad_term=bad_term), info  # the rest (causal schedule) is kept
 
     return step
 

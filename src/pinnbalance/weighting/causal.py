@@ -28,10 +28,13 @@ With every weight 1, ``L_causal`` is the mean of the slice means: the plain mean
 residuals only if every slice holds as many points.
 
 In training: ``causal_problem(problem, Causal(...))`` gives the problem whose residual term's
-loss is the causal loss (``Term.reduce``), with the first eps value; every term-weighting
-scheme then weights it as any term, and the first-order steps and an L-BFGS phase use it
-(a Levenberg-Marquardt phase works on residual rows and does not). The eps schedule needs
-state the trainer does not carry yet; by hand it is::
+loss is the causal loss (``Term.reduce``, a ``CausalReduce``); every term-weighting scheme
+then weights it as any term. The trainer finds the ``CausalReduce``, keeps the schedule's
+position in the training state and computes each step's loss with the current eps
+(``training.causal_schedule``: the schedule is checked at the recorded steps, and
+``steps_per_eps`` also moves on after that many steps, the paper's N_iter). An L-BFGS phase
+uses the first eps; a Levenberg-Marquardt phase works on residual rows and ignores it. By
+hand the schedule is::
 
     axis, t0, t1 = causal.bounds(problem.domain)
     loss_r, w = causal.loss(state, residuals ** 2, points[:, axis], t0=t0, t1=t1)
@@ -136,8 +139,9 @@ class Causal:
     Fields: ``slices`` (M), ``eps`` (the first, or only, causality parameter),
     ``eps_schedule`` (the later values, increasing; empty: eps is constant), ``delta``
     (move on when every weight exceeds it), ``time`` (the name of the time coordinate in
-    the problem's domain). Defaults: M = 32 and eps = 1 (the published code's), delta = 0.99
-    (the paper's).
+    the problem's domain), ``steps_per_eps`` (the trainer also moves on after this many steps
+    at one eps, the paper's N_iter; None: only when the weights allow). Defaults: M = 32 and
+    eps = 1 (the published code's), delta = 0.99 (the paper's).
 
     Example:
         >>> import jax.numpy as jnp
@@ -153,6 +157,7 @@ class Causal:
     eps_schedule: tuple[float, ...] = ()
     delta: float = 0.99
     time: str = "t"
+    steps_per_eps: int | None = None
 
     def __post_init__(self):
         if isinstance(self.slices, bool) or not isinstance(self.slices, int) or self.slices < 1:
@@ -166,6 +171,9 @@ class Causal:
             )
         if not 0.0 < self.delta < 1.0:
             raise ValueError(f"delta (move to the next eps when min w > delta) must be in (0, 1), e.g. 0.99; got {self.delta}")
+        n = self.steps_per_eps
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise ValueError(f"steps_per_eps (most steps at one eps) must be a positive integer or None, e.g. 10000; got {n!r}")
 
     @property
     def eps_values(self) -> tuple[float, ...]:
@@ -196,9 +204,34 @@ class Causal:
         return axis, float(lower[axis]), float(upper[axis])
 
 
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity (eps may be a traced array)
+class CausalReduce:
+    """A term's ``reduce``: ``(per_point, points) -> L_causal`` over the time coordinate ``axis``
+    in ``[t0, t1]`` with causality parameter ``eps``. The trainer recognises it (the schedule's
+    settings are in ``causal``) and swaps ``eps`` for the current one (``at``)."""
+
+    causal: Causal
+    axis: int
+    t0: float
+    t1: float
+    eps: object
+
+    def __call__(self, per_point: jax.Array, points: jax.Array) -> jax.Array:
+        return self.weighted(per_point, points)[0]
+
+    def weighted(self, per_point: jax.Array, points: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """``(L_causal, w)`` (``causal_loss``) at the points' times."""
+        return causal_loss(per_point, points[:, self.axis], t0=self.t0, t1=self.t1, slices=self.causal.slices, eps=self.eps)
+
+    def at(self, eps) -> CausalReduce:
+        """The same reduce with causality parameter ``eps`` (a number or an array)."""
+        return CausalReduce(self.causal, self.axis, self.t0, self.t1, eps)
+
+
 def causal_problem(problem, causal: Causal, term: str | None = None):
     """``problem`` with the loss of ``term`` (default: its reference term, the PDE residual)
-    replaced by the causal loss over ``causal.slices`` time slices at the first eps value.
+    replaced by the causal loss over ``causal.slices`` time slices at the first eps value
+    (a ``CausalReduce``: the trainer follows the eps schedule from there).
 
     Example:
         >>> from pinnbalance.problems import klein_gordon
@@ -213,10 +246,6 @@ def causal_problem(problem, causal: Causal, term: str | None = None):
     name = problem.reference if term is None else term
     check_names(name, problem.terms, what="causal term")
     axis, t0, t1 = causal.bounds(problem.domain)
-    eps, slices = causal.eps_values[0], causal.slices
-
-    def reduce(per_point, points):
-        return causal_loss(per_point, points[:, axis], t0=t0, t1=t1, slices=slices, eps=eps)[0]
-
+    reduce = CausalReduce(causal, axis, t0, t1, causal.eps_values[0])
     terms = {**problem.terms, name: dataclasses.replace(problem.terms[name], reduce=reduce)}
     return dataclasses.replace(problem, terms=terms)
