@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from pinnbalance import config as cfg  # noqa: E402
 from pinnbalance import runtime  # noqa: E402
-from pinnbalance.io import write_json  # noqa: E402
+from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2  # noqa: E402
 from pinnbalance.nn import count_params  # noqa: E402
 from pinnbalance.training import Callback, train  # noqa: E402
@@ -213,11 +213,11 @@ def main(argv=None) -> int:
     p.add_argument("--budget", type=float, default=1800.0, help="wall seconds per run (the run stops after the chunk past it)")
     p.add_argument("--force", action="store_true", help="train again runs already in the results")
     p.add_argument("--out", type=Path, default=RESULTS)
-    p.add_argument("--figure", action="store_true", help="only draw frontier.png from the results")
+    p.add_argument("--figure", action="store_true", help="only draw frontier.png and frontier.md from the results")
     p.add_argument("--quick", action="store_true", help="a few steps of each run: checks the script (write elsewhere, --out)")
     args = p.parse_args(argv)
     if args.figure:
-        figure(json.loads(args.out.read_text()), args.out.with_suffix(".png"))
+        report(args.out)
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
     for problem in args.problems.split(","):
@@ -237,8 +237,32 @@ def main(argv=None) -> int:
                 entry.update(summarize(entry), config=path, device=device_name())
                 write_json(args.out, results)
     if args.out.exists():
-        figure(json.loads(args.out.read_text()), args.out.with_suffix(".png"))
+        report(args.out)
     return 0
+
+
+def report(out: Path) -> None:
+    """``frontier.png`` and ``frontier.md`` beside the results file."""
+    results = json.loads(out.read_text())
+    figure(results, out.with_suffix(".png"))
+    atomic_write_text(out.with_suffix(".md"), table(results))
+
+
+def table(results: dict) -> str:
+    """A markdown table: per problem and method, the median final error and median time to each
+    tolerance over its seeds ("-": the median seed never reached it), fastest to 1e-3 first."""
+    fmt = lambda s: "-" if s is None else f"{s:.0f} s"  # noqa: E731
+    lines = [
+        "| problem | method | seeds | median final L2 | " + " | ".join(f"to {t}" for t in TOLERANCES) + " | device |",
+        "|---|---|---|---|" + "---|" * len(TOLERANCES) + "---|",
+    ]
+    for problem, block in results.items():
+        order = sorted(block["methods"].items(), key=lambda kv: (kv[1]["time_to"]["1e-3"] or math.inf, kv[1]["median_l2"]))
+        for method, e in order:
+            times = " | ".join(fmt(e["time_to"][t]) for t in TOLERANCES)
+            seeds = ", ".join(str(s) for s in e["seeds"])
+            lines.append(f"| {problem} | [{method}](../../{e['config']}) | {seeds} | {e['median_l2']:.2e} | {times} | {e['device']} |")
+    return "\n".join(lines) + "\n"
 
 
 def figure(results: dict, path: Path) -> None:
