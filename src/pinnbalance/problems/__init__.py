@@ -1,6 +1,6 @@
 """Declarative PDE problems with named loss terms."""
 
-from pinnbalance.problems.base import Problem, Term, check_names, residuals, sample_batch
+from pinnbalance.problems.base import Problem, Term, check_batch_sizes, check_names, residuals, sample_batch
 from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.declared import DECLARED, Declared
 from pinnbalance.problems.domain import Box, stacked, uniform
@@ -27,6 +27,7 @@ __all__ = [
     "Observations",
     "Problem",
     "Term",
+    "check_batch_sizes",
     "check_names",
     "data_term",
     "helmholtz",

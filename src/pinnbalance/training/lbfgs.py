@@ -38,6 +38,7 @@ not depend on the chunk length.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jax
@@ -66,7 +67,7 @@ class LBFGS(weight_policy.PolicyWeights):
     loss_tol: float = 0.0
     memory_size: int = 50
     max_linesearch_steps: int = 30
-    weights: str = "frozen"
+    weights: str | Mapping[str, float] = "frozen"
     log_every: int = 100
     points: int | None = None
     dtype: str | None = None  # None: the run's dtype; "float64": this phase in double precision
