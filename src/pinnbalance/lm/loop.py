@@ -62,6 +62,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.lbfgs import REASONS  # one list of stop reasons for both second-order phases
+from pinnbalance.training.precision import cast_floats
 
 
 class LMState(NamedTuple):
@@ -205,7 +206,7 @@ def train_lm(
     settings.check_terms(problem.term_names)
     own_dtype = ravel_pytree(params)[0].dtype
     dtype = _phase_dtype(settings, own_dtype)
-    cast = lambda tree: _cast(tree, dtype)  # noqa: E731
+    cast = lambda tree: cast_floats(tree, dtype)  # noqa: E731
     params, points = cast(params), cast(dict(points))
     weights = {n: jnp.asarray(w, dtype) for n, w in settings.fixed_weights(dict(weights)).items()}
     grid, exact = (None, None) if grid is None else (grid.astype(dtype), exact.astype(dtype))
@@ -221,7 +222,7 @@ def train_lm(
         "solver": solver,
         "estimate": cost,
     }
-    return _cast(state.params, own_dtype), records, info
+    return cast_floats(state.params, own_dtype), records, info
 
 
 def _solver_and_cost(problem: Problem, network, params, points: TermArrays, *, settings, dtype, flop_rate):
@@ -267,8 +268,3 @@ def _phase_dtype(settings: LevenbergMarquardt, run_dtype):
             "training, or dtype=None to run in the parameters' dtype"
         )
     return dtype
-
-
-def _cast(tree, dtype):
-    """Every floating leaf of ``tree`` as ``dtype`` (integer leaves stay)."""
-    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)

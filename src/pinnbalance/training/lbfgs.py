@@ -51,6 +51,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training import weight_policy
+from pinnbalance.training.precision import cast_floats
 from pinnbalance.training.step import global_norm
 from pinnbalance.weighting.interface import traits
 
@@ -114,11 +115,6 @@ def phase_loss(problem: Problem, network, scheme, wstate, points, policy):
     return loss
 
 
-def _cast(tree, dtype):
-    """Every floating leaf of ``tree`` as ``dtype`` (integer leaves, counters, stay)."""
-    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)
-
-
 def refine(
     problem: Problem,
     network,
@@ -149,7 +145,9 @@ def refine(
         if dtype == jnp.float64 and not jax.config.jax_enable_x64:
             raise ValueError("LBFGS(dtype='float64') needs 64-bit JAX: jax.config.update('jax_enable_x64', True) before training")
         state = state._replace(
-            params=_cast(state.params, dtype), points=_cast(state.points, dtype), weights=_cast(state.weights, dtype)
+            params=cast_floats(state.params, dtype),
+            points=cast_floats(state.points, dtype),
+            weights=cast_floats(state.weights, dtype),
         )
         grid, exact = grid.astype(dtype), exact.astype(dtype)
     opt = settings.optimizer()
@@ -171,7 +169,7 @@ def refine(
     else:
         carry, records = run(state)
     params, _, iters, reasons, _ = carry
-    back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
+    back = lambda tree: cast_floats(tree, run_dtype)  # noqa: E731
     weights = state.weights._replace(weights=settings.fixed_weights(state.weights.weights))  # what this phase used
     end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
     reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
