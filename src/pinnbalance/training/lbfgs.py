@@ -151,13 +151,16 @@ def refine(
         )
         grid, exact = grid.astype(dtype), exact.astype(dtype)
     opt = settings.optimizer()
-    chunk = _phase_chunk(problem, network, scheme, settings, opt, grid, exact, dtype)
+    chunk = _phase_chunk(problem, network, scheme, settings, opt, dtype)
     batched = vmapped and not one_seed_at_a_time
-    run_chunk = jax.jit(
-        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if batched else chunk)(s, c, length),
+    compiled = jax.jit(  # the grid and the exact values are arguments, not constants folded into the program
+        lambda s, c, length, grid, exact: (jax.vmap(chunk, (0, 0, None, None, None)) if batched else chunk)(
+            s, c, length, grid, exact
+        ),
         static_argnums=2,
         compiler_options=compiler_options(),
     )
+    run_chunk = lambda s, c, length: compiled(s, c, length, grid, exact)  # noqa: E731
 
     def start(s):
         return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
@@ -189,9 +192,10 @@ def _iterate_chunks(run_chunk, s, carry, settings: LBFGS):
     return carry, records
 
 
-def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, grid, exact, dtype):
-    """``chunk(state, carry, length) -> (carry, record)``: ``length`` L-BFGS iterations of one
-    run (skipped once it stopped), then its record in the first phase's shape."""
+def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, dtype):
+    """``chunk(state, carry, length, grid, exact) -> (carry, record)``: ``length`` L-BFGS
+    iterations of one run (skipped once it stopped), then its record in the first phase's
+    shape, its error measured on ``grid`` against ``exact``."""
     names = problem.term_names
     draw_from = problem if settings.points is None else problem.with_batch_sizes(settings.points)
 
@@ -201,7 +205,7 @@ def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, grid, 
         loss = phase_loss(problem, network, scheme, wstate, points, settings.weights)
         return points, wstate, loss
 
-    def chunk(s, carry, length):
+    def chunk(s, carry, length, grid, exact):
         points, wstate, loss = setup(s)
         iterate = _iteration(loss, opt, settings)
 
