@@ -54,6 +54,7 @@ METHODS = {
         "adam-ntk": "configs/frontier/klein-gordon-adam-ntk.toml",
         "best-lbfgs": "configs/klein-gordon-best.toml",
         "lm": "configs/frontier/klein-gordon-lm.toml",
+        "lm-small": "configs/frontier/klein-gordon-lm-small.toml",
         "adam-lm": "configs/frontier/klein-gordon-adam-lm.toml",
     },
     "helmholtz": {

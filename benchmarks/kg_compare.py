@@ -17,8 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pinnbalance.compare import compare, html_report, markdown_table
+from pinnbalance.compare import compare
 from pinnbalance.io import atomic_write_text, write_json
+from pinnbalance.report.html import html_report
+from pinnbalance.report.tables import compare_table
 from pinnbalance.training import TrainConfig
 from pinnbalance.weighting import SCHEMES
 
@@ -59,7 +61,7 @@ def write(merged: dict, results: Path, figures: list[Path]) -> dict:
             entry["overhead_vs_constant"] = entry["ms_per_step"] / constant["ms_per_step"] - 1
     out = results / "kg_compare"
     write_json(results / "kg_compare.json", merged)
-    table = markdown_table(merged)
+    table = compare_table(merged)
     atomic_write_text(out / "compare.md", table)
     atomic_write_text(out / "report.html", html_report(merged, table, figures))
     return merged
@@ -97,7 +99,7 @@ def main(argv=None) -> int:
             config = TrainConfig(steps=args.steps)
             compare("klein-gordon", list(SCHEMES), SEEDS, config, Path(tmp) / "all", progress=sys.stderr.isatty())
             merged = merge([Path(tmp) / "all"], args.results)
-    print(markdown_table(merged))
+    print(compare_table(merged))
     return 0
 
 

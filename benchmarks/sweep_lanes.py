@@ -24,7 +24,7 @@ from pathlib import Path
 os.environ["PINNBALANCE_COMPILE_CACHE"] = "off"
 
 from pinnbalance.io import write_json  # noqa: E402
-from pinnbalance.run import versions  # noqa: E402
+from pinnbalance.run_folder import versions  # noqa: E402
 from pinnbalance.sweep import LocalExecutor, load_sweep, run_sweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 
 from pinnbalance.io import write_json
-from pinnbalance.run import versions
+from pinnbalance.run_folder import versions
 from pinnbalance.sweep import LocalExecutor, RayExecutor, load_sweep, run_sweep
 
 HERE = Path(__file__).resolve().parent

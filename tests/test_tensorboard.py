@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from pinnbalance.tensorboard import EventWriter, crc32c, encode_event, frame, read_events, tag
+from pinnbalance.report.tensorboard import EventWriter, crc32c, encode_event, frame, read_events, tag
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.losses import term_loss
 from pinnbalance.nn import mlp_for
 from pinnbalance.problems import PROBLEMS, sample_batch
+from pinnbalance.report.figures import gradient_histograms
 from pinnbalance.reproduce import prepare_out
 from pinnbalance.training import TrainConfig, fit
 from pinnbalance.training.step import per_term_grads
@@ -105,7 +106,9 @@ def diagnose(
     report["verdict"] = verdict(problem, [report["at_init"], report[f"after_{steps}_steps"]])
     write_json(out / "diagnose.json", report)
     atomic_write_text(out / "diagnose.md", markdown(report, steps))
-    _figure(out / "gradients.png", {"initialisation": grads_init, f"after {steps} steps (constant weights)": grads_after})
+    gradient_histograms(
+        out / "gradients.png", {"initialisation": grads_init, f"after {steps} steps (constant weights)": grads_after}
+    )
     return report
 
 
@@ -118,25 +121,3 @@ def markdown(report: dict, steps: int) -> str:
                 f"| {term} | {when.replace('_', ' ')} | {r['annealing_max_over_mean']:.3g} | {r['mean_over_mean']:.3g} |"
             )
     return "\n".join(lines) + "\n"
-
-
-def _figure(path: Path, snapshots: dict) -> None:
-    try:
-        from pinnbalance import plot
-
-        plt = plot._plt()
-    except ImportError:
-        return
-    n_layers = len(next(iter(next(iter(snapshots.values())).values())))
-    fig, axes = plt.subplots(len(snapshots), n_layers, figsize=(3 * n_layers, 2.8 * len(snapshots)), squeeze=False)
-    for row, (title, grads) in zip(axes, snapshots.items()):
-        for layer, ax in enumerate(row):
-            for i, (term, gs) in enumerate(grads.items()):
-                vals = np.log10(np.abs(gs[layer]).ravel() + 1e-30)
-                ax.hist(vals, bins=40, density=True, histtype="step", color=f"C{i}", label=term)
-            ax.set_title(f"layer {layer + 1}", fontsize=9)
-            ax.set_xlabel("log10 |dL/dW|", fontsize=8)
-        row[0].set_ylabel(title, fontsize=8)
-        row[0].legend(fontsize=7)
-    fig.tight_layout()
-    plot._save(fig, path)

@@ -1,4 +1,4 @@
-"""Files: atomic writes, parameters without pickle, and loading a finished run.
+"""Files: atomic writes, parameters without pickle, and (re-exported) loading a finished run.
 
 Every file is written to a temporary name in the same folder and renamed into place, so
 a stopped process never leaves a half-written result. Parameters are stored as ``.npz``
@@ -16,15 +16,13 @@ import os
 import secrets
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnbalance import derivatives
-from pinnbalance.nn import ARCHITECTURES, MLP
+from pinnbalance.nn import ARCHITECTURES
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -176,63 +174,12 @@ def _check_shapes(folder: Path, network, params) -> None:
         )
 
 
-@dataclass(frozen=True)
-class TrainedModel:
-    """A trained network you can evaluate anywhere: ``u`` and its derivatives at points.
+def __getattr__(name: str):
+    """``TrainedModel`` and ``load_run`` live in ``pinnbalance.run_folder`` (the run folder's files);
+    ``from pinnbalance.io import load_run`` keeps working. Imported on first use: ``run_folder``
+    itself imports this module."""
+    if name in ("TrainedModel", "load_run"):
+        from pinnbalance import run_folder
 
-    Example:
-        >>> model = load_run("runs/klein-gordon", "M2")            # doctest: +SKIP
-        >>> model.u([[0.5, 0.5]]), model.derivative([[0.5, 0.5]], "x", order=2)  # doctest: +SKIP
-    """
-
-    network: MLP
-    params: list
-    coordinates: tuple[str, ...] = ()
-
-    def _axis(self, axis: int | str) -> int:
-        if isinstance(axis, str):
-            if axis not in self.coordinates:
-                raise KeyError(f"unknown coordinate {axis!r}; this model takes {list(self.coordinates)}")
-            return self.coordinates.index(axis)
-        return int(axis)
-
-    def _points(self, points) -> jax.Array:
-        dtype = jax.tree_util.tree_leaves(self.params)[0].dtype
-        pts = jnp.atleast_2d(jnp.asarray(points, dtype))
-        if pts.shape[-1] != self.network.layers[0]:
-            raise ValueError(f"points must have shape (n, {self.network.layers[0]}), got {pts.shape}")
-        return pts
-
-    def u(self, points) -> np.ndarray:
-        """The network output at each row of ``points``."""
-        field = self.network.field(self.params)
-        return np.asarray(jax.vmap(field)(self._points(points)))
-
-    def derivative(self, points, axis: int | str, order: int = 1) -> np.ndarray:
-        """``d^order u / d z_axis^order`` (order 1 or 2) at each row of ``points``."""
-        if order not in (1, 2):
-            raise ValueError(f"order must be 1 or 2, got {order}")
-        field, ax = self.network.field(self.params), self._axis(axis)
-        fn = derivatives.partial if order == 1 else derivatives.second_partial
-        return np.asarray(jax.vmap(lambda z: fn(field, z, ax))(self._points(points)))
-
-
-def load_run(run_dir: str | Path, method: str | None = None, seed: int | None = None) -> TrainedModel:
-    """Load a trained network: ``method`` of a ``reproduce`` folder, or a ``pinnbalance run``
-    folder itself (``method=None``); ``seed`` picks ``seed_<S>/`` when several seeds trained."""
-    run_dir = Path(run_dir)
-    folder = run_dir if seed is None else run_dir / f"seed_{seed}"
-    folder = folder / method if method is not None else folder
-    if not (folder / "params.npz").exists():
-        found = sorted(p.parent.relative_to(run_dir).as_posix() for p in run_dir.rglob("params.npz"))
-        raise FileNotFoundError(f"no trained parameters at {folder}; this run folder has: {found or 'none'}")
-    network, params = load_params(folder)
-    coords = ()
-    if (run_dir / "config.json").exists():  # written by `reproduce`
-        coords = tuple(json.loads((run_dir / "config.json").read_text()).get("coordinates", ()))
-    elif (run_dir / "config.toml").exists():  # written by `pinnbalance run`
-        from pinnbalance.config import load
-
-        config = load(run_dir / "config.toml")
-        coords = tuple(config.build_problem().domain.names)
-    return TrainedModel(network, params, coords)
+        return getattr(run_folder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,6 +25,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from pinnbalance.component_metrics import final_component_metrics
 from pinnbalance.io import atomic_write_text, save_params, write_history_csv, write_json, write_npz
 from pinnbalance.methods import get_method
 from pinnbalance.metrics import evaluation_grid, evaluation_losses, evaluation_set, predict
@@ -65,6 +66,7 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
         "train_seconds": result.train_seconds,
         "first_chunk_seconds": result.first_chunk_seconds,
         "compile_seconds": result.compile_seconds,
+        **final_component_metrics(problem, network, result.params, result.config.eval_grid),  # final_l2re, final_l2/u, ...
     }
 
 

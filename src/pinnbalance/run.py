@@ -1,12 +1,7 @@
 """``pinnbalance run``: one configured training that can be stopped, resumed and audited.
 
-Run folder::
-
-    RUN/config.toml       the resolved configuration (every default written out)
-    RUN/versions.json     package, JAX, NumPy and Python versions; backend and device
-    RUN/checkpoint.npz    the complete state + history, every train.checkpoint_every steps
-    RUN/summary.json      final metrics (per-seed lists when several seeds)
-    RUN/history.csv, params.npz, network.json, predictions.npz   (RUN/seed_<S>/ for several)
+The run folder's layout and files are ``pinnbalance.run_folder``'s; this module is the entry
+point: configuration -> problem, network, scheme -> training -> folder.
 
 SIGINT or SIGTERM finish the current chunk, write a checkpoint and stop with a message
 saying how to resume; a hard kill loses at most one checkpoint interval. A non-finite loss,
@@ -28,101 +23,32 @@ import numpy as np
 
 from pinnbalance import config as cfg
 from pinnbalance import runtime
-from pinnbalance.io import atomic_write_text, write_json
-from pinnbalance.metrics import evaluation_set
-from pinnbalance.reproduce import method_metrics, prepare_out, save_method
-from pinnbalance.tensorboard import run_writers, write_records
-from pinnbalance.training.callbacks import DIVERGED, StopOnSignal
-from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
+from pinnbalance.report.tensorboard import TensorBoardRows, run_writers
+from pinnbalance.run_folder import (
+    CHECKPOINT,
+    Checkpoints,
+    RunError,
+    RunInterrupted,
+    check_resumable,
+    checkpoint_writer,
+    config_differences,
+    load_progress,
+    new_folder,
+    resume_start,
+    shared_checkpoint_writer,
+    write_config,
+    write_outputs,
+)
+from pinnbalance.training import lm_checkpoint
+from pinnbalance.training.callbacks import StopOnSignal
+from pinnbalance.training.checkpoint import CheckpointError, read_manifest
 from pinnbalance.training.fit import initial_states, train
-from pinnbalance.training.loop import Callback, Progress
-from pinnbalance.training.results import DivergenceError, Interrupted, flatten_records
+from pinnbalance.training.loop import Progress
+from pinnbalance.training.results import DivergenceError, Interrupted
 from pinnbalance.training.runs import LEARNING_RATE, program_differences
 from pinnbalance.training.sharding import simulate_cpu_devices
 from pinnbalance.weighting import SCHEMES
 from pinnbalance.weighting.hyper import hyperparameters
-
-CHECKPOINT = "checkpoint.npz"
-
-
-class RunError(RuntimeError):
-    """A run could not start or finish; the message says why and what to do."""
-
-
-class RunInterrupted(RunError):
-    """A run stopped on request (SIGINT/SIGTERM); its checkpoint is on disk."""
-
-
-class Checkpoints(Callback):
-    """Write the run's checkpoint every ``every`` steps, at the end, and when the loop stops
-    on request (never when every run diverged: the last good checkpoint stays).
-    ``write(progress)`` writes it (one folder, or one per configuration of shared runs)."""
-
-    def __init__(self, every: int, write):
-        self.every, self.write = every, write
-
-    def on_chunk(self, progress: Progress) -> None:
-        if progress.stop == DIVERGED:
-            return
-        if progress.steps_done % self.every == 0 or progress.steps_done >= progress.total or progress.stop is not None:
-            progress.records = flatten_records(progress.chunks)
-            self.write(progress)
-
-
-def versions() -> dict:
-    import optax
-
-    from pinnbalance import __version__
-
-    return {
-        "pinnbalance": __version__,
-        "jax": jax.__version__,
-        "optax": optax.__version__,
-        "numpy": np.__version__,
-        "python": sys.version.split()[0],
-        "backend": jax.default_backend(),
-        "device": str(jax.devices()[0]),
-    }
-
-
-def _differences(a: dict, b: dict, prefix: str = "") -> list[str]:
-    keys = sorted(set(a) | set(b))
-    out = []
-    for k in keys:
-        va, vb = a.get(k), b.get(k)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += _differences(va, vb, f"{prefix}{k}.")
-        elif va != vb:
-            out.append(f"{prefix}{k}: {vb!r} in the run folder, {va!r} now")
-    return out
-
-
-def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
-    """The configuration must be the run's own (``train.steps`` may grow; ``train.devices``,
-    where it runs, may change: a checkpoint restores on any device count; ``[lbfgs]`` may
-    change, and so may ``[lm]``: they run after the first phase, which the checkpoint holds).
-    Returns whether one of them changed (then a finished run may redo that phase)."""
-    saved_path = run_dir / "config.toml"
-    if not saved_path.exists():
-        raise RunError(
-            f"{run_dir} is not a pinnbalance run folder (no config.toml); give the folder that `pinnbalance run` wrote"
-        )
-    saved = cfg.load(saved_path).to_dict()
-    now = config.to_dict()
-    lbfgs_changed = any(saved.get(p) != now.get(p) for p in ("lbfgs", "lm"))
-    for d in (saved, now):
-        d["train"].pop("steps")
-        d["train"].pop("devices", None)
-        d["output"].pop("dir")
-        d.pop("lbfgs", None)
-        d.pop("lm", None)
-    diffs = _differences(now, saved)
-    if diffs:
-        raise RunError(
-            f"cannot resume {run_dir} with a different configuration; only train.steps, [lbfgs] and [lm] may change. "
-            "Differences: " + "; ".join(diffs)
-        )
-    return lbfgs_changed
 
 
 def run(
@@ -136,7 +62,7 @@ def run(
     """Train as configured, with checkpoints; return the summary written to ``summary.json``.
 
     With ``tensorboard`` the history is also written, after every chunk, as TensorBoard
-    event files under ``RUN/tensorboard`` (``pinnbalance.tensorboard``). A float64
+    event files under ``RUN/tensorboard`` (``pinnbalance.report.tensorboard``). A float64
     configuration needs 64-bit JAX on (``pinnbalance.runtime.prepare``; the CLI does it).
     Of several seeds, one that diverges does not stop the others: every seed's outputs are
     written and ``summary.json`` names the diverged ones (``status``, ``diverged``).
@@ -147,14 +73,13 @@ def run(
     seeds, tconf = list(config.seeds), config.train_config()
     sharding = _sharding(config, problem, seeds)
     runtime.require_x64(tconf)
-    start = _resume_start(config, run_dir, problem, network, scheme, optimizer) if resume else None
+    template = _template(config, problem, network, scheme, optimizer) if resume else None
+    runs = len(seeds) if len(seeds) > 1 else None
+    lm_template = lambda saved: lm_checkpoint.template(template, problem, network, saved, runs=runs)  # noqa: E731
+    start = resume_start(config, run_dir, template, lm_template) if resume else None
     if not resume:
-        _new_folder(run_dir, config, overwrite)
-    meta = lambda p: {"step": p.steps_done, "seeds": seeds, "config": config.to_dict()}  # noqa: E731
-    callbacks = [
-        StopOnSignal(),
-        Checkpoints(config.checkpoint_every, lambda p: save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta(p))),
-    ]
+        new_folder(run_dir, config, overwrite)
+    callbacks = [StopOnSignal(), Checkpoints(config.checkpoint_every, checkpoint_writer(run_dir, config))]
     board = TensorBoardRows(run_writers(run_dir, seeds), start) if tensorboard else None
     try:
         results = train(
@@ -179,42 +104,7 @@ def run(
         raise RunError(f"{err} Kept on disk: {where}.") from None
     if board is not None:
         board.close(results)
-    return _write_outputs(run_dir, problem, network, results, seeds, config, 1 if sharding is None else sharding.count)
-
-
-class TensorBoardRows(Callback):
-    """Write the history rows recorded since the last chunk as TensorBoard events (one writer
-    per seed); ``close(results)`` adds the rows after the loop (an L-BFGS phase)."""
-
-    def __init__(self, writers, start: Progress | None):
-        self.writers = writers
-        self.written = np.shape(start.records["step"])[-1] if start is not None else 0  # rows already in the files
-
-    def on_chunk(self, progress: Progress) -> None:
-        self.written = write_records(self.writers, flatten_records(progress.chunks), self.written)
-
-    def close(self, results) -> None:
-        for writer, result in zip(self.writers, results):
-            writer.add_history(result.history, self.written)
-            writer.close()
-
-
-def _resume_start(config: cfg.RunConfig, run_dir: Path, problem, network, scheme, optimizer) -> Progress:
-    """The saved ``Progress`` of ``run_dir`` to go on from, after checking the configuration
-    may resume it and that something is left to do; the folder's config becomes this one."""
-    lbfgs_changed = check_resumable(config, run_dir)
-    start = _load_progress(run_dir, problem, network, scheme, optimizer, config)
-    steps = config.train.steps
-    summary = run_dir / "summary.json"  # a final checkpoint without its outputs only writes them
-    written = summary.exists() and json.loads(summary.read_text()).get("steps") == start.steps_done
-    redo = lbfgs_changed and (config.train.lbfgs is not None or config.train.lm is not None)  # a new second-order phase
-    if start.steps_done > steps or (start.steps_done == steps and written and not redo):
-        raise RunError(
-            f"{run_dir} has already trained {start.steps_done} of {steps} steps; raise train.steps to go on"
-            + ("" if config.train.lbfgs is None and config.train.lm is None else ", or change [lbfgs]/[lm] to redo that phase")
-        )
-    atomic_write_text(run_dir / "config.toml", cfg.dumps(config))  # the folder's outputs will be this config's
-    return start
+    return write_outputs(run_dir, problem, network, results, seeds, config, 1 if sharding is None else sharding.count)
 
 
 class NotShared(ValueError):
@@ -231,7 +121,7 @@ def shared_runs(configs: list[cfg.RunConfig], problem) -> list[tuple]:
     """The ``(scheme, config)`` runs of ``configs``, a run per seed of each, in order; raises
     ``NotShared`` if they cannot train as one program (``training.runs``)."""
     for i, c in enumerate(configs[1:], 1):
-        diffs = _differences(program_data(configs[0]), program_data(c))
+        diffs = config_differences(program_data(configs[0]), program_data(c))
         if diffs:
             keys = ", ".join(d.split(":")[0] for d in diffs)
             raise NotShared(f"run {i} differs from run 0 in more than what runs of one program may: {keys}")
@@ -283,17 +173,10 @@ def run_shared(
     start = _stacked_progress(configs, folders, problem, network) if resume else _fresh_progress(configs, problem, network)
     for folder, config in zip(folders, configs):
         if resume:  # the folder's outputs will be this config's (train.steps may have grown)
-            atomic_write_text(folder / "config.toml", cfg.dumps(config))
+            write_config(folder, config)
         else:
-            _new_folder(folder, config, overwrite)
-
-    def write(p: Progress) -> None:
-        for (a, b), folder, config in zip(spans, folders, configs):
-            pick = (lambda x: x[a]) if b - a == 1 else (lambda x: x[a:b])  # noqa: E731
-            meta = {"step": p.steps_done, "seeds": list(config.seeds), "config": config.to_dict()}
-            records = {k: pick(v) for k, v in p.records.items()}
-            save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
-
+            new_folder(folder, config, overwrite)
+    write = shared_checkpoint_writer(spans, folders, configs)
     try:
         results = train(
             problem,
@@ -308,7 +191,7 @@ def run_shared(
     except Interrupted as err:
         raise RunInterrupted(f"stopped after step {err.step} on request; each run's checkpoint is in its folder") from None
     return [
-        _write_outputs(folder, problem, network, results[a:b], list(config.seeds), config)
+        write_outputs(folder, problem, network, results[a:b], list(config.seeds), config)
         for (a, b), folder, config in zip(spans, folders, configs)
     ]
 
@@ -328,7 +211,9 @@ def _stacked_progress(configs, folders, problem, network) -> Progress:
     parts = []
     for folder, config in zip(folders, configs):
         check_resumable(config, folder)
-        p = _load_progress(folder, problem, network, config.build_scheme(problem), config.build_optimizer(), config)
+        p = load_progress(
+            folder, _template(config, problem, network, config.build_scheme(problem), config.build_optimizer()), config
+        )
         if len(config.seeds) == 1:  # a run axis of one (jnp: the PRNG keys are typed arrays)
             p = Progress(
                 jax.tree_util.tree_map(lambda x: jnp.expand_dims(x, 0), p.state),
@@ -342,16 +227,6 @@ def _stacked_progress(configs, folders, problem, network) -> Progress:
     state = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *[p.state for p in parts])
     records = {k: np.concatenate([p.records[k] for p in parts]) for k in parts[0].records}
     return Progress(state, records, parts[0].steps_done)
-
-
-def _new_folder(run_dir: Path, config: cfg.RunConfig, overwrite: bool) -> None:
-    """Make ``run_dir`` a fresh run folder of ``config`` (refusing one with files unless ``overwrite``)."""
-    try:
-        prepare_out(run_dir, overwrite)
-    except FileExistsError as err:
-        raise RunError(f"{err}; or resume it with --resume {run_dir}") from None
-    atomic_write_text(run_dir / "config.toml", cfg.dumps(config))
-    write_json(run_dir / "versions.json", versions())
 
 
 def _sharding(config: cfg.RunConfig, problem, seeds):
@@ -369,50 +244,10 @@ def _sharding(config: cfg.RunConfig, problem, seeds):
     return sharding
 
 
-def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Progress:
+def _template(config: cfg.RunConfig, problem, network, scheme, optimizer):
+    """The initial states of ``config``'s runs: the shapes a checkpoint restores into."""
     seeds = list(config.seeds)
-    template = initial_states(problem, network, _runs(scheme, config.train_config(), seeds), optimizer, stacked=len(seeds) > 1)
-    try:
-        state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
-    except CheckpointError as err:
-        raise RunError(f"cannot resume: {err}") from None
-    step = int(manifest["step"])
-    chunk = config.train.log_every * config.train.chunk_logs
-    if step % chunk and step != config.train.steps:
-        raise RunError(f"cannot resume: checkpoint step {step} is not on a chunk boundary ({chunk} steps)")
-    return Progress(state, records, step)
-
-
-def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devices: int = 1) -> dict:
-    tconf = config.train_config()
-    eval_points = evaluation_set(problem, tconf.eval_points, tconf.jnp_dtype)
-    per_seed = []
-    for seed, result in zip(seeds, results):
-        folder = run_dir if len(seeds) == 1 else run_dir / f"seed_{seed}"
-        save_method(folder, problem, network, result, tconf.eval_grid)
-        per_seed.append(method_metrics(problem, network, result, eval_points))
-        per_seed[-1]["status"] = result.status
-        for phase in ("lbfgs", "lm"):  # why a second-order phase stopped, after how many iterations
-            if phase in result.extra:
-                per_seed[-1][phase] = result.extra[phase]
-    if len(seeds) == 1:
-        summary = {"problem": problem.name, "steps": tconf.steps, "seed": seeds[0], **per_seed[0]}
-    else:
-        summary = {"problem": problem.name, "steps": tconf.steps, "seeds": seeds}
-        for key in per_seed[0]:
-            first = per_seed[0][key]
-            summary[key] = (
-                {k: [m[key][k] for m in per_seed] for k in first} if isinstance(first, dict) else [m[key] for m in per_seed]
-            )
-    summary["scheme"] = config.weighting.scheme
-    summary["numerics"] = {"dtype": tconf.dtype, "matmul_precision": tconf.matmul_precision, "backend": jax.default_backend()}
-    summary["numerics"]["devices"] = devices  # > 1: sums split across devices (rounding may differ)
-    summary["numerics"]["choices"] = results[0].extra.get("choices", {})  # what the backend decided
-    diverged = [{"seed": seed, **r.divergence} for seed, r in zip(seeds, results) if r.divergence]
-    if diverged:
-        summary["diverged"] = diverged
-    write_json(run_dir / "summary.json", summary)
-    return summary
+    return initial_states(problem, network, _runs(scheme, config.train_config(), seeds), optimizer, stacked=len(seeds) > 1)
 
 
 def main_run(

@@ -114,10 +114,12 @@ def memory_budget(max_memory_gb: float | None = None) -> int:
     return int(max_memory_gb * 2**30) if max_memory_gb is not None else int(MEMORY_FRACTION * physical_memory())
 
 
-def check_cost(cost: Cost, settings, *, network=None, counts: Mapping[str, tuple[int, int]] | None = None) -> None:
+def check_cost(cost: Cost, settings, *, network=None, counts: Mapping[str, tuple[int, int]] | None = None, runs: int = 1) -> None:
     """Raise ``LMMemoryError`` if ``cost`` exceeds the memory budget; warn if it is slow.
 
-    ``counts`` (``{term: (points, components)}``) and ``network`` (an architecture with
+    The warning gives the estimate per iteration and for the whole phase (``settings.max_iters``
+    iterations of each of ``runs`` runs, taken one after another). ``counts``
+    (``{term: (points, components)}``) and ``network`` (an architecture with
     ``layers``) let the error name the largest points per term and hidden width that fit.
     """
     budget = memory_budget(settings.max_memory_gb)
@@ -126,10 +128,19 @@ def check_cost(cost: Cost, settings, *, network=None, counts: Mapping[str, tuple
     if cost.seconds > settings.warn_seconds:
         warnings.warn(
             f"Levenberg-Marquardt ({cost.solver} solver, N={cost.n_rows} rows, P={cost.n_params} parameters) is estimated "
-            f"at {cost.describe()}; fewer points or a narrower network make it faster",
+            f"at {cost.describe()}, so up to ~{_duration(cost.seconds * settings.max_iters * runs)} for "
+            f"max_iters={settings.max_iters}" + (f" x {runs} runs" if runs > 1 else "") + "; fewer points or a "
+            "narrower network make it faster (warn_seconds sets when this warning appears)",
             LMCostWarning,
             stacklevel=3,
         )
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in the largest unit that keeps the number readable: 45 s, 12 min, 3.2 h."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def _too_large(cost: Cost, budget: int, network, counts) -> str:

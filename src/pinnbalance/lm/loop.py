@@ -52,7 +52,6 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from pinnbalance.compiler_options import compiler_options
 from pinnbalance.lm.cost import check_cost, estimate
 from pinnbalance.lm.damping import update_damping
 from pinnbalance.lm.residuals import TermArrays, jacobian, residual_vector, row_counts
@@ -62,7 +61,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.lbfgs import REASONS  # one list of stop reasons for both second-order phases
-from pinnbalance.training.precision import cast_floats
+from pinnbalance.training.precision import cast_floats  # also imported from here by training.lm_phase, lm_checkpoint
 
 
 class LMState(NamedTuple):
@@ -205,12 +204,12 @@ def train_lm(
         raise ValueError("train_lm: give exact values with grid (e.g. metrics.evaluation_grid(problem)), or neither")
     settings.check_terms(problem.term_names)
     own_dtype = ravel_pytree(params)[0].dtype
-    dtype = _phase_dtype(settings, own_dtype)
+    dtype = phase_dtype(settings, own_dtype)
     cast = lambda tree: cast_floats(tree, dtype)  # noqa: E731
     params, points = cast(params), cast(dict(points))
     weights = {n: jnp.asarray(w, dtype) for n, w in settings.fixed_weights(dict(weights)).items()}
     grid, exact = (None, None) if grid is None else (grid.astype(dtype), exact.astype(dtype))
-    solver, cost = _solver_and_cost(problem, network, params, points, settings=settings, dtype=dtype, flop_rate=flop_rate)
+    solver, cost = solver_and_cost(problem, network, params, points, settings=settings, dtype=dtype, flop_rate=flop_rate)
     state, records, seconds = _run_chunks(
         problem, network, params, points, settings=settings, weights=weights, grid=grid, exact=exact, first_step=first_step
     )
@@ -225,40 +224,36 @@ def train_lm(
     return cast_floats(state.params, own_dtype), records, info
 
 
-def _solver_and_cost(problem: Problem, network, params, points: TermArrays, *, settings, dtype, flop_rate):
-    """The solver an iteration uses and its estimated cost, checked against the settings' limits (``lm.cost``)."""
+def solver_and_cost(problem: Problem, network, params, points: TermArrays, *, settings, dtype, flop_rate=None, runs: int = 1):
+    """The solver an iteration uses and its estimated cost, checked against the settings' limits
+    (``lm.cost``; the warning of a slow phase counts ``runs`` runs, one after another)."""
     counts = row_counts(problem, network, params, points)
     n_rows, n_params = sum(n * c for n, c in counts.values()), ravel_pytree(params)[0].size
     solver = choose_solver(settings.solver, n_rows, n_params)
     cost = estimate(n_rows, n_params, dtype, solver, flop_rate=flop_rate)
-    check_cost(cost, settings, network=network, counts=counts)
+    check_cost(cost, settings, network=network, counts=counts, runs=runs)
     return solver, cost
 
 
 def _run_chunks(problem: Problem, network, params, points: TermArrays, *, settings, weights, grid, exact, first_step):
     """``(final state, records, wall seconds)``: compiled chunks of ``log_every`` iterations, one
     record after each, until a stop reason or ``max_iters`` (compilation counted in the seconds)."""
+    from pinnbalance.lm.program import lm_programs  # program builds on this module's lm_init / lm_step
 
-    def chunk(state, pts, w, grid, exact, length):
-        def body(s, _):
-            return jax.lax.cond(s.reason == 0, lambda s: lm_step(problem, network, s, pts, w, settings), lambda s: s, s), None
-
-        state = jax.lax.scan(body, state, None, length=length)[0]
-        return state, record(problem, network, state, pts, w, grid, exact, first_step)
-
-    run_chunk = jax.jit(chunk, static_argnums=5, compiler_options=compiler_options())
+    programs = lm_programs(problem, network, settings)
     begin = time.perf_counter()
-    state = jax.jit(lambda p, pts, w: lm_init(problem, network, p, pts, w, settings))(params, points, weights)
-    records, done = [], 0
+    state = programs.init(params, points, weights)
+    records, done, first = [], 0, jnp.asarray(first_step, jnp.int32)
     while done < settings.max_iters and int(state.reason) == 0:
         length = min(settings.log_every, settings.max_iters - done)
-        state, rec = run_chunk(state, points, weights, grid, exact, length)
+        state, rec = programs.chunk(state, points, weights, grid, exact, first, length)
         records.append({**jax.device_get(rec), "seconds": time.perf_counter() - begin})
         done += length
     return state, records, time.perf_counter() - begin
 
 
-def _phase_dtype(settings: LevenbergMarquardt, run_dtype):
+def phase_dtype(settings: LevenbergMarquardt, run_dtype):
+    """The dtype the phase computes in: ``settings.dtype``, or the run's (None); float64 needs 64-bit JAX."""
     if settings.dtype is None:
         return jnp.dtype(run_dtype)
     dtype = jnp.dtype(settings.dtype)

@@ -54,7 +54,15 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
       form, for N < P) or ``"auto"`` (the smaller of the two);
     - ``batch_size`` [None]: points per Jacobian batch (``lax.map``), None: all at once;
     - ``max_memory_gb`` [None]: memory allowed per iteration; None: 70% of physical memory;
-    - ``warn_seconds`` [30]: warn before training when an iteration is estimated slower.
+    - ``warn_seconds`` [30]: warn before training when an iteration is estimated slower;
+    - ``checkpoint_every`` [100]: iterations between the run folder's checkpoints during the
+      phase (after the chunk in which the count reaches a multiple, and at the end). An LM
+      iteration costs as much as hundreds of first-order steps, so it has its own interval
+      rather than ``train.checkpoint_every``;
+    - ``resample_every`` [None]: draw a fresh point set every this many iterations (a multiple
+      of ``log_every``; None: one fixed set). After a draw the current loss is re-evaluated on
+      the new points, so a trial is accepted only if it lowers the loss on the points it was
+      computed on; the damping mu and Nielsen's nu carry over unchanged.
     """
 
     max_iters: int = 500
@@ -76,9 +84,11 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
     batch_size: int | None = None
     max_memory_gb: float | None = None
     warn_seconds: float = 30.0
+    checkpoint_every: int = 100
+    resample_every: int | None = None
 
     def __post_init__(self):
-        for name in ("max_iters", "max_trials", "log_every"):
+        for name in ("max_iters", "max_trials", "log_every", "checkpoint_every"):
             _positive_int(name, getattr(self, name))
         for name in ("points", "batch_size"):
             if getattr(self, name) is not None:
@@ -116,6 +126,14 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
         if self.max_memory_gb is not None:
             _positive("max_memory_gb", self.max_memory_gb, " or None (70% of physical memory)")
         _positive("warn_seconds", self.warn_seconds)
+        if self.resample_every is not None:
+            _positive_int("resample_every", self.resample_every, "or None")
+            if self.resample_every % self.log_every:
+                raise ValueError(
+                    f"LevenbergMarquardt.resample_every ({self.resample_every}) must be a multiple of log_every "
+                    f"({self.log_every}): points are redrawn between compiled chunks; e.g. resample_every = "
+                    f"{self.log_every * max(1, round(self.resample_every / self.log_every))}"
+                )
         weight_policy.check_policy("LevenbergMarquardt", self.weights, "the weight policy of the phase")
 
     __hash__ = weight_policy.settings_hash  # weights may be a dict

@@ -1,11 +1,13 @@
 """Declarative PDE problems with named loss terms."""
 
 from pinnbalance.problems.base import Problem, Term, check_batch_sizes, check_names, residuals, sample_batch
+from pinnbalance.problems.burgers_1d import burgers_1d
 from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.declared import DECLARED, Declared
 from pinnbalance.problems.domain import Box, stacked, uniform
 from pinnbalance.problems.helmholtz import helmholtz
 from pinnbalance.problems.klein_gordon import klein_gordon
+from pinnbalance.problems.ns_2d_lid import ns_2d_lid
 from pinnbalance.problems.observations import (
     ObservationError,
     Observations,
@@ -13,10 +15,18 @@ from pinnbalance.problems.observations import (
     load_observations,
     observations_from_arrays,
 )
+from pinnbalance.problems.poisson_2d_holes import poisson_2d_holes
 from pinnbalance.problems.reference import load_reference
 from pinnbalance.problems.wave import wave
+from pinnbalance.problems.wave_1d import wave_1d
 
 PROBLEMS = {"klein-gordon": klein_gordon, "helmholtz": helmholtz, "wave": wave, "cavity": lid_driven_cavity}
+PROBLEMS |= {
+    "burgers-1d": burgers_1d,
+    "poisson-2d-holes": poisson_2d_holes,
+    "ns-2d-lid": ns_2d_lid,
+    "wave-1d": wave_1d,
+}  # PINNacle
 
 __all__ = [
     "DECLARED",
@@ -27,6 +37,7 @@ __all__ = [
     "Observations",
     "Problem",
     "Term",
+    "burgers_1d",
     "check_batch_sizes",
     "check_names",
     "data_term",
@@ -35,10 +46,13 @@ __all__ = [
     "lid_driven_cavity",
     "load_observations",
     "load_reference",
+    "ns_2d_lid",
     "observations_from_arrays",
+    "poisson_2d_holes",
     "residuals",
     "sample_batch",
     "stacked",
     "uniform",
     "wave",
+    "wave_1d",
 ]

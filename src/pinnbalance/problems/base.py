@@ -101,6 +101,10 @@ class Problem:
     solution loaded with ``problems.reference.load_reference``): one of the two is needed
     for an error to be reported. For the lid-driven cavity the network outputs the
     stream function and pressure, and ``quantity`` is the velocity magnitude.
+
+    ``components`` names the compared quantity's columns (``("u", "v", "p")``): the history
+    and the summary then also report PINNacle's joint L2RE and each column's relative L2
+    (``component_metrics``).
     """
 
     name: str
@@ -109,6 +113,7 @@ class Problem:
     exact: Callable[[jax.Array], jax.Array] | None = None
     reference: str = "res"
     parameters: Mapping[str, float] = field(default_factory=dict)
+    components: tuple[str, ...] = ()  # names of the compared quantity's columns: adds "l2re", "l2/<name>" (component_metrics)
     description: str = ""
     quantity: Callable[[Field, jax.Array], jax.Array] | None = None
     outputs: int = 1  # network outputs the residuals expect (e.g. 2: stream function and pressure)

@@ -31,9 +31,15 @@ class Declared:
         return cls(tuple(problem.term_names), tuple(problem.domain.names), problem.outputs, problem.reference)
 
 
+NS_TERMS = ("mom_x", "mom_y", "continuity", "lid_u", "lid_v", "wall_u", "wall_v", "gauge")
+
 DECLARED = {
     "klein-gordon": Declared(("res", "ics", "bcs"), ("t", "x")),
     "helmholtz": Declared(("res", "bcs"), ("x", "y")),
     "wave": Declared(("res", "u", "ut"), ("t", "x")),
     "cavity": Declared(("res", "bcs"), ("x", "y"), outputs=2),
+    "burgers-1d": Declared(("res", "ic", "bc"), ("x", "t")),  # PINNacle (docs/pinnacle.md)
+    "poisson-2d-holes": Declared(("res", "outer", "holes"), ("x", "y")),
+    "ns-2d-lid": Declared(NS_TERMS, ("x", "y"), outputs=3, reference="mom_x"),
+    "wave-1d": Declared(("res", "ic", "ic_t", "bc"), ("x", "t")),
 }

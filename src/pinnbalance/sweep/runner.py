@@ -28,17 +28,8 @@ from pathlib import Path
 from pinnbalance import config as cfg
 from pinnbalance import runtime
 from pinnbalance.io import read_history_csv, write_json
-from pinnbalance.run import (
-    CHECKPOINT,
-    NotShared,
-    RunError,
-    RunInterrupted,
-    check_resumable,
-    program_data,
-    run,
-    run_shared,
-    versions,
-)
+from pinnbalance.run import NotShared, program_data, run, run_shared
+from pinnbalance.run_folder import CHECKPOINT, RunError, RunInterrupted, check_resumable, versions
 from pinnbalance.sweep.executors import Executor, LocalExecutor, RayExecutor
 from pinnbalance.sweep.jobs import Job, plan
 from pinnbalance.sweep.report import write_report

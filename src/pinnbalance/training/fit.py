@@ -22,6 +22,7 @@ from pinnbalance.problems.base import Problem
 from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.lbfgs import refine
+from pinnbalance.training.lm_checkpoint import in_phase, lbfgs_extra
 from pinnbalance.training.lm_phase import lm_phase
 from pinnbalance.training.loop import Progress, run_chunks
 from pinnbalance.training.program import ChunkProgram, backend_choices, make_chunk, remaining_plan
@@ -195,15 +196,27 @@ def train(
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
     bar = [ProgressBar(progress if isinstance(progress, str) else "training", problem.reference)] if progress else []
-    timing = _first_phase(chunk, start, config, (grid, exact), counter, [StopOnDivergence(), *callbacks, *bar])
-    extra = {"choices": backend_choices(scheme, config, network)}
-    if config.lbfgs is not None and start.stop is None:
+    extra, first = {"choices": backend_choices(scheme, config, network)}, start.state
+    if in_phase(start):  # resumed inside the LM phase: the phases before it are done
+        timing = {"train_seconds": 0.0, "first_chunk_seconds": 0.0, "traces": 0, "compile_seconds": 0.0}
+        extra |= {"lbfgs": lbfgs_extra(start.state, config.lbfgs)} if config.lbfgs is not None else {}
+    else:
+        timing = _first_phase(chunk, start, config, (grid, exact), counter, [StopOnDivergence(), *callbacks, *bar])
+        first = start.state
+    if config.lbfgs is not None and start.stop is None and not in_phase(start):
         start.state, extra["lbfgs"] = _lbfgs_phase(problem, network, scheme, start, config, (grid, exact), vmapped, progress)
     if config.lm is not None and start.stop is None:
-        start.state, lm_records, extra["lm"] = lm_phase(
-            problem, network, start.state, config.lm, (grid, exact), runs=len(runs) if vmapped else None
+        start.state, extra["lm"] = lm_phase(
+            problem,
+            network,
+            start,
+            config.lm,
+            (grid, exact),
+            runs=len(runs) if vmapped else None,
+            callbacks=[*callbacks, *bar],
+            first=first,
+            lbfgs=extra.get("lbfgs"),
         )
-        start.chunks.extend(lm_records)
     results = [_result(problem, c, start, i if vmapped else None, extra, timing) for i, (_, c) in enumerate(runs)]
     if start.stop == INTERRUPTED:
         raise Interrupted(start.steps_done, results)

@@ -39,6 +39,7 @@ class Progress:
     chunks: list = field(default_factory=list)
     last: dict | None = None
     stop: str | None = None
+    due: bool | None = None  # a phase's own checkpoint schedule (the LM phase's); None: every checkpoint_every steps
 
     def healthy(self) -> np.ndarray:
         """Which runs have no non-finite step yet (one entry per run; one for a single run)."""

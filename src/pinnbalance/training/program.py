@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import jax
 
 from pinnbalance.compiler_options import compiler_options
+from pinnbalance.component_metrics import component_errors
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.nn.mlp import MLP
 from pinnbalance.problems.base import Problem
@@ -105,12 +106,14 @@ def make_chunk(
             # the recorded step's own effect is visible in the record: losses of its
             # batch, then weights and L2 error after it (as the published logging)
             s1, info = observed_step(s)
+            pred = predict(network, s1.params, grid, problem)
             rec = {
                 "step": s.step,
                 "losses": info["losses"],
                 "grad_norms": info["grad_norms"],
                 "weights": dict(s1.weights.weights),
-                "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
+                "l2": relative_l2(pred, exact),
+                **component_errors(pred, exact, problem.components),  # "l2re", "l2/u", ...: only with named components
             }
             if block_len > 1:
                 s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)

@@ -25,6 +25,7 @@ from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.state import TrainState
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
+ERROR_KEYS = ("l2re",)  # with "l2/<name>": a multi-output problem's component errors (component_metrics)
 STATUSES = ("completed", "diverged", "interrupted", "stopped")  # stopped: a callback's reason, in extra["stop"]
 
 
@@ -98,8 +99,9 @@ def divergence(state: TrainState, term_names) -> dict | None:
 def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
     """Chunks' records joined along the block axis, as a flat dict of arrays."""
     flat: dict[str, list] = {}
+    errors = shared_errors(records)
     for rec in records:
-        for key in ("step", "l2"):
+        for key in ("step", "l2", *errors):
             flat.setdefault(key, []).append(np.asarray(rec[key]))
         for group in RECORD_GROUPS:
             for name, v in rec[group].items():
@@ -110,6 +112,7 @@ def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
 def unflatten_records(flat: dict[str, np.ndarray]) -> dict:
     """The inverse of ``flatten_records`` (one record holding every block)."""
     rec: dict = {"step": flat["step"], "l2": flat["l2"], **{group: {} for group in RECORD_GROUPS}}
+    rec |= {k: v for k, v in flat.items() if k in ERROR_KEYS or k.startswith("l2/")}  # component errors (component_metrics)
     for key, v in flat.items():
         if "." in key:
             group, name = key.split(".", 1)
@@ -122,6 +125,7 @@ def history(records, names) -> dict[str, np.ndarray]:
     grad_norm_ of every term."""
     cat = lambda get: np.concatenate([np.asarray(get(r)) for r in records])  # noqa: E731
     out = {"step": cat(lambda r: r["step"]), "l2": cat(lambda r: r["l2"])}
+    out |= {key: cat(lambda r, key=key: r[key]) for key in shared_errors(records)}
     for n in names:
         out[f"loss_{n}"] = cat(lambda r, n=n: r["losses"][n])
     for n in names:
@@ -131,6 +135,14 @@ def history(records, names) -> dict[str, np.ndarray]:
     for n in names:
         out[f"grad_norm_{n}"] = cat(lambda r, n=n: r["grad_norms"][n])
     return out
+
+
+def shared_errors(records) -> list[str]:
+    """The component error keys (``"l2re"``, ``"l2/<name>"``) every record has: a problem with
+    named components records them in its first-order phase; a later phase that does not drops
+    them from the joined history rather than leaving a column short."""
+    keys = [k for k in (records[0] if records else {}) if k in ERROR_KEYS or k.startswith("l2/")]
+    return [k for k in keys if all(k in r for r in records)]
 
 
 def run_slice(tree, i: int | None):
