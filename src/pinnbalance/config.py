@@ -304,7 +304,7 @@ class RunConfig:
         return self.train.optimizer()
 
     def to_dict(self) -> dict:
-        """The resolved configuration as plain data (the shape of the TOML file)."""
+        """The resolved configuration as plain data (the shape of the TOML file; lists, dicts, scalars)."""
         n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
         # [network]: the keys every type takes (in field order), rwf if set, then the type's own keys
         d["network"] = {k: v for k, v in dataclasses.asdict(n).items() if k != "options" and v is not None} | dict(n.options)
@@ -317,13 +317,7 @@ class RunConfig:
         for section in PHASES:
             if (phase := getattr(t, section)) is not None:
                 d[section] = {k: v for k, v in dataclasses.asdict(phase).items() if v is not None}
-        return _plain(d)
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+        return json.loads(json.dumps(d))  # plain data: JSON's types (tuples as lists), as summary.json holds it
 
 
 def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
