@@ -153,14 +153,7 @@ def refine(
     opt = settings.optimizer()
     chunk = _phase_chunk(problem, network, scheme, settings, opt, dtype)
     batched = vmapped and not one_seed_at_a_time
-    compiled = jax.jit(  # the grid and the exact values are arguments, not constants folded into the program
-        lambda s, c, length, grid, exact: (jax.vmap(chunk, (0, 0, None, None, None)) if batched else chunk)(
-            s, c, length, grid, exact
-        ),
-        static_argnums=2,
-        compiler_options=compiler_options(),
-    )
-    run_chunk = lambda s, c, length: compiled(s, c, length, grid, exact)  # noqa: E731
+    run_chunk = _compiled(chunk, batched, grid, exact)
 
     def start(s):
         return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
@@ -177,6 +170,19 @@ def refine(
     end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
     reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
     return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
+
+
+def _compiled(chunk, batched: bool, grid, exact):
+    """``run_chunk(state, carry, length)``: ``chunk`` compiled once per ``length`` (vmapped over the
+    runs when ``batched``), the grid and the exact values passed as arguments, not folded into
+    the program as constants."""
+    axes = (0, 0, None, None, None)
+    compiled = jax.jit(
+        lambda s, c, length, grid, exact: (jax.vmap(chunk, axes) if batched else chunk)(s, c, length, grid, exact),
+        static_argnums=2,
+        compiler_options=compiler_options(),
+    )
+    return lambda s, c, length: compiled(s, c, length, grid, exact)
 
 
 def _iterate_chunks(run_chunk, s, carry, settings: LBFGS):
