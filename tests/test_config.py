@@ -59,7 +59,10 @@ def test_overrides(tmp_path):
         ({"weighting": {"scheme": "lr-annealing", "bta": 0.5}}, "unknown key weighting.'bta' (did you mean 'beta'?)"),
         ({"weighting": {"scheme": "constant", "weights": {"bsc": 2.0}}}, "valid term names are ['res', 'ics', 'bcs']"),
         ({"sampling": {"batch_size": 0}}, "sampling.batch_size must be a positive integer, got 0"),
-        ({"sampling": {"batch_size": {"bsc": 64}}}, "sampling.batch_size.bsc: unknown term (did you mean 'bcs'?)"),
+        (
+            {"sampling": {"batch_size": {"bsc": 64}}},
+            "sampling.batch_size: unknown batch size name(s) ['bsc'] (did you mean 'bcs'?)",
+        ),
         ({"optimizer": {"learning_rate": 0}}, "optimizer.learning_rate must be > 0, got 0"),
         ({"optimizer": {"name": "adma"}}, "optimizer.name 'adma' is unknown (did you mean 'adam'?)"),
         ({"optimizer": {"decay_rate": 2.0}}, "optimizer.decay_rate must be in (0, 1]"),

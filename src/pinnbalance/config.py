@@ -92,7 +92,7 @@ from typing import Any
 from pinnbalance.config_causal import CausalConfig
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
-from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_names
+from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_batch_sizes, check_names
 from pinnbalance.training.config import TrainConfig, optimizer_constructor, positive_int
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.physics_init import LeastSquaresInit
@@ -140,8 +140,8 @@ def _unknown(where: str, key: str, options) -> ConfigError:
 
 
 def _choose(where: str, name, registry):
-    """``name`` if it is a key of ``registry``, else a ConfigError with a "did you mean"."""
-    if not isinstance(name, str) or name not in registry:
+    """``name`` if it is a string and a key of ``registry``, else a ConfigError with a "did you mean"."""
+    if _typed(where, name, "str") not in registry:
         raise ConfigError(f"{where} {name!r} is unknown{_suggest(name, registry)}; valid: {sorted(registry)}")
     return name
 
@@ -172,15 +172,12 @@ def _typed(where: str, value, annotation, default=None):
 
 
 def _fields(obj, skip=(), keyword_only: bool = True) -> dict[str, tuple]:
-    """``{name: (annotation, default)}`` of a dataclass's fields, or of the parameters of a
-    function that can be given by keyword (only positional-or-keyword ones unless ``keyword_only``)."""
-    if dataclasses.is_dataclass(obj):
-        pairs = [(f.name, f.type, None if f.default is dataclasses.MISSING else f.default) for f in dataclasses.fields(obj)]
-    else:
-        kinds = ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY") if keyword_only else ("POSITIONAL_OR_KEYWORD",)
-        params = [p for p in inspect.signature(obj).parameters.values() if p.kind.name in kinds]
-        pairs = [(p.name, p.annotation, None if p.default is p.empty else p.default) for p in params]
-    return {name: (annotation, default) for name, annotation, default in pairs if name not in skip}
+    """``{name: (annotation, default)}`` of the parameters of a function or a class (a
+    dataclass: its fields) that can be given by keyword (only positional-or-keyword ones unless
+    ``keyword_only``); a parameter without a default has default None."""
+    kinds = ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY") if keyword_only else ("POSITIONAL_OR_KEYWORD",)
+    params = [p for p in inspect.signature(obj).parameters.values() if p.kind.name in kinds and p.name not in skip]
+    return {p.name: (p.annotation, None if p.default is p.empty else p.default) for p in params}
 
 
 def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
@@ -194,7 +191,8 @@ def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
 def _built(section: str, build, paths: Mapping[str, str]):
     """``build()``, its ValueError/TypeError/KeyError raised as a ConfigError naming the key: a
     message that starts with a field (``steps must ...``, ``TrainConfig.steps must ...``) gets its
-    key path from ``paths`` in its place, any other the prefix ``[section]: ``."""
+    key path from ``paths`` in its place, any other the prefix ``[section]: `` (``section: `` when
+    ``section`` is itself a key path, ``weighting.initial``)."""
     try:
         return build()
     except ConfigError:
@@ -205,7 +203,7 @@ def _built(section: str, build, paths: Mapping[str, str]):
         for name in sorted(paths, key=len, reverse=True):
             if re.match(rf"{re.escape(name)}\b", bare):
                 raise ConfigError(paths[name] + bare[len(name) :]) from None
-        raise ConfigError(f"[{section}]: {text}") from None
+        raise ConfigError(f"{section if '.' in section else f'[{section}]'}: {text}") from None
 
 
 @dataclass(frozen=True)
@@ -306,25 +304,10 @@ class RunConfig:
 
     def _check_names(self, terms: tuple[str, ...], scheme) -> None:
         """Batch sizes, the terms the scheme names, its sampling and L-BFGS weights against the problem's ``terms``."""
-        sizes = dict(self.batch_size) if isinstance(self.batch_size, Mapping) else {"": self.batch_size}
-        for term, n in sizes.items():
-            if term and term not in terms:
-                raise ConfigError(
-                    f"sampling.batch_size.{term}: unknown term{_suggest(term, terms)}; valid term names are {list(terms)}"
-                )
-            if not positive_int(n):
-                raise ConfigError(f"sampling.batch_size{'.' * bool(term)}{term} must be a positive integer, got {n!r}")
+        _built("sampling.batch_size", lambda: check_batch_sizes(self.batch_size, terms), {"batch_size": "sampling.batch_size"})
         for key, what in NAMED.items():
-            _built(
-                "weighting",
-                lambda: check_names(getattr(scheme, key, None) or (), terms, what),
-                {"unknown": f"weighting.{key}: unknown"},
-            )
-        if per_point(scheme) and self.train.sampling != "fixed":
-            raise ConfigError(
-                f"weighting.scheme {self.weighting.scheme!r} attaches a weight to each collocation point, so the points must "
-                'stay fixed: add mode = "fixed" to [sampling] (and a batch_size as large as the point set you want)'
-            )
+            _built(f"weighting.{key}", lambda: check_names(getattr(scheme, key, None) or (), terms, what), {})
+        _built("sampling", lambda: self.train.sampling_spec().check_scheme(scheme), {})
         for section in PHASES:
             if (phase := getattr(self.train, section)) is not None:
                 _built(section, lambda phase=phase: phase.check_terms(terms), {"weights": f"{section}.weights"})
@@ -360,15 +343,12 @@ class RunConfig:
         return self.train.optimizer()
 
     def to_dict(self) -> dict:
-        """The resolved configuration as plain data (the shape of the TOML file)."""
+        """The resolved configuration as plain data (the shape of the TOML file; lists, dicts, scalars)."""
         n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
-        # [network]: the keys every type takes, rwf if set, then the type's own keys
-        d["network"] = {"type": n.type, "hidden": n.hidden, "activation": n.activation, "normalization": n.normalization}
-        d["network"] |= {**({} if n.rwf is None else {"rwf": n.rwf}), **n.options}
-        if n.init != "random":  # written only when asked for: older run folders' configs stay equal
-            d["network"] |= {"init": n.init, "init_points": n.init_points} | (
-                {"init_terms": n.init_terms} if n.init_terms else {}
-            )
+        # [network]: the keys every type takes (in field order), rwf if set, then the type's own keys
+        d["network"] = {k: v for k, v in dataclasses.asdict(n).items() if k != "options" and v is not None} | dict(n.options)
+        if n.init == "random":  # the initialisation keys only when asked for: older run folders' configs stay equal
+            d["network"] = {k: v for k, v in d["network"].items() if k not in ("init", "init_points", "init_terms")}
         d["weighting"] = {"scheme": self.weighting.scheme, **self.weighting.options}
         if self.causal is not None:
             d["causal"] = self.causal.to_dict()
@@ -380,38 +360,30 @@ class RunConfig:
         for section in PHASES:
             if (phase := getattr(t, section)) is not None:
                 d[section] = {k: v for k, v in dataclasses.asdict(phase).items() if v is not None}
-        return _plain(d)
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+        return json.loads(json.dumps(d))  # plain data: JSON's types (tuples as lists), as summary.json holds it
 
 
 def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
     """The registered scheme ``name`` with ``options`` (statistics by name), balanced against
     the problem's reference term unless the options name another."""
-    if name not in SCHEMES:
-        raise KeyError(f"unknown scheme {name!r}; valid schemes are {list(SCHEMES)}")
-    cls, options = SCHEMES[name], dict(options or {})
+    cls, options = SCHEMES[_choose("weighting.scheme", name, SCHEMES)], dict(options or {})
     for key in STATISTIC_KEYS:
         if key in options:
-            options[key] = STATISTICS[options[key]]
+            options[key] = STATISTICS[_choose(f"weighting.{key}", options[key], STATISTICS)]
     if "reference" in _fields(cls) and "reference" not in options:
         options["reference"] = problem.reference
     return cls(**options)
 
 
 def _problem(table) -> ProblemConfig:
-    values = _table("problem", table, {"name": ("str", None), "parameters": ("Mapping[str, Any]", None)})
+    values = _table("problem", table, _fields(ProblemConfig))
     name = _choose("problem.name", values.get("name", "klein-gordon"), PROBLEMS)
     parameters = _fields(PROBLEMS[name], skip=("batch_size",), keyword_only=False)  # exact= and such are no TOML values
     return ProblemConfig(name, _table("problem.parameters", values.get("parameters", {}), parameters))
 
 
 def _network(table) -> NetworkConfig:
-    kind = _choose("network.type", _typed("network.type", table.get("type", "mlp"), "str"), BUILDERS)
+    kind = _choose("network.type", table.get("type", "mlp"), BUILDERS)
     own = {key: _fields(BUILDERS[kind])[name] for key, name in OWN_KEYS[kind].items()}
     for key in table:
         if owners := [repr(t) for t, keys in OWN_KEYS.items() if key in keys and key not in own]:
@@ -419,10 +391,6 @@ def _network(table) -> NetworkConfig:
     values = _table("network", table, {**_fields(NetworkConfig, skip=("options",)), **own})
     _choose("network.activation", values.get("activation", "tanh"), ACTIVATIONS)
     _choose("network.normalization", values.get("normalization", "exact"), NORMALIZATION)
-    if not values.get("hidden", (1,)) or any(width < 1 for width in values.get("hidden", ())):
-        raise ConfigError(
-            f"network.hidden must list one positive width per hidden layer, e.g. [50, 50]; got {list(values['hidden'])}"
-        )
     _choose("network.init", values.get("init", "random"), INITS)
     if values.get("init", "random") != "random" and kind != "piratenet":
         raise ConfigError(
@@ -434,11 +402,8 @@ def _network(table) -> NetworkConfig:
 
 
 def _weighting(table) -> WeightingConfig:
-    scheme = _choose("weighting.scheme", _typed("weighting.scheme", table.get("scheme", "lr-annealing"), "str"), SCHEMES)
+    scheme = _choose("weighting.scheme", table.get("scheme", "lr-annealing"), SCHEMES)
     options = _table("weighting", table, {"scheme": ("str", None), **_fields(SCHEMES[scheme])})
-    for key in STATISTIC_KEYS:
-        if key in options:
-            _choose(f"weighting.{key}", options[key], STATISTICS)
     return WeightingConfig(options.pop("scheme", scheme), options)
 
 
@@ -466,7 +431,7 @@ def _phase(section: str, cls, data: Mapping):
     """The settings of the second-order phase ``[section]`` (``cls``), or None without one."""
     if section not in data:
         return None
-    fields = _fields(cls) | {"weights": ("str | Mapping[str, float]", "frozen")}  # a policy or {term = weight}
+    fields = _fields(cls)  # weights: "str | Mapping[str, float]", a policy or {term = weight}
     return _built(section, lambda: cls(**_table(section, data[section], fields)), {k: f"{section}.{k}" for k in fields})
 
 
@@ -532,7 +497,6 @@ def read_toml(path: str | Path, what: str = "configuration file", error: type[Ex
 
 def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
     """Read, override and validate a TOML configuration file (no JAX backend starts)."""
-    path = Path(path)
     data = read_toml(path)
     try:
         return from_dict(apply_overrides(data, list(overrides)))

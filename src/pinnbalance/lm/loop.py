@@ -61,6 +61,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.lbfgs import REASONS  # one list of stop reasons for both second-order phases
+from pinnbalance.training.precision import cast_floats  # also imported from here by training.lm_phase, lm_checkpoint
 
 
 class LMState(NamedTuple):
@@ -262,8 +263,3 @@ def phase_dtype(settings: LevenbergMarquardt, run_dtype):
             "training, or dtype=None to run in the parameters' dtype"
         )
     return dtype
-
-
-def cast_floats(tree, dtype):
-    """Every floating leaf of ``tree`` as ``dtype`` (integer leaves stay)."""
-    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)

@@ -94,6 +94,12 @@ def check_rwf(rwf) -> None:
         raise ValueError(f"rwf sigma (the spread of the log-scales s) must be >= 0, got {rwf[1]}")
 
 
+def check_hidden(hidden) -> None:
+    """``hidden`` lists at least one hidden layer, each of a positive width (a builder's argument)."""
+    if not len(hidden) or any(width < 1 for width in hidden):
+        raise ValueError(f"hidden must list one positive width per hidden layer, e.g. [50, 50]; got {list(hidden)}")
+
+
 def check_activation(activation: str) -> None:
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; valid: {sorted(ACTIVATIONS)}")

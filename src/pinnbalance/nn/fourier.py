@@ -55,7 +55,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, dense, init_dense, standardize
+from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, check_hidden, dense, init_dense, standardize
 from pinnbalance.nn.mlp import normalization
 from pinnbalance.problems.domain import Box
 
@@ -210,6 +210,7 @@ def fourier_for(
     ``time_sigmas`` given: the spatio-temporal variant, with the time coordinate named
     ``time_coordinate`` in the box.
     """
+    check_hidden(hidden)
     mean, std = normalization(box, samples)
     spatio_temporal = time_sigmas is not None
     return FourierFeatures(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.nn.dense import ACTIVATIONS, RWF, check_common, dense, init_dense, standardize, weight
+from pinnbalance.nn.dense import ACTIVATIONS, RWF, check_common, check_hidden, dense, init_dense, standardize, weight
 from pinnbalance.nn.field import BoundField
 from pinnbalance.problems.domain import Box
 
@@ -185,5 +185,6 @@ def mlp_for(
     rwf: RWF | None = None,
 ) -> MLP:
     """An MLP sized for ``box`` with inputs normalised to the box's mean and std."""
+    check_hidden(hidden)
     mean, std = normalization(box, samples)
     return MLP((box.dim, *hidden, outputs), activation, mean, std, rwf=rwf)

@@ -45,7 +45,17 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, dense, glorot_normal, init_dense, standardize
+from pinnbalance.nn.dense import (
+    ACTIVATIONS,
+    RWF,
+    Layer,
+    check_common,
+    check_hidden,
+    dense,
+    glorot_normal,
+    init_dense,
+    standardize,
+)
 from pinnbalance.nn.mlp import normalization
 from pinnbalance.problems.domain import Box
 
@@ -118,5 +128,6 @@ def modified_mlp_for(
     encoder_bias: str = "zeros",
 ) -> ModifiedMLP:
     """A modified MLP sized for ``box`` with inputs normalised to the box's mean and std."""
+    check_hidden(hidden)
     mean, std = normalization(box, samples)
     return ModifiedMLP((box.dim, *hidden, outputs), activation, mean, std, rwf, encoder_bias)

@@ -77,7 +77,7 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, dense, init_dense, standardize, weight
+from pinnbalance.nn.dense import ACTIVATIONS, RWF, Layer, check_common, check_hidden, dense, init_dense, standardize, weight
 from pinnbalance.nn.field import BoundField
 from pinnbalance.nn.fourier import Matrix, fourier_embedding, frequency_draws
 from pinnbalance.nn.mlp import _value_and_two_derivatives, normalization
@@ -303,5 +303,6 @@ def piratenet_for(
 
     The defaults are the paper's (three blocks of width 256, a 256-wide embedding).
     """
+    check_hidden(hidden)
     mean, std = normalization(box, samples)
     return PirateNet((box.dim, *hidden, outputs), sigma, features, activation, mean, std, rwf, seed)

@@ -1,6 +1,6 @@
 """Declarative PDE problems with named loss terms."""
 
-from pinnbalance.problems.base import Problem, Term, check_names, residuals, sample_batch
+from pinnbalance.problems.base import Problem, Term, check_batch_sizes, check_names, residuals, sample_batch
 from pinnbalance.problems.burgers_1d import burgers_1d
 from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.declared import DECLARED, Declared
@@ -38,6 +38,7 @@ __all__ = [
     "Problem",
     "Term",
     "burgers_1d",
+    "check_batch_sizes",
     "check_names",
     "data_term",
     "helmholtz",

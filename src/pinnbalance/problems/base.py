@@ -13,6 +13,7 @@ of the loss weights everywhere downstream.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -141,12 +142,7 @@ class Problem:
 
     def with_batch_sizes(self, sizes: int | Mapping[str, int]) -> Problem:
         """A copy whose terms draw ``sizes`` points a step (one int for all, or per name)."""
-        if isinstance(sizes, int):
-            sizes = {name: sizes for name in self.terms}
-        check_names(sizes, self.terms, what="batch size")
-        for name, n in sizes.items():
-            if int(n) < 1:
-                raise ValueError(f"batch size for term {name!r} must be a positive integer, got {n}")
+        sizes = check_batch_sizes(sizes, self.term_names)
         terms = {name: dataclasses.replace(t, batch_size=int(sizes.get(name, t.batch_size))) for name, t in self.terms.items()}
         return dataclasses.replace(self, terms=terms)
 
@@ -163,12 +159,33 @@ def check_exact(exact, problem: str) -> Callable[[jax.Array], jax.Array]:
 
 
 def check_names(names, terms: Mapping[str, object] | tuple[str, ...], what: str = "weight") -> None:
-    """Raise a ``KeyError`` naming the valid terms if any of ``names`` is not one of them."""
+    """Raise a ``KeyError`` naming the valid terms if any of ``names`` is not one of them
+    (with the closest valid name when one name is wrong)."""
     valid = list(terms)
     names = [names] if isinstance(names, str) else list(names)
     bad = [n for n in names if n not in valid]
     if bad:
-        raise KeyError(f"unknown {what} name(s) {bad}; valid term names are {valid}")
+        close = difflib.get_close_matches(str(bad[0]), valid, n=1) if len(bad) == 1 else []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise KeyError(f"unknown {what} name(s) {bad}{hint}; valid term names are {valid}")
+
+
+def check_batch_sizes(sizes: int | Mapping[str, int], terms: tuple[str, ...]) -> dict[str, int]:
+    """``{term: points a step}`` from ``sizes``: one integer for every term, or some of
+    ``terms`` by name; a ``KeyError`` for a name that is not a term, a ``ValueError`` for a
+    size below 1.
+
+    Example:
+        >>> check_batch_sizes(64, ("res", "bcs")), check_batch_sizes({"bcs": 32}, ("res", "bcs"))
+        ({'res': 64, 'bcs': 64}, {'bcs': 32})
+    """
+    named = dict.fromkeys(terms, sizes) if isinstance(sizes, int) else dict(sizes)
+    check_names(named, terms, what="batch size")
+    for name, n in named.items():
+        if int(n) < 1:
+            where = "batch_size" if isinstance(sizes, int) else f"batch_size[{name!r}]"
+            raise ValueError(f"{where} must be a positive integer, got {n}")
+    return named
 
 
 def sample_batch(problem: Problem, key: jax.Array, dtype=jnp.float32) -> dict[str, jax.Array]:

@@ -19,6 +19,7 @@ from pinnbalance.optim.soap import soap
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.physics_init import LeastSquaresInit
 from pinnbalance.training.sampling import Sampling
+from pinnbalance.training.weight_policy import settings_hash
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 UPDATE_SCHEDULES = ("auto", "static", "masked")
@@ -88,6 +89,8 @@ class TrainConfig:
     optimizer_name: str = "adam"  # "soap" or an optax optimizer taking a learning rate first
     optimizer_options: Mapping[str, Any] = field(default_factory=dict)  # its other keyword arguments
     least_squares: LeastSquaresInit | None = None  # PirateNet's output layer fitted after init (training.physics_init)
+
+    __hash__ = settings_hash  # optimizer_options is a dict: hashed by its items, so a TrainConfig can be a key
 
     def __post_init__(self):
         if not positive_int(self.steps) and not (self.steps == 0 and self.lm is not None):

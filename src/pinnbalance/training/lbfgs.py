@@ -38,6 +38,7 @@ not depend on the chunk length.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jax
@@ -50,6 +51,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training import weight_policy
+from pinnbalance.training.precision import cast_floats
 from pinnbalance.training.step import global_norm
 from pinnbalance.weighting.interface import traits
 
@@ -66,7 +68,7 @@ class LBFGS(weight_policy.PolicyWeights):
     loss_tol: float = 0.0
     memory_size: int = 50
     max_linesearch_steps: int = 30
-    weights: str = "frozen"
+    weights: str | Mapping[str, float] = "frozen"
     log_every: int = 100
     points: int | None = None
     dtype: str | None = None  # None: the run's dtype; "float64": this phase in double precision
@@ -113,11 +115,6 @@ def phase_loss(problem: Problem, network, scheme, wstate, points, policy):
     return loss
 
 
-def _cast(tree, dtype):
-    """Every floating leaf of ``tree`` as ``dtype`` (integer leaves, counters, stay)."""
-    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)
-
-
 def refine(
     problem: Problem,
     network,
@@ -148,17 +145,15 @@ def refine(
         if dtype == jnp.float64 and not jax.config.jax_enable_x64:
             raise ValueError("LBFGS(dtype='float64') needs 64-bit JAX: jax.config.update('jax_enable_x64', True) before training")
         state = state._replace(
-            params=_cast(state.params, dtype), points=_cast(state.points, dtype), weights=_cast(state.weights, dtype)
+            params=cast_floats(state.params, dtype),
+            points=cast_floats(state.points, dtype),
+            weights=cast_floats(state.weights, dtype),
         )
         grid, exact = grid.astype(dtype), exact.astype(dtype)
     opt = settings.optimizer()
-    chunk = _phase_chunk(problem, network, scheme, settings, opt, grid, exact, dtype)
+    chunk = _phase_chunk(problem, network, scheme, settings, opt, dtype)
     batched = vmapped and not one_seed_at_a_time
-    run_chunk = jax.jit(
-        lambda s, c, length: (jax.vmap(chunk, (0, 0, None)) if batched else chunk)(s, c, length),
-        static_argnums=2,
-        compiler_options=compiler_options(),
-    )
+    run_chunk = _compiled(chunk, batched, grid, exact)
 
     def start(s):
         return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
@@ -170,11 +165,24 @@ def refine(
     else:
         carry, records = run(state)
     params, _, iters, reasons, _ = carry
-    back = lambda tree: _cast(tree, run_dtype)  # noqa: E731
+    back = lambda tree: cast_floats(tree, run_dtype)  # noqa: E731
     weights = state.weights._replace(weights=settings.fixed_weights(state.weights.weights))  # what this phase used
     end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
     reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
     return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
+
+
+def _compiled(chunk, batched: bool, grid, exact):
+    """``run_chunk(state, carry, length)``: ``chunk`` compiled once per ``length`` (vmapped over the
+    runs when ``batched``), the grid and the exact values passed as arguments, not folded into
+    the program as constants."""
+    axes = (0, 0, None, None, None)
+    compiled = jax.jit(
+        lambda s, c, length, grid, exact: (jax.vmap(chunk, axes) if batched else chunk)(s, c, length, grid, exact),
+        static_argnums=2,
+        compiler_options=compiler_options(),
+    )
+    return lambda s, c, length: compiled(s, c, length, grid, exact)
 
 
 def _iterate_chunks(run_chunk, s, carry, settings: LBFGS):
@@ -190,9 +198,10 @@ def _iterate_chunks(run_chunk, s, carry, settings: LBFGS):
     return carry, records
 
 
-def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, grid, exact, dtype):
-    """``chunk(state, carry, length) -> (carry, record)``: ``length`` L-BFGS iterations of one
-    run (skipped once it stopped), then its record in the first phase's shape."""
+def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, dtype):
+    """``chunk(state, carry, length, grid, exact) -> (carry, record)``: ``length`` L-BFGS
+    iterations of one run (skipped once it stopped), then its record in the first phase's
+    shape, its error measured on ``grid`` against ``exact``."""
     names = problem.term_names
     draw_from = problem if settings.points is None else problem.with_batch_sizes(settings.points)
 
@@ -202,7 +211,7 @@ def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, grid, 
         loss = phase_loss(problem, network, scheme, wstate, points, settings.weights)
         return points, wstate, loss
 
-    def chunk(s, carry, length):
+    def chunk(s, carry, length, grid, exact):
         points, wstate, loss = setup(s)
         iterate = _iteration(loss, opt, settings)
 

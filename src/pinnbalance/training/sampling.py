@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.problems.base import Problem, sample_batch
+from pinnbalance.weighting.interface import per_point
 
 MODES = ("random", "fixed")
 
@@ -41,6 +42,15 @@ class Sampling:
     @property
     def fixed(self) -> bool:
         return self.mode == "fixed"
+
+    def check_scheme(self, scheme) -> None:
+        """Raise a ``ValueError`` if ``scheme`` attaches a weight to each point (self-adaptive
+        weights) while the points are redrawn: a point's weight must stay with its point."""
+        if per_point(scheme) and not self.fixed:
+            raise ValueError(
+                f"{type(scheme).__name__} attaches a weight to each collocation point, so the points must stay fixed: "
+                "use fixed sampling (TrainConfig(sampling='fixed'), or [sampling] mode = \"fixed\" in a run config)"
+            )
 
     def initial_points(self, problem: Problem, key: jax.Array, dtype=jnp.float32) -> dict[str, jax.Array]:
         """The fixed set (``{}`` in random mode), drawn from ``key``."""

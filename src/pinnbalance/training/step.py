@@ -83,11 +83,7 @@ def make_steps(
     if sharding is not None:
         sharding.check_batch(problem)
     kind = traits(scheme)  # what the scheme is, read once: the step below is built for it
-    if kind.per_point and not sampling.fixed:
-        raise ValueError(
-            f"{type(scheme).__name__} attaches a weight to each collocation point, so the points must stay fixed: "
-            "use fixed sampling (TrainConfig(sampling='fixed'), or [sampling] mode = \"fixed\" in a run config)"
-        )
+    sampling.check_scheme(scheme)
     needed = kind.statistics
     unknown = [s for s in needed if s not in KERNEL_STATISTICS]
     if unknown:

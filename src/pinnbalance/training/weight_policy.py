@@ -75,10 +75,17 @@ class PolicyWeights:
 
 
 def settings_hash(settings) -> int:
-    """The hash of a frozen settings dataclass whose ``weights`` field may be a (unhashable) mapping."""
-    policy = settings.weights
-    weights = tuple(sorted(policy.items())) if isinstance(policy, Mapping) else policy
-    return hash(tuple(weights if f.name == "weights" else getattr(settings, f.name) for f in fields(settings)))
+    """The hash of a frozen settings dataclass whose fields may hold unhashable values (a
+    mapping of weights, ``TrainConfig.optimizer_options``): a mapping hashes as its items sorted
+    by key, a list as a tuple, so settings that compare equal hash equal."""
+    return hash(tuple(_frozen(getattr(settings, f.name)) for f in fields(settings)))
+
+
+def _frozen(value):
+    """``value`` with its mappings and lists (at any depth) as tuples, hashable."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
 def _like(w, value: float):

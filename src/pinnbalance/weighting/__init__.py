@@ -1,12 +1,13 @@
 """Loss-weighting schemes as small pure ``init`` / ``update`` transformations, and their parts."""
 
 from pinnbalance.weighting.annealing import ANNEALING_VARIANTS, LearningRateAnnealing
-from pinnbalance.weighting.base import WeightingScheme, WeightState, hold_if_not_finite
+from pinnbalance.weighting.base import WeightState, hold_if_not_finite
 from pinnbalance.weighting.causal import Causal, CausalState, causal_loss, causal_weights, slice_losses
 from pinnbalance.weighting.clipping import clip_weights
 from pinnbalance.weighting.constant import Constant
 from pinnbalance.weighting.ema import ema
 from pinnbalance.weighting.gradnorm import GradNorm, GradNorm2026
+from pinnbalance.weighting.interface import WeightingScheme  # = interface.TermScheme
 from pinnbalance.weighting.ntk import NTK
 from pinnbalance.weighting.relobralo import ReLoBRaLo
 from pinnbalance.weighting.self_adaptive import SelfAdaptive, init_weights

@@ -15,12 +15,15 @@ parameter update of that step. ``update`` is called on those steps only: a schem
 Schemes that remember something between updates (previous losses, a call count) keep it
 in ``WeightState.memory``, a pytree whose structure ``init`` fixes once and ``update``
 never changes (the state is carried through ``lax.scan``/``lax.cond``).
+
+The protocol itself, ``TermScheme`` (also exported as ``WeightingScheme``), and the point
+schemes' ``PointScheme`` are declared in ``weighting.interface``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -36,20 +39,6 @@ class WeightState(NamedTuple):
     held: jax.Array
     memory: dict = {}  # never mutated: updates build new dicts
     hyper: dict = {}
-
-
-class WeightingScheme(Protocol):
-    def init(self, term_names: tuple[str, ...], dtype=jnp.float32) -> WeightState: ...
-
-    def needs_grads(self, step: jax.Array) -> jax.Array | bool: ...
-
-    def update(
-        self,
-        state: WeightState,
-        term_grads: Mapping[str, object],
-        term_losses: Mapping[str, jax.Array],
-        step: jax.Array,
-    ) -> WeightState: ...
 
 
 def initial_state(term_names, initial: Mapping[str, float], dtype=jnp.float32, hyper=None) -> WeightState:

@@ -39,6 +39,9 @@ class TermScheme(Protocol):
     def update(self, state: WeightState, term_grads: Mapping, term_losses: Mapping, step: jax.Array) -> WeightState: ...
 
 
+WeightingScheme = TermScheme  # the name pinnbalance.WeightingScheme has always had: the same protocol, declared once
+
+
 @runtime_checkable
 class PointScheme(Protocol):
     """A trainable weight per collocation point (see the module docstring)."""
