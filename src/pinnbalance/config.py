@@ -82,6 +82,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pinnbalance.config_unknowns import apply_unknowns, check_unknowns
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
 from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_names
@@ -112,7 +113,7 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
-SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "lm", "train", "output")
+SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
 PHASES = {"lbfgs": LBFGS, "lm": LevenbergMarquardt}  # second-order phases: a section each, a TrainConfig field each
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
@@ -250,6 +251,7 @@ class RunConfig:
     checkpoint_every: int = 5000
     devices: int | str = 1  # or "all"; training.sharding.DataParallel: batch (one seed) or seeds split
     output_dir: str = "runs/run"
+    unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME] (config_unknowns)
 
     def __post_init__(self):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
@@ -267,6 +269,7 @@ class RunConfig:
         paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in OWN_KEYS[n.type].items()}
         _built("network", lambda: n.build(box, declared.outputs), paths)
         self._check_names(declared.term_names, self.build_scheme(declared))
+        check_unknowns(self.unknowns, declared, self.problem.name)
 
     def _check_names(self, terms: tuple[str, ...], scheme) -> None:
         """Batch sizes, the terms the scheme names, its sampling and L-BFGS weights against the problem's ``terms``."""
@@ -296,7 +299,9 @@ class RunConfig:
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
-        problem = _built("problem", lambda: PROBLEMS[self.problem.name](**self.problem.parameters), {})
+        problem = _built(
+            "problem", lambda: apply_unknowns(PROBLEMS[self.problem.name](**self.problem.parameters), self.unknowns), {}
+        )
         return problem.with_batch_sizes(self.batch_size)
 
     def build_network(self, problem):
@@ -336,6 +341,8 @@ class RunConfig:
         for section in PHASES:
             if (phase := getattr(t, section)) is not None:
                 d[section] = {k: v for k, v in dataclasses.asdict(phase).items() if v is not None}
+        if self.unknowns:
+            d["unknowns"] = self.unknowns
         return _plain(d)
 
 
@@ -430,7 +437,7 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         _typed(f"[{section}]", data[section], "Mapping")
     train, run = _train(data, {section: _phase(section, cls, data) for section, cls in PHASES.items()})
     problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
-    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run)
+    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, unknowns=data.get("unknowns", {}))
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -13,19 +13,24 @@ from pinnbalance.problems.observations import (
     load_observations,
     observations_from_arrays,
 )
+from pinnbalance.problems.poisson_inverse import poisson_inverse
 from pinnbalance.problems.reference import load_reference
+from pinnbalance.problems.unknowns import FieldUnknown, Scalar
 from pinnbalance.problems.wave import wave
 
 PROBLEMS = {"klein-gordon": klein_gordon, "helmholtz": helmholtz, "wave": wave, "cavity": lid_driven_cavity}
+PROBLEMS["poisson-inverse"] = poisson_inverse  # an inverse problem: the diffusivity k is trained (problems.unknowns)
 
 __all__ = [
     "DECLARED",
     "PROBLEMS",
     "Box",
     "Declared",
+    "FieldUnknown",
     "ObservationError",
     "Observations",
     "Problem",
+    "Scalar",
     "Term",
     "check_names",
     "data_term",
@@ -35,6 +40,7 @@ __all__ = [
     "load_observations",
     "load_reference",
     "observations_from_arrays",
+    "poisson_inverse",
     "residuals",
     "sample_batch",
     "stacked",

@@ -24,11 +24,13 @@ class Declared:
     coordinates: tuple[str, ...]  # the domain's coordinate names, in order
     outputs: int = 1  # network outputs the residuals expect
     reference: str = "res"  # the term adaptive schemes balance the others against
+    unknowns: tuple[str, ...] = ()  # its scalar unknowns (problems.unknowns), which [unknowns.NAME] may set
 
     @classmethod
     def of(cls, problem) -> Declared:
         """The declaration of a built ``problem`` (a ``Problem``)."""
-        return cls(tuple(problem.term_names), tuple(problem.domain.names), problem.outputs, problem.reference)
+        scalars = tuple(n for n, s in problem.unknowns.items() if type(s).__name__ == "Scalar")
+        return cls(tuple(problem.term_names), tuple(problem.domain.names), problem.outputs, problem.reference, scalars)
 
 
 DECLARED = {
@@ -36,4 +38,5 @@ DECLARED = {
     "helmholtz": Declared(("res", "bcs"), ("x", "y")),
     "wave": Declared(("res", "u", "ut"), ("t", "x")),
     "cavity": Declared(("res", "bcs"), ("x", "y"), outputs=2),
+    "poisson-inverse": Declared(("res", "bcs", "data"), ("x", "y"), unknowns=("k",)),
 }

@@ -22,6 +22,7 @@ import numpy as np
 from pinnbalance.lm import LevenbergMarquardt, train_lm
 from pinnbalance.problems.base import sample_batch
 from pinnbalance.training.results import run_slice
+from pinnbalance.unknown_records import GROUPS as UNKNOWN_GROUPS
 
 RECORD_KEYS = ("step", "l2", "losses", "weights", "grad_norms")  # the first phase's record shape
 POINTS_STREAM = 13  # the phase's point set: folded from the run's key
@@ -61,7 +62,7 @@ def lm_phase(problem, network, state, settings: LevenbergMarquardt, evaluation, 
             weights={n: jnp.asarray(w, jnp.asarray(s.weights.weights[n]).dtype) for n, w in weights.items()}
         )
         ends.append(s._replace(params=params, weights=used, step=s.step + info["iterations"]))
-        per_run.append([{k: r[k] for k in RECORD_KEYS} for r in records])
+        per_run.append([{k: r[k] for k in (*RECORD_KEYS, *UNKNOWN_GROUPS) if k in r} for r in records])
         cost = info["estimate"]
         estimate = {"bytes": cost.bytes, "flops": cost.flops, "seconds_per_iteration": cost.seconds}
         infos.append({**info, "estimate": estimate, "record_seconds": [float(r["seconds"]) for r in records]})

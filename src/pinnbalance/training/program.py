@@ -21,6 +21,7 @@ from pinnbalance.nn.mlp import MLP
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.step import make_step, make_steps, run_steps
+from pinnbalance.unknown_records import unknown_record
 from pinnbalance.weighting.interface import cheap_update, per_point, update_period
 
 
@@ -111,6 +112,7 @@ def make_chunk(
                 "grad_norms": info["grad_norms"],
                 "weights": dict(s1.weights.weights),
                 "l2": relative_l2(predict(network, s1.params, grid, problem), exact),
+                **unknown_record(problem, network, s1.params, grid),  # nothing without unknowns
             }
             if block_len > 1:
                 s1 = run_steps(plain_step, update_step, period, s1, block_len - 1, offset=1)

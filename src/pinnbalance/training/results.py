@@ -23,6 +23,8 @@ import numpy as np
 
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.state import TrainState
+from pinnbalance.unknown_records import GROUPS as UNKNOWN_GROUPS
+from pinnbalance.unknown_records import unknown_columns
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
 STATUSES = ("completed", "diverged", "interrupted", "stopped")  # stopped: a callback's reason, in extra["stop"]
@@ -101,8 +103,8 @@ def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
     for rec in records:
         for key in ("step", "l2"):
             flat.setdefault(key, []).append(np.asarray(rec[key]))
-        for group in RECORD_GROUPS:
-            for name, v in rec[group].items():
+        for group in (*RECORD_GROUPS, *UNKNOWN_GROUPS):  # the unknowns' groups only where a record has them
+            for name, v in rec.get(group, {}).items():
                 flat.setdefault(f"{group}.{name}", []).append(np.asarray(v))
     return {k: np.concatenate(v, axis=-1) for k, v in flat.items()}
 
@@ -113,7 +115,7 @@ def unflatten_records(flat: dict[str, np.ndarray]) -> dict:
     for key, v in flat.items():
         if "." in key:
             group, name = key.split(".", 1)
-            rec[group][name] = v
+            rec.setdefault(group, {})[name] = v
     return rec
 
 
@@ -130,6 +132,7 @@ def history(records, names) -> dict[str, np.ndarray]:
         out[f"weighted_loss_{n}"] = out[f"weight_{n}"] * out[f"loss_{n}"]
     for n in names:
         out[f"grad_norm_{n}"] = cat(lambda r, n=n: r["grad_norms"][n])
+    out.update(unknown_columns(records))  # unknown/<name>, unknown_l2/<name> of a problem with unknowns
     return out
 
 
