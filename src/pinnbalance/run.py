@@ -39,7 +39,7 @@ from pinnbalance.training.loop import Callback, Progress
 from pinnbalance.training.results import DivergenceError, Interrupted, flatten_records
 from pinnbalance.training.runs import LEARNING_RATE, program_differences
 from pinnbalance.training.sharding import simulate_cpu_devices
-from pinnbalance.unknown_outputs import solution_view, with_unknowns, write_unknowns
+from pinnbalance.unknown_outputs import write_unknowns
 from pinnbalance.weighting import SCHEMES
 from pinnbalance.weighting.hyper import hyperparameters
 
@@ -387,10 +387,10 @@ def _load_progress(run_dir, problem, network, scheme, optimizer, config) -> Prog
 def _write_outputs(run_dir: Path, problem, network, results, seeds, config, devices: int = 1) -> dict:
     tconf = config.train_config()
     eval_points = evaluation_set(problem, tconf.eval_points, tconf.jnp_dtype)
-    per_seed, network = [], with_unknowns(problem, network)  # the network as trained (with the unknowns, if any)
+    per_seed = []
     for seed, result in zip(seeds, results):
         folder = run_dir if len(seeds) == 1 else run_dir / f"seed_{seed}"
-        save_method(folder, problem, *solution_view(network, result), tconf.eval_grid)  # the solution's own files
+        save_method(folder, problem, network, result, tconf.eval_grid)
         per_seed.append(method_metrics(problem, network, result, eval_points))
         per_seed[-1].update(write_unknowns(folder, problem, network, result, tconf.eval_grid))  # {} without unknowns
         per_seed[-1]["status"] = result.status

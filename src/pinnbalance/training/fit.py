@@ -18,7 +18,7 @@ import numpy as np
 
 from pinnbalance import runtime
 from pinnbalance.metrics import evaluation_grid
-from pinnbalance.nn.with_unknowns import unknowns_optimizer, with_unknowns
+from pinnbalance.nn.with_unknowns import solution_network, unknowns_optimizer, with_unknowns
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
 from pinnbalance.training.config import TrainConfig
@@ -201,7 +201,7 @@ def train(
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
     bar = [ProgressBar(progress if isinstance(progress, str) else "training", problem.reference)] if progress else []
     timing = _first_phase(chunk, start, config, (grid, exact), counter, [StopOnDivergence(), *callbacks, *bar])
-    extra = {"choices": backend_choices(scheme, config, network)}
+    extra = {"choices": backend_choices(scheme, config, solution_network(network))}
     if config.lbfgs is not None and start.stop is None:
         start.state, extra["lbfgs"] = _lbfgs_phase(problem, network, scheme, start, config, (grid, exact), vmapped, progress)
     if config.lm is not None and start.stop is None:
