@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jax
@@ -205,8 +205,3 @@ def _check_exact(problem, declared: list[str]) -> None:
                 f"problem {problem.name!r}: exact_unknowns[{name!r}] of a field must be a function of the full point, "
                 f"e.g. lambda z: 1 + z[0] ** 2; got {value!r}"
             )
-
-
-def declared_rates(unknowns: Mapping[str, Unknown]) -> dict[str, float | None]:
-    """``{name: learning_rate}`` of each unknown (None: the network's)."""
-    return {name: spec.learning_rate for name, spec in unknowns.items()}
