@@ -58,7 +58,7 @@ class Scalar:
 
     Example:
         >>> k = Scalar(2.0, positive=True)
-        >>> float(k.value(k.init_params(None, jnp.float64)))  # exp(log 2)
+        >>> round(float(k.value(k.init_params(None, jnp.float32))), 6)  # exp(log 2)
         2.0
     """
 
