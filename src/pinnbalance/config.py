@@ -90,6 +90,7 @@ from pathlib import Path
 from typing import Any
 
 from pinnbalance.config_causal import CausalConfig
+from pinnbalance.config_unknowns import apply_unknowns, check_unknowns
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
 from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_batch_sizes, check_names
@@ -121,7 +122,7 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
-SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output")
+SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
 INITS = ("random", "least-squares")  # [network] init: random only, or PirateNet's least-squares output layer after it
 PHASES = {"lbfgs": LBFGS, "lm": LevenbergMarquardt}  # second-order phases: a section each, a TrainConfig field each
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -266,6 +267,7 @@ class RunConfig:
     devices: int | str = 1  # or "all"; training.sharding.DataParallel: batch (one seed) or seeds split
     output_dir: str = "runs/run"
     causal: CausalConfig | None = None  # [causal]: causal weighting of a time-dependent term
+    unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME] (config_unknowns)
 
     def __post_init__(self):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
@@ -284,6 +286,7 @@ class RunConfig:
         _built("network", lambda: n.build(box, declared.outputs), paths)
         self._check_names(declared.term_names, self.build_scheme(declared))
         self._check_additions(declared)
+        check_unknowns(self.unknowns, declared, self.problem.name)
 
     def _check_additions(self, declared) -> None:
         """``[causal]`` and ``network.init`` against the problem's declaration."""
@@ -315,7 +318,9 @@ class RunConfig:
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
-        problem = _built("problem", lambda: PROBLEMS[self.problem.name](**self.problem.parameters), {})
+        problem = _built(
+            "problem", lambda: apply_unknowns(PROBLEMS[self.problem.name](**self.problem.parameters), self.unknowns), {}
+        )
         problem = problem if self.causal is None else self.causal.apply(problem)  # [causal]: the residual's causal loss
         return problem.with_batch_sizes(self.batch_size)
 
@@ -360,6 +365,8 @@ class RunConfig:
         for section in PHASES:
             if (phase := getattr(t, section)) is not None:
                 d[section] = {k: v for k, v in dataclasses.asdict(phase).items() if v is not None}
+        if self.unknowns:
+            d["unknowns"] = self.unknowns
         return json.loads(json.dumps(d))  # plain data: JSON's types (tuples as lists), as summary.json holds it
 
 
@@ -445,7 +452,8 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     train, run = _train(data, {section: _phase(section, cls, data) for section, cls in PHASES.items()})
     problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
     causal = _causal(data["causal"]) if "causal" in data else None
-    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal)
+    unknowns = data.get("unknowns", {})
+    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)
 
 
 def _causal(table) -> CausalConfig:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from pinnbalance.problems.base import Problem, one_point_field
+from pinnbalance.problems.base import Problem, one_point_field, unknown_arguments
 
 
 def ntk_trace(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
@@ -32,7 +32,8 @@ def ntk_trace(problem: Problem, network, params, points: jax.Array, name: str) -
     term = problem.terms[name]
 
     def residual_at(p, x):
-        return jnp.ravel(term.residual(one_point_field(network.field(p), term.description), x))
+        u = network.field(p)
+        return jnp.ravel(term.residual(one_point_field(u, term.description), x, **unknown_arguments(term, u)))
 
     jac = jax.vmap(jax.jacrev(residual_at), in_axes=(None, 0))(params, points)
     return sum(jnp.sum(leaf**2) for leaf in jax.tree_util.tree_leaves(jac))

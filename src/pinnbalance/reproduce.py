@@ -33,6 +33,7 @@ from pinnbalance.problems import PROBLEMS
 from pinnbalance.problems.base import Problem
 from pinnbalance.training import FitResult, TrainConfig, fit, fit_seeds
 from pinnbalance.training.sharding import seed_split
+from pinnbalance.unknown_outputs import solution_view, with_unknowns
 
 
 class RunFolderError(FileExistsError):
@@ -60,7 +61,7 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
         "min_l2": float(h["l2"][i]),
         "min_l2_step": int(h["step"][i]),
         "final_l2": float(h["l2"][-1]),
-        "final_losses": evaluation_losses(problem, network, result.params, eval_points),
+        "final_losses": evaluation_losses(problem, with_unknowns(problem, network), result.params, eval_points),
         "final_weights": {k: v for k, v in result.weights.items() if k != problem.reference},
         "weight_updates_held": int(result.state.weights.held),
         "train_seconds": result.train_seconds,
@@ -72,6 +73,7 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
 
 def save_method(folder: Path, problem: Problem, network, result: FitResult, grid_n: int) -> dict[str, np.ndarray]:
     """Write one trained method's history, parameters and grid predictions; return the latter."""
+    network, result = solution_view(with_unknowns(problem, network), result)  # the solution network's own (unknown_outputs)
     write_history_csv(folder / "history.csv", result.history)
     save_params(folder, network, result.params)
     dtype = jax.tree_util.tree_leaves(result.params)[0].dtype

@@ -44,6 +44,7 @@ from pinnbalance.training.callbacks import DIVERGED
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.loop import Callback, Progress
 from pinnbalance.training.results import flatten_records
+from pinnbalance.unknown_outputs import write_unknowns
 
 CHECKPOINT = "checkpoint.npz"
 CONFIG = "config.toml"
@@ -233,6 +234,7 @@ def write_outputs(run_dir: Path, problem, network, results, seeds, config, devic
         save_method(folder, problem, network, result, tconf.eval_grid)
         causal_figure_of_run(folder, result.history)  # causal weighting: folder/causal.png (slice weights, eps)
         per_seed.append(method_metrics(problem, network, result, eval_points))
+        per_seed[-1].update(write_unknowns(folder, problem, network, result, tconf.eval_grid))  # {} without unknowns
         per_seed[-1]["status"] = result.status
         for phase in ("lbfgs", "lm"):  # why a second-order phase stopped, after how many iterations
             if phase in result.extra:

@@ -62,6 +62,7 @@ from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.lbfgs import REASONS  # one list of stop reasons for both second-order phases
 from pinnbalance.training.precision import cast_floats  # also imported from here by training.lm_phase, lm_checkpoint
+from pinnbalance.unknown_records import unknown_record
 
 
 class LMState(NamedTuple):
@@ -176,6 +177,7 @@ def record(problem: Problem, network, state: LMState, points, weights, grid=None
     }
     if grid is not None:
         rec["l2"] = relative_l2(predict(network, state.params, grid, problem), exact)
+        rec.update(unknown_record(problem, network, state.params, grid))  # nothing without unknowns
     return rec
 
 

@@ -39,7 +39,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from pinnbalance.problems.base import Problem, check_names, term_residuals
+from pinnbalance.problems.base import Problem, check_names, term_residuals, unknown_arguments
 
 TermArrays = Mapping[str, jax.Array]
 """One array per term name: the points of each term, or each term's weight."""
@@ -88,7 +88,8 @@ def jacobian(
 
         def one_point(p, term=term, scale=scales[n]):
             def residual(theta):
-                return scale * jnp.reshape(term.residual(network.field(unravel(theta)), p), (-1,))
+                u = network.field(unravel(theta))
+                return scale * jnp.reshape(term.residual(u, p, **unknown_arguments(term, u)), (-1,))
 
             return jax.jacrev(residual)(flat)  # (components, P)
 

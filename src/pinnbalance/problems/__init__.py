@@ -16,7 +16,9 @@ from pinnbalance.problems.observations import (
     observations_from_arrays,
 )
 from pinnbalance.problems.poisson_2d_holes import poisson_2d_holes
+from pinnbalance.problems.poisson_inverse import poisson_inverse
 from pinnbalance.problems.reference import load_reference
+from pinnbalance.problems.unknowns import FieldUnknown, Scalar
 from pinnbalance.problems.wave import wave
 from pinnbalance.problems.wave_1d import wave_1d
 
@@ -27,15 +29,18 @@ PROBLEMS |= {
     "ns-2d-lid": ns_2d_lid,
     "wave-1d": wave_1d,
 }  # PINNacle
+PROBLEMS["poisson-inverse"] = poisson_inverse  # an inverse problem: the diffusivity k is trained (problems.unknowns)
 
 __all__ = [
     "DECLARED",
     "PROBLEMS",
     "Box",
     "Declared",
+    "FieldUnknown",
     "ObservationError",
     "Observations",
     "Problem",
+    "Scalar",
     "Term",
     "burgers_1d",
     "check_batch_sizes",
@@ -49,6 +54,7 @@ __all__ = [
     "ns_2d_lid",
     "observations_from_arrays",
     "poisson_2d_holes",
+    "poisson_inverse",
     "residuals",
     "sample_batch",
     "stacked",

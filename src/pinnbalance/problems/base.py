@@ -23,6 +23,7 @@ import jax.numpy as jnp
 
 from pinnbalance.derivatives import Field
 from pinnbalance.problems.domain import Box, Sampler
+from pinnbalance.problems.unknowns import Unknown, check_unknowns, residual_unknowns
 
 # residual(u, point) -> residual vector (or scalar) at one point; u is the network field.
 Residual = Callable[[Field, jax.Array], jax.Array]
@@ -81,8 +82,8 @@ def _check_positional(fn, count: int, message: str) -> None:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # some builtins have no signature: nothing to check
         return
-    try:
-        signature.bind(*([None] * count))
+    try:  # required keyword-only parameters are unknowns (problems.unknowns), passed by name
+        signature.bind(*([None] * count), **dict.fromkeys(residual_unknowns(fn)))
     except TypeError:
         name = getattr(fn, "__name__", type(fn).__name__)
         raise TypeError(message.replace("{signature}", f"{name}{signature}")) from None
@@ -118,11 +119,14 @@ class Problem:
     quantity: Callable[[Field, jax.Array], jax.Array] | None = None
     outputs: int = 1  # network outputs the residuals expect (e.g. 2: stream function and pressure)
     reference_data: tuple[jax.Array, jax.Array] | None = None
+    unknowns: Mapping[str, Unknown] = field(default_factory=dict)  # trained parameters, by name (problems.unknowns)
+    exact_unknowns: Mapping[str, object] = field(default_factory=dict)  # their true values, to report errors
 
     def __post_init__(self):
         if not self.terms:
             raise ValueError(f"problem {self.name!r} has no loss terms")
         check_names(self.reference, self.terms, what="reference term")
+        check_unknowns(self)
         if self.reference_data is not None:
             points, values = self.reference_data
             if points.ndim != 2 or points.shape[1] != self.domain.dim:
@@ -201,9 +205,26 @@ def term_residuals(term: Term, u: Field, points: jax.Array) -> jax.Array:
     stacked term's residual written ``u(zs)`` instead of ``jax.vmap(u)(zs)`` is an error,
     not a silent evaluation of the stack's first piece only.
     """
-    field = one_point_field(u, term.description)
-    r = jax.vmap(lambda p: term.residual(field, p))(points)
+    field, given = one_point_field(u, term.description), unknown_arguments(term, u)
+    r = jax.vmap(lambda p: term.residual(field, p, **given))(points)
     return r.reshape(r.shape[0], -1)
+
+
+def unknown_arguments(term: Term, u: Field) -> dict:
+    """The unknowns ``term``'s residual asks for (its keyword-only parameters), taken from the
+    field ``u`` of a network with unknowns (``nn.with_unknowns``); ``{}`` when it asks for none."""
+    names = residual_unknowns(term.residual)
+    if not names:
+        return {}
+    values = getattr(u, "unknowns", None)
+    if values is None or any(n not in values for n in names):
+        what = f"term {term.description!r}" if term.description else "a term"
+        raise TypeError(
+            f"{what}: its residual takes the unknown parameter(s) {list(names)}, but the network field carries "
+            f"{sorted(values or {})}; train through pinnbalance.training, or wrap the network with "
+            "pinnbalance.nn.with_unknowns(problem, network) and use its params"
+        )
+    return {n: values[n] for n in names}
 
 
 def one_point_field(u: Field, description: str = "") -> Field:

@@ -25,13 +25,14 @@ class Declared:
     outputs: int = 1  # network outputs the residuals expect
     reference: str = "res"  # the term adaptive schemes balance the others against
     exact: bool = True  # an exact solution u(z) (least-squares initialisation fits it)
+    unknowns: tuple[str, ...] = ()  # its scalar unknowns (problems.unknowns), which [unknowns.NAME] may set
 
     @classmethod
     def of(cls, problem) -> Declared:
         """The declaration of a built ``problem`` (a ``Problem``)."""
-        return cls(
-            tuple(problem.term_names), tuple(problem.domain.names), problem.outputs, problem.reference, problem.exact is not None
-        )
+        scalars = tuple(n for n, s in problem.unknowns.items() if type(s).__name__ == "Scalar")
+        names, coords, exact = tuple(problem.term_names), tuple(problem.domain.names), problem.exact is not None
+        return cls(names, coords, problem.outputs, problem.reference, exact=exact, unknowns=scalars)
 
 
 NS_TERMS = ("mom_x", "mom_y", "continuity", "lid_u", "lid_v", "wall_u", "wall_v", "gauge")
@@ -45,4 +46,5 @@ DECLARED = {
     "poisson-2d-holes": Declared(("res", "outer", "holes"), ("x", "y"), exact=False),
     "ns-2d-lid": Declared(NS_TERMS, ("x", "y"), outputs=3, reference="mom_x", exact=False),
     "wave-1d": Declared(("res", "ic", "ic_t", "bc"), ("x", "t")),
+    "poisson-inverse": Declared(("res", "bcs", "data"), ("x", "y"), unknowns=("k",)),
 }

@@ -18,6 +18,7 @@ import numpy as np
 
 from pinnbalance import runtime
 from pinnbalance.metrics import evaluation_grid
+from pinnbalance.nn.with_unknowns import solution_network, unknowns_optimizer, with_unknowns
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
 from pinnbalance.training.causal_schedule import initial_causal
@@ -61,6 +62,8 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     """The state before step 0: one seed drives initialisation and sampling (and the fixed
     point set of fixed sampling)."""
     dtype = config.jnp_dtype
+    network = with_unknowns(problem, network)  # a problem's unknowns train with the network (nn.with_unknowns)
+    optimizer = unknowns_optimizer(network, optimizer, config)
     init_key, data_key = jax.random.split(config.key(seed))
     params = network.init(init_key, dtype)
     if config.least_squares is not None:  # PirateNet's physics-informed initialisation (training.physics_init)
@@ -189,18 +192,20 @@ def train(
     """
     scheme, config = runs[0]
     _check_train(runs, vmapped, scheme, config)
+    network = with_unknowns(problem, network)  # unchanged without unknowns
     if start is None:  # each run's state with its own optimizer state (its learning rate), unless one is given
         start = Progress(initial_states(problem, network, runs, optimizer, stacked=vmapped))
     else:
         chunks = [unflatten_records(start.records)] if start.records else []  # a resumed run's history so far
         start = Progress(start.state, steps_done=start.steps_done, chunks=chunks)
     optimizer = optimizer or config.optimizer()  # the program's: it reads each run's rate from the state
+    optimizer = unknowns_optimizer(network, optimizer, config)  # each unknown at its own rate
     start.total = config.steps
     grid, exact = _place(sharding, start, evaluation_grid(problem, config.eval_grid, config.jnp_dtype), vmapped)
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
     bar = [ProgressBar(progress if isinstance(progress, str) else "training", problem.reference)] if progress else []
-    extra, first = {"choices": backend_choices(scheme, config, network)}, start.state
+    extra, first = {"choices": backend_choices(scheme, config, solution_network(network))}, start.state
     if in_phase(start):  # resumed inside the LM phase: the phases before it are done
         timing = {"train_seconds": 0.0, "first_chunk_seconds": 0.0, "traces": 0, "compile_seconds": 0.0}
         extra |= {"lbfgs": lbfgs_extra(start.state, config.lbfgs)} if config.lbfgs is not None else {}

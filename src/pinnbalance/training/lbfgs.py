@@ -53,6 +53,7 @@ from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training import weight_policy
 from pinnbalance.training.precision import cast_floats
 from pinnbalance.training.step import global_norm
+from pinnbalance.unknown_records import unknown_record
 from pinnbalance.weighting.interface import traits
 
 POLICIES = weight_policy.POLICIES  # re-exported: the policy names
@@ -229,6 +230,7 @@ def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, dtype)
             },
             "weights": dict(wstate.weights),
             "l2": relative_l2(predict(network, params, grid, problem), exact),
+            **unknown_record(problem, network, params, grid),  # nothing without unknowns
         }
         return carry, rec
 

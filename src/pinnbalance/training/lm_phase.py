@@ -41,6 +41,7 @@ from pinnbalance.problems.base import sample_batch
 from pinnbalance.training.lm_checkpoint import LMCheckpoint
 from pinnbalance.training.loop import Progress
 from pinnbalance.training.results import run_slice
+from pinnbalance.unknown_records import GROUPS as UNKNOWN_GROUPS
 
 RECORD_KEYS = ("step", "l2", "losses", "weights", "grad_norms")  # the first phase's record shape
 POINTS_STREAM = 13  # the phase's point set: folded from the run's key
@@ -180,7 +181,7 @@ class _Loop:
             return last[i]
         first_step = jnp.asarray(self.entries[i].step, jnp.int32)
         self.states[i], rec = self.programs.chunk(self.states[i], points, self.weights[i], *self.evaluation, first_step, length)
-        last[i] = {k: v for k, v in jax.device_get(rec).items() if k in RECORD_KEYS}
+        last[i] = {k: v for k, v in jax.device_get(rec).items() if k in RECORD_KEYS or k in UNKNOWN_GROUPS}
         return last[i]
 
     def _resample(self, points, draw: int) -> list:

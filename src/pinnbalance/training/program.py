@@ -23,6 +23,7 @@ from pinnbalance.problems.base import Problem
 from pinnbalance.training.causal_schedule import follow_schedule, schedule_check
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.step import make_step, make_steps, run_steps
+from pinnbalance.unknown_records import unknown_record
 from pinnbalance.weighting.interface import cheap_update, per_point, update_period
 
 
@@ -117,6 +118,7 @@ def make_chunk(
                 "weights": dict(s1.weights.weights),
                 "l2": relative_l2(pred, exact),
                 **component_errors(pred, exact, problem.components),  # "l2re", "l2/u", ...: only with named components
+                **unknown_record(problem, network, s1.params, grid),  # nothing without unknowns
             }
             if causal_rec is not None:
                 rec["causal"] = causal_rec

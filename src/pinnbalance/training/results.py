@@ -24,6 +24,8 @@ import numpy as np
 from pinnbalance.training.causal_schedule import causal_columns
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.state import TrainState
+from pinnbalance.unknown_records import GROUPS as UNKNOWN_GROUPS
+from pinnbalance.unknown_records import unknown_columns
 
 RECORD_GROUPS = ("losses", "weights", "grad_norms")  # per-term quantities of each record
 ERROR_KEYS = ("l2re",)  # with "l2/<name>": a multi-output problem's component errors (component_metrics)
@@ -104,7 +106,7 @@ def flatten_records(records: list[dict]) -> dict[str, np.ndarray]:
     for rec in records:
         for key in ("step", "l2", *errors):
             flat.setdefault(key, []).append(np.asarray(rec[key]))
-        for group in (*RECORD_GROUPS, "causal"):  # causal: only in a causal run's records
+        for group in (*RECORD_GROUPS, "causal", *UNKNOWN_GROUPS):  # causal, unknowns: only where a record has them
             for name, v in rec.get(group, {}).items():
                 flat.setdefault(f"{group}.{name}", []).append(np.asarray(v))
     return {k: np.concatenate(v, axis=-1) for k, v in flat.items()}
@@ -135,7 +137,8 @@ def history(records, names) -> dict[str, np.ndarray]:
         out[f"weighted_loss_{n}"] = out[f"weight_{n}"] * out[f"loss_{n}"]
     for n in names:
         out[f"grad_norm_{n}"] = cat(lambda r, n=n: r["grad_norms"][n])
-    return out | causal_columns(records)  # causal/eps, causal/w_min, causal/w_<i> (causal weighting only)
+    # causal/eps, causal/w_min, causal/w_<i> (causal weighting); unknown/<name>, unknown_l2/<name> (unknowns)
+    return out | causal_columns(records) | unknown_columns(records)
 
 
 def shared_errors(records) -> list[str]:
