@@ -25,7 +25,12 @@ import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("src/pinnbalance/config.py", "src/pinnbalance/problems/declared.py")
+FILES = (
+    "src/pinnbalance/config.py",
+    "src/pinnbalance/config_causal.py",
+    "src/pinnbalance/config_unknowns.py",
+    "src/pinnbalance/problems/declared.py",
+)
 LIMIT = 300
 SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER}
 
