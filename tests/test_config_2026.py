@@ -59,10 +59,11 @@ def test_sections_are_written_back_as_read():
     }
     config = cfg.from_dict(data)
     assert cfg.from_dict(tomllib.loads(cfg.dumps(config))) == config
-    assert config.to_dict()["causal"] == {"slices": 8, "eps": [0.01, 0.1, 1.0], "delta": 0.99, "time": "t", "steps_per_eps": 100}
-    assert config.causal.build().eps_values == (0.01, 0.1, 1.0) and config.causal.build().steps_per_eps == 100
+    causal = {"slices": 8, "eps": 0.01, "eps_schedule": [0.1, 1.0], "delta": 0.99, "time": "t", "steps_per_eps": 100}
+    assert config.to_dict()["causal"] == causal  # weighting.causal.Causal's fields: the list read as eps, then the schedule
+    assert config.causal.eps_values == (0.01, 0.1, 1.0) and config.causal.steps_per_eps == 100
     assert config.train_config().least_squares == LeastSquaresInit(("u",), 64)
-    assert cfg.from_dict({"causal": {"eps": 2.0}}).causal.build().eps_values == (2.0,)  # one number: a constant eps
+    assert cfg.from_dict({"causal": {"eps": 2.0}}).causal.eps_values == (2.0,)  # one number: a constant eps
     plain = cfg.from_dict({"network": PIRATE})  # the default init writes no key: older run folders still resume
     assert "init" not in plain.to_dict()["network"] and plain.train_config().least_squares is None
 
@@ -93,7 +94,7 @@ def test_the_documented_tables_load():
 
     [(_, example)] = fenced_blocks((ROOT / "docs" / "toolkit-2026.md").read_text(), "toml")
     config = cfg.from_dict(tomllib.loads(example))
-    assert config.causal.build().eps_values == (0.01, 0.1, 1.0, 10.0, 100.0) and config.train.optimizer_name == "soap"
+    assert config.causal.eps_values == (0.01, 0.1, 1.0, 10.0, 100.0) and config.train.optimizer_name == "soap"
     assert config.network.least_squares() == LeastSquaresInit() and config.weighting.scheme == "grad-norm-2026"
     causal = [t for _, t in fenced_blocks((ROOT / "docs" / "weighting.md").read_text(), "toml") if "[causal]" in t]
     assert cfg.from_dict({"problem": {"name": "wave"}, **tomllib.loads(causal[0])}).causal.steps_per_eps == 5000

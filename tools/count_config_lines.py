@@ -27,8 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FILES = (
     "src/pinnbalance/config.py",
-    "src/pinnbalance/config_causal.py",
-    "src/pinnbalance/config_unknowns.py",
     "src/pinnbalance/problems/declared.py",
 )
 LIMIT = 300

@@ -34,7 +34,7 @@ Every run is fully described by one TOML file::
     # b1 = 0.95                      # any other keyword argument of the optimizer, e.g. soap's
                                      # b1, b2, eps, weight_decay, precondition_frequency, max_precond_dim
 
-    [causal]                         # optional: causal weighting of the residual (config_causal)
+    [causal]                         # optional: causal weighting of the residual (weighting.causal.Causal)
     slices = 32
     eps = [0.01, 0.1, 1.0, 10.0, 100.0]  # the schedule; also delta, steps_per_eps, time, term
 
@@ -65,10 +65,13 @@ Every run is fully described by one TOML file::
     [output]
     dir = "runs/kg-m2"
 
-The sections map onto the library's objects: ``[train]``, ``[optimizer]``, ``[sampling]`` and
-``[lbfgs]`` / ``[lm]`` onto ``TrainConfig`` and ``LBFGS`` / ``LevenbergMarquardt``, ``[weighting]`` onto the scheme's class,
-``[network]`` onto the architecture's builder; ``train.seeds``, ``train.checkpoint_every``,
-``train.devices``, ``sampling.batch_size`` and ``output.dir`` are the run's own (``RunConfig``).
+The sections map onto the library's objects: ``[train]``, ``[optimizer]`` and ``[sampling]`` onto
+``TrainConfig``, ``[weighting]`` onto the scheme's class, ``[network]`` onto the architecture's
+builder; ``[lbfgs]``, ``[lm]``, ``[causal]`` and each ``[unknowns.NAME]`` are tables of one library
+object's keywords (``LBFGS``, ``LevenbergMarquardt``, ``weighting.causal.Causal``,
+``problems.unknowns.Scalar``), all read by one function (``_object``); ``train.seeds``,
+``train.checkpoint_every``, ``train.devices``, ``sampling.batch_size`` and ``output.dir`` are the
+run's own (``RunConfig``).
 Validation is constructing those objects (their own checks, re-raised with the key's dotted
 name), after a type check driven by their field annotations; unknown keys get a "did you
 mean". Term names are checked against the problem's declaration (``problems.declared``):
@@ -89,16 +92,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pinnbalance.config_causal import CausalConfig
-from pinnbalance.config_unknowns import apply_unknowns, check_unknowns
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
-from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_batch_sizes, check_names
+from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, Scalar, check_batch_sizes, check_names
 from pinnbalance.training.config import TrainConfig, optimizer_constructor, positive_int
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.physics_init import LeastSquaresInit
 from pinnbalance.training.sharding import DataParallel
 from pinnbalance.weighting import SCHEMES, STATISTICS
+from pinnbalance.weighting.causal import Causal, causal_problem
 from pinnbalance.weighting.interface import per_point
 
 
@@ -124,7 +126,8 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
 }
 SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
 INITS = ("random", "least-squares")  # [network] init: random only, or PirateNet's least-squares output layer after it
-PHASES = {"lbfgs": LBFGS, "lm": LevenbergMarquardt}  # second-order phases: a section each, a TrainConfig field each
+OBJECTS = {"lbfgs": LBFGS, "lm": LevenbergMarquardt, "causal": Causal}  # sections that are one object's keywords
+PHASES = ("lbfgs", "lm")  # the second-order phases among them: TrainConfig fields
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
 KINDS |= {"tuple": (list, tuple), "Sequence": (list, tuple)}  # annotation -> the TOML values that fit
@@ -183,17 +186,19 @@ def _fields(obj, skip=(), keyword_only: bool = True) -> dict[str, tuple]:
 
 def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
     """The table's values checked against ``fields`` (``{key: (annotation, default)}``)."""
-    for key in table:
+    for key in _typed(where if "." in where else f"[{where}]", table, "Mapping"):
         if key not in fields:
             raise _unknown(f"{where}.", key, fields)
     return {key: _typed(f"{where}.{key}", value, *fields[key]) for key, value in table.items()}
 
 
-def _built(section: str, build, paths: Mapping[str, str]):
+def _built(section: str, build, paths=()):
     """``build()``, its ValueError/TypeError/KeyError raised as a ConfigError naming the key: a
     message that starts with a field (``steps must ...``, ``TrainConfig.steps must ...``) gets its
-    key path from ``paths`` in its place, any other the prefix ``[section]: `` (``section: `` when
-    ``section`` is itself a key path, ``weighting.initial``)."""
+    key path from ``paths`` in its place (``{start: key path}``, or field names: ``section.name``),
+    any other the prefix ``[section]: `` (``section: `` when ``section`` is itself a key path,
+    ``weighting.initial``)."""
+    paths = paths if isinstance(paths, Mapping) else {name: f"{section}.{name}" for name in paths}
     try:
         return build()
     except ConfigError:
@@ -205,6 +210,15 @@ def _built(section: str, build, paths: Mapping[str, str]):
             if re.match(rf"{re.escape(name)}\b", bare):
                 raise ConfigError(paths[name] + bare[len(name) :]) from None
         raise ConfigError(f"{section if '.' in section else f'[{section}]'}: {text}") from None
+
+
+def _object(where: str, cls, table: Mapping, paths: Mapping[str, str] | None = None, **given):
+    """``cls(**given, **table)``: one section (``[lbfgs]``, ``[causal]``, ``[unknowns.k]``) as the
+    library object whose keywords it holds, its keys and value types checked against ``cls``'s
+    fields and ``cls``'s own errors raised under ``where.<key>`` (``paths``: other message starts)."""
+    fields = _fields(cls, skip=given)
+    values = _table(where, table, fields)
+    return _built(where, lambda: cls(**given, **values), {k: f"{where}.{k}" for k in fields} | dict(paths or {}))
 
 
 @dataclass(frozen=True)
@@ -253,7 +267,7 @@ class WeightingConfig:
 @dataclass(frozen=True)
 class RunConfig:
     """A whole run: what to solve, with what, how to train (``train``: ``[train]``, ``[optimizer]``,
-    ``[sampling]`` and ``[lbfgs]``), the run-level keys and where to write. Constructing one
+    ``[sampling]``, ``[lbfgs]`` and ``[lm]``), the run-level keys and where to write. Constructing one
     checks what the library objects cannot alone, names against the problem's declaration; it
     builds the network and the scheme on stand-ins to run their own checks, never the problem."""
 
@@ -266,8 +280,8 @@ class RunConfig:
     checkpoint_every: int = 5000
     devices: int | str = 1  # or "all"; training.sharding.DataParallel: batch (one seed) or seeds split
     output_dir: str = "runs/run"
-    causal: CausalConfig | None = None  # [causal]: causal weighting of a time-dependent term
-    unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME] (config_unknowns)
+    causal: Causal | None = None  # [causal]: causal weighting of a time-dependent term (weighting.causal)
+    unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME]: Scalar fields set
 
     def __post_init__(self):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
@@ -284,44 +298,40 @@ class RunConfig:
         box = Box((0.0,) * len(declared.coordinates), (1.0,) * len(declared.coordinates), declared.coordinates)  # a stand-in
         paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in OWN_KEYS[n.type].items()}
         _built("network", lambda: n.build(box, declared.outputs), paths)
-        self._check_names(declared.term_names, self.build_scheme(declared))
-        self._check_additions(declared)
-        check_unknowns(self.unknowns, declared, self.problem.name)
+        self._check_names(declared, self.build_scheme(declared))
 
-    def _check_additions(self, declared) -> None:
-        """``[causal]`` and ``network.init`` against the problem's declaration."""
+    def _check_names(self, declared, scheme) -> None:
+        """What the sections name against the problem's declaration: terms, coordinates, unknowns."""
+        terms, train = declared.term_names, self.train
+        _built("sampling.batch_size", lambda: check_batch_sizes(self.batch_size, terms), {"batch_size": "sampling.batch_size"})
+        for key, what in NAMED.items():
+            _built(f"weighting.{key}", lambda: check_names(getattr(scheme, key, None) or (), terms, what))
+        _built("sampling", lambda: train.sampling_spec().check_scheme(scheme))
+        for section in (s for s in PHASES if getattr(train, s) is not None):
+            _built(section, lambda: getattr(train, section).check_terms(terms), ["weights"])
         if self.causal is not None:
-            _built("causal", lambda: self.causal.check(declared), {k: f"causal.{k}" for k in ("term", "time")})
+            _built("causal", lambda: self.causal.check(terms, declared.coordinates), ["term", "time"])
             if per_point(SCHEMES[self.weighting.scheme]):  # its loss weights each point itself: no term reduce
                 raise ConfigError(
                     f"[causal] does not combine with weighting.scheme {self.weighting.scheme!r} (a weight per point, which "
                     "replaces the term loss causal weighting shapes): use a term scheme, e.g. grad-norm-2026, or drop [causal]"
                 )
         if (ls := self.network.least_squares()) is not None:
-            if not getattr(declared, "exact", True):
+            if not declared.exact:
                 raise ConfigError(
                     f'network.init = "least-squares" fits the exact solution, and problem {self.problem.name!r} has none; '
                     'use init = "random"'
                 )
             _built("network", lambda: ls.term_names(declared), {"unknown": "network.init_terms: unknown"})
-
-    def _check_names(self, terms: tuple[str, ...], scheme) -> None:
-        """Batch sizes, the terms the scheme names, its sampling and L-BFGS weights against the problem's ``terms``."""
-        _built("sampling.batch_size", lambda: check_batch_sizes(self.batch_size, terms), {"batch_size": "sampling.batch_size"})
-        for key, what in NAMED.items():
-            _built(f"weighting.{key}", lambda: check_names(getattr(scheme, key, None) or (), terms, what), {})
-        _built("sampling", lambda: self.train.sampling_spec().check_scheme(scheme), {})
-        for section in PHASES:
-            if (phase := getattr(self.train, section)) is not None:
-                _built(section, lambda phase=phase: phase.check_terms(terms), {"weights": f"{section}.weights"})
+        _table("unknowns", self.unknowns, dict.fromkeys(declared.unknowns, ("Mapping", None)))
+        for name, values in self.unknowns.items():  # each as a Scalar (a stand-in init where the table gives none)
+            _built(f"unknowns.{name}", lambda: Scalar(**{"init": 1.0, **values}).check(name))
 
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
-        problem = _built(
-            "problem", lambda: apply_unknowns(PROBLEMS[self.problem.name](**self.problem.parameters), self.unknowns), {}
-        )
-        problem = problem if self.causal is None else self.causal.apply(problem)  # [causal]: the residual's causal loss
+        problem = _built("problem", lambda: PROBLEMS[self.problem.name](**self.problem.parameters).with_unknowns(self.unknowns))
+        problem = problem if self.causal is None else causal_problem(problem, self.causal)  # [causal]: the term's causal loss
         return problem.with_batch_sizes(self.batch_size)
 
     def build_network(self, problem):
@@ -329,8 +339,8 @@ class RunConfig:
 
     def build_scheme(self, problem):
         """The scheme (its own checks raised naming ``weighting.<field>``); ``problem``: a ``Problem`` or a ``Declared``."""
-        paths = {k: f"weighting.{k}" for k in _fields(SCHEMES[self.weighting.scheme])}
-        return _built("weighting", lambda: scheme_for(self.weighting.scheme, problem, self.weighting.options), paths)
+        fields = list(_fields(SCHEMES[self.weighting.scheme]))
+        return _built("weighting", lambda: scheme_for(self.weighting.scheme, problem, self.weighting.options), fields)
 
     def train_config(self, seed: int | None = None) -> TrainConfig:
         """``train`` with the first seed (or ``seed``)."""
@@ -355,18 +365,14 @@ class RunConfig:
         if n.init == "random":  # the initialisation keys only when asked for: older run folders' configs stay equal
             d["network"] = {k: v for k, v in d["network"].items() if k not in ("init", "init_points", "init_terms")}
         d["weighting"] = {"scheme": self.weighting.scheme, **self.weighting.options}
-        if self.causal is not None:
-            d["causal"] = self.causal.to_dict()
         d |= {section: {} for section in ("optimizer", "sampling", "train", "output")}  # filled from KEYS
         for key, name in KEYS.items():
             if (value := getattr(t if name in TRAIN_FIELDS else self, name)) is not None:
                 d[key.split(".")[0]][key.split(".")[1]] = value
         d["optimizer"] |= t.optimizer_options
-        for section in PHASES:
-            if (phase := getattr(t, section)) is not None:
-                d[section] = {k: v for k, v in dataclasses.asdict(phase).items() if v is not None}
-        if self.unknowns:
-            d["unknowns"] = self.unknowns
+        objects = {"lbfgs": t.lbfgs, "lm": t.lm, "causal": self.causal, "unknowns": self.unknowns}  # OBJECTS' sections
+        for section, obj in ((s, dataclasses.asdict(o) if dataclasses.is_dataclass(o) else o) for s, o in objects.items() if o):
+            d[section] = {k: v for k, v in obj.items() if v is not None}
         return json.loads(json.dumps(d))  # plain data: JSON's types (tuples as lists), as summary.json holds it
 
 
@@ -398,8 +404,7 @@ def _network(table) -> NetworkConfig:
     values = _table("network", table, {**_fields(NetworkConfig, skip=("options",)), **own})
     _choose("network.activation", values.get("activation", "tanh"), ACTIVATIONS)
     _choose("network.normalization", values.get("normalization", "exact"), NORMALIZATION)
-    _choose("network.init", values.get("init", "random"), INITS)
-    if values.get("init", "random") != "random" and kind != "piratenet":
+    if _choose("network.init", values.get("init", "random"), INITS) != "random" and kind != "piratenet":
         raise ConfigError(
             f'network.init = {values["init"]!r} applies to type = "piratenet" only; this network has type = {kind!r}'
         )
@@ -434,14 +439,6 @@ def _train(data, phases: Mapping) -> tuple[TrainConfig, dict]:
     return _built("train", lambda: TrainConfig(seed=seed, optimizer_options=options, **phases, **train), paths), run
 
 
-def _phase(section: str, cls, data: Mapping):
-    """The settings of the second-order phase ``[section]`` (``cls``), or None without one."""
-    if section not in data:
-        return None
-    fields = _fields(cls)  # weights: "str | Mapping[str, float]", a policy or {term = weight}
-    return _built(section, lambda: cls(**_table(section, data[section], fields)), {k: f"{section}.{k}" for k in fields})
-
-
 def from_dict(data: Mapping[str, Any]) -> RunConfig:
     """Validate plain data (parsed TOML) into a ``RunConfig``; raise ``ConfigError`` if anything is
     off. Nothing is built and no JAX backend starts (term names come from the declarations)."""
@@ -449,18 +446,11 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         if section not in SECTIONS:
             raise _unknown("section ", section, SECTIONS)
         _typed(f"[{section}]", data[section], "Mapping")
-    train, run = _train(data, {section: _phase(section, cls, data) for section, cls in PHASES.items()})
+    objects = {s: _object(s, cls, data[s], {"eps values": "causal.eps"}) for s, cls in OBJECTS.items() if s in data}
+    unknowns = {name: _table(f"unknowns.{name}", table, _fields(Scalar)) for name, table in data.get("unknowns", {}).items()}
+    causal, (train, run) = objects.pop("causal", None), _train(data, objects)
     problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
-    causal = _causal(data["causal"]) if "causal" in data else None
-    unknowns = data.get("unknowns", {})
     return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)
-
-
-def _causal(table) -> CausalConfig:
-    """``[causal]`` as a ``CausalConfig`` (its own checks raised naming ``causal.<key>``)."""
-    fields = _fields(CausalConfig)
-    values = _table("causal", table, fields)
-    return _built("causal", lambda: CausalConfig(**values), {k: f"causal.{k}" for k in fields} | {"eps values": "causal.eps"})
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -150,6 +150,16 @@ class Problem:
         terms = {name: dataclasses.replace(t, batch_size=int(sizes.get(name, t.batch_size))) for name, t in self.terms.items()}
         return dataclasses.replace(self, terms=terms)
 
+    def with_unknowns(self, fields: Mapping[str, Mapping]) -> Problem:
+        """A copy with the named unknowns' fields replaced (``{"k": {"init": 2.0}}``: ``k`` starts at
+        2, its other fields kept), checked again as a new ``Problem``; a name that is not one of its
+        unknowns is a ``KeyError`` listing them."""
+        for name in fields:
+            if name not in self.unknowns:
+                raise KeyError(f"problem {self.name!r} has no unknown {name!r}; its unknowns are {list(self.unknowns)}")
+        unknowns = {name: dataclasses.replace(u, **fields.get(name, {})) for name, u in self.unknowns.items()}
+        return dataclasses.replace(self, unknowns=unknowns)
+
 
 def check_exact(exact, problem: str) -> Callable[[jax.Array], jax.Array]:
     """``exact`` if it is a function of one point (``exact(z) -> scalar``), else a ``TypeError`` saying so."""

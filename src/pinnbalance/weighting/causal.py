@@ -140,8 +140,11 @@ class Causal:
     ``eps_schedule`` (the later values, increasing; empty: eps is constant), ``delta``
     (move on when every weight exceeds it), ``time`` (the name of the time coordinate in
     the problem's domain), ``steps_per_eps`` (the trainer also moves on after this many steps
-    at one eps, the paper's N_iter; None: only when the weights allow). Defaults: M = 32 and
-    eps = 1 (the published code's), delta = 0.99 (the paper's).
+    at one eps, the paper's N_iter; None: only when the weights allow), ``term`` (the term
+    ``causal_problem`` makes causal; None: the problem's reference term). Defaults: M = 32 and
+    eps = 1 (the published code's), delta = 0.99 (the paper's). ``eps`` may also be the whole
+    list (``eps=(0.01, 0.1, 1.0)``, as a run configuration's ``[causal]`` gives it): its first
+    value is then ``eps`` and the rest ``eps_schedule``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -153,13 +156,23 @@ class Causal:
     """
 
     slices: int = 32
-    eps: float = 1.0
+    eps: float | tuple[float, ...] = 1.0  # a tuple: the whole list (eps, *eps_schedule), split on construction
     eps_schedule: tuple[float, ...] = ()
     delta: float = 0.99
     time: str = "t"
     steps_per_eps: int | None = None
+    term: str | None = None
 
     def __post_init__(self):
+        if isinstance(self.eps, (tuple, list)):  # the whole list: its first value, then the schedule
+            if not self.eps or self.eps_schedule:
+                raise ValueError(
+                    "eps must list at least one causality parameter, e.g. [0.01, 0.1, 1.0, 10.0, 100.0], and then "
+                    f"eps_schedule must be empty (the list holds the schedule); got eps={self.eps!r}, "
+                    f"eps_schedule={self.eps_schedule!r}"
+                )
+            object.__setattr__(self, "eps_schedule", tuple(self.eps[1:]))
+            object.__setattr__(self, "eps", self.eps[0])
         if isinstance(self.slices, bool) or not isinstance(self.slices, int) or self.slices < 1:
             raise ValueError(f"slices (M, the number of time slices) must be a positive integer, e.g. 32; got {self.slices!r}")
         values = self.eps_values
@@ -197,6 +210,16 @@ class Causal:
         """Move to the next eps if ``min_i w_i > delta`` (the last eps is kept once reached)."""
         return CausalState(next_eps_index(state.index, weights, delta=self.delta, count=len(self.eps_values)))
 
+    def check(self, term_names, coordinates) -> None:
+        """Raise a ``KeyError`` if ``term`` is not one of ``term_names`` or ``time`` not one of
+        ``coordinates`` (a problem's, or its declaration's: ``problems.declared``, nothing built)."""
+        if self.term is not None and self.term not in term_names:
+            raise KeyError(f"term {self.term!r} is not a term of the problem; valid term names are {list(term_names)}")
+        if self.time not in coordinates:
+            raise KeyError(
+                f"time {self.time!r} is not a coordinate of the problem's domain; its coordinates are {list(coordinates)}"
+            )
+
     def bounds(self, box) -> tuple[int, float, float]:
         """``(axis, t0, t1)`` of the coordinate ``time`` in ``box`` (any geometry: its bounding box)."""
         axis = box.axis(self.time)  # a KeyError naming the valid coordinates if absent
@@ -229,7 +252,7 @@ class CausalReduce:
 
 
 def causal_problem(problem, causal: Causal, term: str | None = None):
-    """``problem`` with the loss of ``term`` (default: its reference term, the PDE residual)
+    """``problem`` with the loss of ``term`` (default: ``causal.term``, else its reference term, the PDE residual)
     replaced by the causal loss over ``causal.slices`` time slices at the first eps value
     (a ``CausalReduce``: the trainer follows the eps schedule from there).
 
@@ -243,7 +266,7 @@ def causal_problem(problem, causal: Causal, term: str | None = None):
 
     from pinnbalance.problems.base import check_names
 
-    name = problem.reference if term is None else term
+    name = term or causal.term or problem.reference
     check_names(name, problem.terms, what="causal term")
     axis, t0, t1 = causal.bounds(problem.domain)
     reduce = CausalReduce(causal, axis, t0, t1, causal.eps_values[0])
