@@ -101,7 +101,6 @@ from pinnbalance.training.physics_init import LeastSquaresInit
 from pinnbalance.training.sharding import DataParallel
 from pinnbalance.weighting import SCHEMES, STATISTICS
 from pinnbalance.weighting.causal import Causal, causal_problem
-from pinnbalance.weighting.interface import per_point
 
 
 class ConfigError(ValueError):
@@ -212,13 +211,12 @@ def _built(section: str, build, paths=()):
         raise ConfigError(f"{section if '.' in section else f'[{section}]'}: {text}") from None
 
 
-def _object(where: str, cls, table: Mapping, paths: Mapping[str, str] | None = None, **given):
-    """``cls(**given, **table)``: one section (``[lbfgs]``, ``[causal]``, ``[unknowns.k]``) as the
-    library object whose keywords it holds, its keys and value types checked against ``cls``'s
-    fields and ``cls``'s own errors raised under ``where.<key>`` (``paths``: other message starts)."""
-    fields = _fields(cls, skip=given)
-    values = _table(where, table, fields)
-    return _built(where, lambda: cls(**given, **values), {k: f"{where}.{k}" for k in fields} | dict(paths or {}))
+def _object(where: str, cls, table: Mapping):
+    """``cls(**table)``: one section (``[lbfgs]``, ``[lm]``, ``[causal]``) as the library object
+    whose keywords it holds, its keys and value types checked against ``cls``'s fields and
+    ``cls``'s own errors raised under ``where.<key>``."""
+    values = _table(where, table, fields := _fields(cls))
+    return _built(where, lambda: cls(**values), list(fields))
 
 
 @dataclass(frozen=True)
@@ -289,8 +287,7 @@ class RunConfig:
         chunk = self.train.log_every * self.train.chunk_logs
         if not positive_int(self.checkpoint_every) or self.checkpoint_every % chunk:
             raise ConfigError(
-                f"train.checkpoint_every ({self.checkpoint_every}) must be a positive multiple of log_every * chunk_logs "
-                f"({chunk}), the steps of one compiled chunk"
+                f"train.checkpoint_every ({self.checkpoint_every}) must be a positive multiple of log_every * chunk_logs ({chunk}), the steps of one compiled chunk"
             )
         if self.devices != "all" and not positive_int(self.devices):
             raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {self.devices!r}')
@@ -309,20 +306,11 @@ class RunConfig:
         _built("sampling", lambda: train.sampling_spec().check_scheme(scheme))
         for section in (s for s in PHASES if getattr(train, s) is not None):
             _built(section, lambda: getattr(train, section).check_terms(terms), ["weights"])
-        if self.causal is not None:
-            _built("causal", lambda: self.causal.check(terms, declared.coordinates), ["term", "time"])
-            if per_point(SCHEMES[self.weighting.scheme]):  # its loss weights each point itself: no term reduce
-                raise ConfigError(
-                    f"[causal] does not combine with weighting.scheme {self.weighting.scheme!r} (a weight per point, which "
-                    "replaces the term loss causal weighting shapes): use a term scheme, e.g. grad-norm-2026, or drop [causal]"
-                )
-        if (ls := self.network.least_squares()) is not None:
-            if not declared.exact:
-                raise ConfigError(
-                    f'network.init = "least-squares" fits the exact solution, and problem {self.problem.name!r} has none; '
-                    'use init = "random"'
-                )
-            _built("network", lambda: ls.term_names(declared), {"unknown": "network.init_terms: unknown"})
+        if self.causal is not None:  # its term and time coordinate, and a scheme it combines with
+            _built("causal", lambda: self.causal.check(terms, declared.coordinates, scheme), ["term", "time"])
+        if self.network.init != "random":  # the least-squares fit: its settings, terms, and an exact solution to fit
+            paths = {"points": "network.init_points", "terms": "network.init_terms", "unknown": "network.init_terms: unknown"}
+            _built("network.init", lambda: self.network.least_squares().term_names(declared), paths)
         _table("unknowns", self.unknowns, dict.fromkeys(declared.unknowns, ("Mapping", None)))
         for name, values in self.unknowns.items():  # each as a Scalar (a stand-in init where the table gives none)
             _built(f"unknowns.{name}", lambda: Scalar(**{"init": 1.0, **values}).check(name))
@@ -361,9 +349,9 @@ class RunConfig:
         """The resolved configuration as plain data (the shape of the TOML file; lists, dicts, scalars)."""
         n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
         # [network]: the keys every type takes (in field order), rwf if set, then the type's own keys
-        d["network"] = {k: v for k, v in dataclasses.asdict(n).items() if k != "options" and v is not None} | dict(n.options)
-        if n.init == "random":  # the initialisation keys only when asked for: older run folders' configs stay equal
-            d["network"] = {k: v for k, v in d["network"].items() if k not in ("init", "init_points", "init_terms")}
+        # (the initialisation keys only when asked for: older run folders' configs stay equal)
+        skip = ("options", "init", "init_terms", "init_points") if n.init == "random" else ("options",)
+        d["network"] = {k: v for k, v in dataclasses.asdict(n).items() if k not in skip and v is not None} | dict(n.options)
         d["weighting"] = {"scheme": self.weighting.scheme, **self.weighting.options}
         d |= {section: {} for section in ("optimizer", "sampling", "train", "output")}  # filled from KEYS
         for key, name in KEYS.items():
@@ -380,12 +368,9 @@ def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
     """The registered scheme ``name`` with ``options`` (statistics by name), balanced against
     the problem's reference term unless the options name another."""
     cls, options = SCHEMES[_choose("weighting.scheme", name, SCHEMES)], dict(options or {})
-    for key in STATISTIC_KEYS:
-        if key in options:
-            options[key] = STATISTICS[_choose(f"weighting.{key}", options[key], STATISTICS)]
-    if "reference" in _fields(cls) and "reference" not in options:
-        options["reference"] = problem.reference
-    return cls(**options)
+    statistics = {k: STATISTICS[_choose(f"weighting.{k}", options[k], STATISTICS)] for k in STATISTIC_KEYS if k in options}
+    reference = {"reference": problem.reference} if "reference" in _fields(cls) else {}  # unless the options name one
+    return cls(**reference | options | statistics)
 
 
 def _problem(table) -> ProblemConfig:
@@ -408,9 +393,8 @@ def _network(table) -> NetworkConfig:
         raise ConfigError(
             f'network.init = {values["init"]!r} applies to type = "piratenet" only; this network has type = {kind!r}'
         )
-    options = {key: values.get(key, default) for key, (_, default) in own.items()}
-    common = {k: v for k, v in values.items() if k not in own}
-    return NetworkConfig(**common, options={k: v for k, v in options.items() if v is not None})
+    options = {key: values.pop(key, default) for key, (_, default) in own.items()}  # what remains: the common keys
+    return NetworkConfig(**values, options={k: v for k, v in options.items() if v is not None})
 
 
 def _weighting(table) -> WeightingConfig:
@@ -446,7 +430,7 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
         if section not in SECTIONS:
             raise _unknown("section ", section, SECTIONS)
         _typed(f"[{section}]", data[section], "Mapping")
-    objects = {s: _object(s, cls, data[s], {"eps values": "causal.eps"}) for s, cls in OBJECTS.items() if s in data}
+    objects = {s: _object(s, cls, data[s]) for s, cls in OBJECTS.items() if s in data}
     unknowns = {name: _table(f"unknowns.{name}", table, _fields(Scalar)) for name, table in data.get("unknowns", {}).items()}
     causal, (train, run) = objects.pop("causal", None), _train(data, objects)
     problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
@@ -455,15 +439,13 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
 
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``"train.steps=2001"`` -> (["train", "steps"], 2001); the value is read as TOML."""
-    if "=" not in text:
+    key, equals, raw = text.partition("=")
+    if not equals:
         raise ConfigError(f"--set expects key.path=value, e.g. train.steps=2001; got {text!r}")
-    key, raw = text.split("=", 1)
-    path = key.strip().split(".")
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        return key.strip().split("."), tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw.strip()  # a bare word is a string: --set weighting.scheme=constant
-    return path, value
+        return key.strip().split("."), raw.strip()  # a bare word is a string: --set weighting.scheme=constant
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
@@ -473,8 +455,7 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         path, value = parse_override(text)
         node = data
         for part in path[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
+            if not isinstance(node := node.setdefault(part, {}), dict):
                 raise ConfigError(f"--set {text!r}: {part!r} is not a table")
         node[path[-1]] = value
     return data

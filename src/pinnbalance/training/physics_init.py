@@ -53,21 +53,22 @@ class LeastSquaresInit:
             raise ValueError(f"terms must name at least one term of the problem, e.g. ('ics',), got {self.terms!r}")
 
     def term_names(self, problem) -> tuple[str, ...]:
-        """The terms whose points are fitted (checked against the problem's)."""
+        """The terms whose points are fitted (checked against the problem's, or its declaration's:
+        ``problems.declared``); a ``ValueError`` if the problem has no exact solution to fit."""
         from pinnbalance.problems.base import check_names
 
+        if not problem.exact:  # None (a Problem) or False (a declaration)
+            raise ValueError(
+                f"least-squares initialisation fits the exact solution at the initial and boundary points, and problem "
+                f'{problem.name!r} has none; use init = "random" (the default) for it'
+            )
         names = tuple(n for n in problem.term_names if n != problem.reference) if self.terms is None else self.terms
         check_names(names, tuple(problem.term_names), what="least-squares initialisation term")
         return names
 
     def data(self, problem, key: jax.Array, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
         """``(X, Y)``: the points of the fitted terms, ``(n, d)``, and ``exact`` there, ``(n,)`` or ``(n, outputs)``."""
-        if problem.exact is None:
-            raise ValueError(
-                f"least-squares initialisation fits the exact solution at the initial and boundary points, and problem "
-                f'{problem.name!r} has none; use init = "random" (the default) for it'
-            )
-        names = self.term_names(problem)
+        names = self.term_names(problem)  # refuses a problem without an exact solution
         keys = jax.random.split(key, len(names))
         drawn = [problem.terms[n].sampler(k, self.points, dtype) for n, k in zip(names, keys)]
         points = jnp.concatenate([x.reshape(-1, x.shape[-1]) for x in drawn])  # stacked pieces: every piece's points

@@ -59,6 +59,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.weighting.interface import per_point
+
 
 def slice_index(times: jax.Array, *, t0: float, t1: float, slices: int) -> jax.Array:
     """The slice (0 .. slices-1) of each time: ``floor((t - t0) slices / (t1 - t0))``, clipped (module doc).
@@ -177,7 +179,7 @@ class Causal:
             raise ValueError(f"slices (M, the number of time slices) must be a positive integer, e.g. 32; got {self.slices!r}")
         values = self.eps_values
         if not all(v >= 0 for v in values):
-            raise ValueError(f"eps values must be >= 0 (eps = 0 switches causality off); got {values}")
+            raise ValueError(f"eps and eps_schedule must be >= 0 (eps = 0 switches causality off); got {values}")
         if any(b <= a for a, b in zip(values[:-1], values[1:])):
             raise ValueError(
                 f"eps then eps_schedule must increase strictly, e.g. eps=0.01, eps_schedule=(0.1, 1, 10, 100); got {values}"
@@ -210,9 +212,16 @@ class Causal:
         """Move to the next eps if ``min_i w_i > delta`` (the last eps is kept once reached)."""
         return CausalState(next_eps_index(state.index, weights, delta=self.delta, count=len(self.eps_values)))
 
-    def check(self, term_names, coordinates) -> None:
+    def check(self, term_names, coordinates, scheme=None) -> None:
         """Raise a ``KeyError`` if ``term`` is not one of ``term_names`` or ``time`` not one of
-        ``coordinates`` (a problem's, or its declaration's: ``problems.declared``, nothing built)."""
+        ``coordinates`` (a problem's, or its declaration's: ``problems.declared``, nothing built),
+        a ``ValueError`` if ``scheme`` weights each point: its loss replaces the term loss that
+        causal weighting shapes, so the two do not combine."""
+        if scheme is not None and per_point(scheme):
+            raise ValueError(
+                f"causal weighting does not combine with {type(scheme).__name__} (a weight per point, which replaces the "
+                "term loss causal weighting shapes): use a term scheme, e.g. grad-norm-2026, or no causal weighting ([causal] in a run config)"
+            )
         if self.term is not None and self.term not in term_names:
             raise KeyError(f"term {self.term!r} is not a term of the problem; valid term names are {list(term_names)}")
         if self.time not in coordinates:
