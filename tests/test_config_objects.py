@@ -47,3 +47,16 @@ def test_with_unknowns_replaces_only_the_given_fields():
     with pytest.raises(KeyError, match=r"problem 'p' has no unknown 'q'; its unknowns are \['k'\]"):
         problem.with_unknowns({"q": {"init": 1.0}})
     assert problem.unknowns["k"].init == 1.0  # the original is unchanged
+
+
+def test_toml_files_round_trip_and_name_the_file(tmp_path):
+    import tomllib
+
+    from pinnbalance.io import read_toml, toml_text
+
+    tables = {"train": {"steps": 10, "seeds": [1, 2], "dtype": "float64"}, "lbfgs": {"weights": {"bcs": 1e4}, "grad_tol": 1e-08}}
+    assert tomllib.loads(toml_text(tables)) == tables
+    (tmp_path / "a.toml").write_text(toml_text(tables))
+    assert read_toml(tmp_path / "a.toml") == tables
+    with pytest.raises(KeyError, match=r"sweep file .*b.toml does not exist"):
+        read_toml(tmp_path / "b.toml", "sweep file", KeyError)

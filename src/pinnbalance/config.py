@@ -92,6 +92,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pinnbalance.io import read_toml, toml_text
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
 from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, Scalar, check_batch_sizes, check_names
@@ -108,12 +109,8 @@ class ConfigError(ValueError):
 
 
 BUILDERS = {"mlp": mlp_for, "modified-mlp": modified_mlp_for, "fourier": fourier_for, "piratenet": piratenet_for}
-OWN_KEYS = {  # [network] keys of one type -> its builder's keywords (type, hidden, activation, normalization, rwf: all)
-    "mlp": {},
-    "modified-mlp": {"encoder_bias": "encoder_bias"},
-    "fourier": dict(fourier_sigmas="sigmas", fourier_features="features", fourier_time_sigmas="time_sigmas", fourier_seed="seed"),
-    "piratenet": dict(piratenet_sigma="sigma", piratenet_features="features", piratenet_seed="seed"),
-}
+PREFIXES = {"fourier": "fourier_", "piratenet": "piratenet_"}  # a type's own keywords as [network] keys: prefixed for these
+SHARED = ("box", "hidden", "activation", "outputs", "samples", "rwf", "time_coordinate")  # every type's (time: always "t")
 NORMALIZATION = {"exact": None, "sampled": 100_000}  # exact moments of the box, or from this many uniform draws
 NAMED = {"reference": "reference term", "initial": "weight", "weights": "weight", "terms": "self-adaptive term"}
 STATISTIC_KEYS = ("reference_statistic", "term_statistic")  # scheme fields given by name (weighting.STATISTICS)
@@ -124,7 +121,6 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
 SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
-INITS = ("random", "least-squares")  # [network] init: random only, or PirateNet's least-squares output layer after it
 OBJECTS = {"lbfgs": LBFGS, "lm": LevenbergMarquardt, "causal": Causal}  # sections that are one object's keywords
 PHASES = ("lbfgs", "lm")  # the second-order phases among them: TrainConfig fields
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -183,6 +179,12 @@ def _fields(obj, skip=(), keyword_only: bool = True) -> dict[str, tuple]:
     return {p.name: (p.annotation, None if p.default is p.empty else p.default) for p in params}
 
 
+def _own_keys(kind: str) -> dict[str, str]:
+    """``{[network] key: builder keyword}`` of the keywords only some types take (``SHARED``: all), read
+    from the builder of type ``kind``: ``{"fourier_sigmas": "sigmas", ...}``, ``{"encoder_bias": "encoder_bias"}``."""
+    return {PREFIXES.get(kind, "") + name: name for name in _fields(BUILDERS[kind]) if name not in SHARED}
+
+
 def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
     """The table's values checked against ``fields`` (``{key: (annotation, default)}``)."""
     for key in _typed(where if "." in where else f"[{where}]", table, "Mapping"):
@@ -227,6 +229,10 @@ class ProblemConfig:
     name: str = "klein-gordon"
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self):  # the parameters: the factory's, not exact= and such (no TOML values)
+        fields = _fields(PROBLEMS[_choose("problem.name", self.name, PROBLEMS)], skip=("batch_size",), keyword_only=False)
+        object.__setattr__(self, "parameters", _table("problem.parameters", self.parameters, fields))
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -249,7 +255,7 @@ class NetworkConfig:
 
     def build(self, box, outputs: int = 1, samples: int | None = None):
         """The network for inputs in ``box`` (normalised: exact moments, or ``samples`` uniform draws)."""
-        options = {OWN_KEYS[self.type][k]: v for k, v in self.options.items()}
+        options = {_own_keys(self.type)[k]: v for k, v in self.options.items()}
         kwargs = dict(hidden=self.hidden, activation=self.activation, outputs=outputs, samples=samples, rwf=self.rwf)
         return BUILDERS[self.type](box, **kwargs, **options)
 
@@ -282,6 +288,9 @@ class RunConfig:
     unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME]: Scalar fields set
 
     def __post_init__(self):
+        """The run-level keys, then everything against the problem's declaration (no problem is
+        built): the network on a stand-in box, the scheme, then the names each section gives
+        (terms, coordinates, unknowns), each library check's error raised under its key path."""
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ConfigError(f"train.seeds must list at least one seed, e.g. [1234], and no seed twice; got {list(self.seeds)}")
         chunk = self.train.log_every * self.train.chunk_logs
@@ -293,13 +302,9 @@ class RunConfig:
             raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {self.devices!r}')
         n, declared = self.network, DECLARED.get(self.problem.name) or Declared.of(PROBLEMS[self.problem.name]())  # or built
         box = Box((0.0,) * len(declared.coordinates), (1.0,) * len(declared.coordinates), declared.coordinates)  # a stand-in
-        paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in OWN_KEYS[n.type].items()}
+        paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in _own_keys(n.type).items()}
         _built("network", lambda: n.build(box, declared.outputs), paths)
-        self._check_names(declared, self.build_scheme(declared))
-
-    def _check_names(self, declared, scheme) -> None:
-        """What the sections name against the problem's declaration: terms, coordinates, unknowns."""
-        terms, train = declared.term_names, self.train
+        scheme, terms, train = self.build_scheme(declared), declared.term_names, self.train  # what the sections name:
         _built("sampling.batch_size", lambda: check_batch_sizes(self.batch_size, terms), {"batch_size": "sampling.batch_size"})
         for key, what in NAMED.items():
             _built(f"weighting.{key}", lambda: check_names(getattr(scheme, key, None) or (), terms, what))
@@ -373,23 +378,16 @@ def scheme_for(name: str, problem, options: Mapping[str, Any] | None = None):
     return cls(**reference | options | statistics)
 
 
-def _problem(table) -> ProblemConfig:
-    values = _table("problem", table, _fields(ProblemConfig))
-    name = _choose("problem.name", values.get("name", "klein-gordon"), PROBLEMS)
-    parameters = _fields(PROBLEMS[name], skip=("batch_size",), keyword_only=False)  # exact= and such are no TOML values
-    return ProblemConfig(name, _table("problem.parameters", values.get("parameters", {}), parameters))
-
-
 def _network(table) -> NetworkConfig:
     kind = _choose("network.type", table.get("type", "mlp"), BUILDERS)
-    own = {key: _fields(BUILDERS[kind])[name] for key, name in OWN_KEYS[kind].items()}
+    own = {key: _fields(BUILDERS[kind])[name] for key, name in _own_keys(kind).items()}
     for key in table:
-        if owners := [repr(t) for t, keys in OWN_KEYS.items() if key in keys and key not in own]:
+        if owners := [repr(t) for t in BUILDERS if key in _own_keys(t) and key not in own]:
             raise ConfigError(f"network.{key} applies only to type = {' or '.join(owners)}; this network has type = {kind!r}")
     values = _table("network", table, {**_fields(NetworkConfig, skip=("options",)), **own})
     _choose("network.activation", values.get("activation", "tanh"), ACTIVATIONS)
     _choose("network.normalization", values.get("normalization", "exact"), NORMALIZATION)
-    if _choose("network.init", values.get("init", "random"), INITS) != "random" and kind != "piratenet":
+    if _choose("network.init", values.get("init", "random"), ("random", "least-squares")) != "random" and kind != "piratenet":
         raise ConfigError(
             f'network.init = {values["init"]!r} applies to type = "piratenet" only; this network has type = {kind!r}'
         )
@@ -433,7 +431,7 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     objects = {s: _object(s, cls, data[s]) for s, cls in OBJECTS.items() if s in data}
     unknowns = {name: _table(f"unknowns.{name}", table, _fields(Scalar)) for name, table in data.get("unknowns", {}).items()}
     causal, (train, run) = objects.pop("causal", None), _train(data, objects)
-    problem, network = _problem(data.get("problem", {})), _network(data.get("network", {}))
+    problem, network = _object("problem", ProblemConfig, data.get("problem", {})), _network(data.get("network", {}))
     return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)
 
 
@@ -461,22 +459,9 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
-def read_toml(path: str | Path, what: str = "configuration file", error: type[Exception] = ConfigError) -> dict:
-    """Parse a TOML file, raising ``error`` naming ``what`` when it is missing, not TOML or not text."""
-    path = Path(path)
-    if not path.exists():
-        raise error(f"{what} {path} does not exist")
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise error(f"{what} {path} is not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise error(f"{what} {path} is not a text file; TOML is expected") from None
-
-
 def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
     """Read, override and validate a TOML configuration file (no JAX backend starts)."""
-    data = read_toml(path)
+    data = read_toml(path, "configuration file", ConfigError)
     try:
         return from_dict(apply_overrides(data, list(overrides)))
     except ConfigError as err:
@@ -484,14 +469,5 @@ def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
 
 
 def dumps(config: RunConfig) -> str:
-    """The resolved configuration as TOML text (simple writer: tables of scalars and lists)."""
-    tables = config.to_dict().items()
-    return "\n".join(f"[{name}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items()) for name, table in tables)
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(value) if isinstance(value, float) else json.dumps(value)  # TOML reads JSON's strings, integers, booleans
+    """The resolved configuration as TOML text (``io.toml_text``: tables of scalars, lists and inline tables)."""
+    return toml_text(config.to_dict())

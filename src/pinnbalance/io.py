@@ -1,4 +1,5 @@
-"""Files: atomic writes, parameters without pickle, and (re-exported) loading a finished run.
+"""Files: atomic writes, parameters without pickle, TOML files (read with errors naming the
+file, plain data written back), and (re-exported) loading a finished run.
 
 Every file is written to a temporary name in the same folder and renamed into place, so
 a stopped process never leaves a half-written result. Parameters are stored as ``.npz``
@@ -15,6 +16,7 @@ import json
 import os
 import secrets
 import stat
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,6 +68,48 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def write_json(path: str | Path, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+
+
+def read_toml(path: str | Path, what: str = "TOML file", error: type[Exception] = ValueError) -> dict:
+    """Parse the TOML file ``path``, raising ``error`` naming ``what`` and the path when it is
+    missing, not TOML or not text (a run configuration's ``ConfigError``, a sweep's ``SweepError``)."""
+    path = Path(path)
+    if not path.exists():
+        raise error(f"{what} {path} does not exist")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"{what} {path} is not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not a text file; TOML is expected") from None
+
+
+def toml_text(tables: Mapping[str, Mapping]) -> str:
+    """``tables`` (plain data: ``{table: {key: value}}``, values scalars, lists or inline tables)
+    as TOML text, one ``[table]`` each, blank lines between; floats by ``repr`` (``1e-08``,
+    ``inf``), strings, integers and booleans as JSON writes them, which TOML reads the same.
+
+    Example:
+        >>> print(toml_text({"train": {"steps": 10, "seeds": [1, 2]}, "lbfgs": {"weights": {"bcs": 1e4}}}))
+        [train]
+        steps = 10
+        seeds = [1, 2]
+        <BLANKLINE>
+        [lbfgs]
+        weights = { bcs = 10000.0 }
+        <BLANKLINE>
+    """
+    return "\n".join(
+        f"[{name}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items()) for name, table in tables.items()
+    )
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value) if isinstance(value, float) else json.dumps(value)  # TOML reads JSON's strings, integers, booleans
 
 
 def _json_default(obj):

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -26,19 +26,18 @@ class Declared:
     reference: str = "res"  # the term adaptive schemes balance the others against
     exact: bool = True  # an exact solution u(z) (least-squares initialisation fits it)
     unknowns: tuple[str, ...] = ()  # its scalar unknowns (problems.unknowns), which [unknowns.NAME] may set
-    name: str = ""  # its registered name (DECLARED's key), for messages
 
     @classmethod
     def of(cls, problem) -> Declared:
         """The declaration of a built ``problem`` (a ``Problem``)."""
         scalars = tuple(n for n, s in problem.unknowns.items() if type(s).__name__ == "Scalar")
         names, coords, exact = tuple(problem.term_names), tuple(problem.domain.names), problem.exact is not None
-        return cls(names, coords, problem.outputs, problem.reference, exact=exact, unknowns=scalars, name=problem.name)
+        return cls(names, coords, problem.outputs, problem.reference, exact=exact, unknowns=scalars)
 
 
 NS_TERMS = ("mom_x", "mom_y", "continuity", "lid_u", "lid_v", "wall_u", "wall_v", "gauge")
 
-_DECLARED = {
+DECLARED = {
     "klein-gordon": Declared(("res", "ics", "bcs"), ("t", "x")),
     "helmholtz": Declared(("res", "bcs"), ("x", "y")),
     "wave": Declared(("res", "u", "ut"), ("t", "x")),
@@ -49,4 +48,3 @@ _DECLARED = {
     "wave-1d": Declared(("res", "ic", "ic_t", "bc"), ("x", "t")),
     "poisson-inverse": Declared(("res", "bcs", "data"), ("x", "y"), unknowns=("k",)),
 }
-DECLARED = {name: replace(declared, name=name) for name, declared in _DECLARED.items()}

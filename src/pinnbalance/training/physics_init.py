@@ -59,8 +59,8 @@ class LeastSquaresInit:
 
         if not problem.exact:  # None (a Problem) or False (a declaration)
             raise ValueError(
-                f"least-squares initialisation fits the exact solution at the initial and boundary points, and problem "
-                f'{problem.name!r} has none; use init = "random" (the default) for it'
+                "least-squares initialisation fits the exact solution at the initial and boundary points, and this problem "
+                'has none; use init = "random" (the default) for it'
             )
         names = tuple(n for n in problem.term_names if n != problem.reference) if self.terms is None else self.terms
         check_names(names, tuple(problem.term_names), what="least-squares initialisation term")
