@@ -34,9 +34,14 @@ Every run is fully described by one TOML file::
     # b1 = 0.95                      # any other keyword argument of the optimizer, e.g. soap's
                                      # b1, b2, eps, weight_decay, precondition_frequency, max_precond_dim
 
-    [causal]                         # optional: causal weighting of the residual (weighting.causal.Causal)
-    slices = 32
-    eps = [0.01, 0.1, 1.0, 10.0, 100.0]  # the schedule; also delta, steps_per_eps, time, term
+    [causal]                         # optional: causal weighting of one term (weighting.causal.Causal)
+    slices = 32                      # M time slices of the term's points
+    eps = [0.01, 0.1, 1.0, 10.0, 100.0]  # the schedule (a single number: a constant eps; written back
+                                     # as eps = 0.01 and eps_schedule = [0.1, ...], Causal's fields)
+    # delta = 0.99                   # move to the next eps when min_i w_i > delta
+    # steps_per_eps = 10000          # ... or after this many steps at one eps (the paper's N_iter)
+    # time = "t"                     # the time coordinate of the problem's domain
+    # term = "res"                   # the term made causal (default: the reference term)
 
     [sampling]
     batch_size = 128                 # or a table per term: { res = 256, ics = 128, bcs = 128 }
@@ -65,17 +70,26 @@ Every run is fully described by one TOML file::
     [output]
     dir = "runs/kg-m2"
 
+    [unknowns.k]                     # an inverse problem's declared scalar unknown k (problems.unknowns.Scalar),
+    init = 2.0                       # e.g. problem "poisson-inverse": its initial value,
+    positive = true                  # trained as exp(raw), so it stays > 0 (init must then be > 0),
+    learning_rate = 1e-2             # its own rate (default: [optimizer]'s); keys left out keep the problem's
+
 The sections map onto the library's objects: ``[train]``, ``[optimizer]`` and ``[sampling]`` onto
 ``TrainConfig``, ``[weighting]`` onto the scheme's class, ``[network]`` onto the architecture's
-builder; ``[lbfgs]``, ``[lm]``, ``[causal]`` and each ``[unknowns.NAME]`` are tables of one library
-object's keywords (``LBFGS``, ``LevenbergMarquardt``, ``weighting.causal.Causal``,
-``problems.unknowns.Scalar``), all read by one function (``_object``); ``train.seeds``,
+builder; ``[lbfgs]``, ``[lm]``, ``[causal]`` and ``[problem]`` are tables of one object's
+keywords (``LBFGS``, ``LevenbergMarquardt``, ``weighting.causal.Causal``, ``ProblemConfig``),
+all read by one function (``_object``), and each ``[unknowns.NAME]`` is checked against
+``problems.unknowns.Scalar``'s fields with the same pieces (``_table``, ``_built``); ``train.seeds``,
 ``train.checkpoint_every``, ``train.devices``, ``sampling.batch_size`` and ``output.dir`` are the
 run's own (``RunConfig``).
 Validation is constructing those objects (their own checks, re-raised with the key's dotted
 name), after a type check driven by their field annotations; unknown keys get a "did you
-mean". Term names are checked against the problem's declaration (``problems.declared``):
-nothing is built, so loading a configuration starts no JAX backend. This module and the CLI
+mean". Term names, coordinates and unknowns are checked against the problem's declaration
+(``problems.declared``): nothing is built, so loading a configuration starts no JAX backend
+(``[causal]`` by ``Causal.check``, ``[unknowns.NAME]`` as a ``Scalar`` with a stand-in init
+where the table gives none; ``build_problem`` applies them: ``Problem.with_unknowns``, which
+checks the problem's own values again, and ``causal_problem``). This module and the CLI
 are the only places where names become objects.
 """
 

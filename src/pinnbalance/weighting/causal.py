@@ -155,6 +155,8 @@ class Causal:
         >>> state = causal.update(state, jnp.array([1.0, 0.995]))  # every w > 0.99: next eps
         >>> float(causal.current_eps(state))
         1.0
+        >>> Causal(eps=[0.01, 0.1, 1.0]) == Causal(eps=0.01, eps_schedule=(0.1, 1.0))  # the whole list, as [causal] gives it
+        True
     """
 
     slices: int = 32
