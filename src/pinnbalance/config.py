@@ -136,7 +136,6 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
 }
 SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
 OBJECTS = {"lbfgs": LBFGS, "lm": LevenbergMarquardt, "causal": Causal}  # sections that are one object's keywords
-PHASES = ("lbfgs", "lm")  # the second-order phases among them: TrainConfig fields
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
 KINDS |= {"tuple": (list, tuple), "Sequence": (list, tuple)}  # annotation -> the TOML values that fit
@@ -323,7 +322,7 @@ class RunConfig:
         for key, what in NAMED.items():
             _built(f"weighting.{key}", lambda: check_names(getattr(scheme, key, None) or (), terms, what))
         _built("sampling", lambda: train.sampling_spec().check_scheme(scheme))
-        for section in (s for s in PHASES if getattr(train, s) is not None):
+        for section in (s for s in ("lbfgs", "lm") if getattr(train, s) is not None):  # the second-order phases
             _built(section, lambda: getattr(train, section).check_terms(terms), ["weights"])
         if self.causal is not None:  # its term and time coordinate, and a scheme it combines with
             _built("causal", lambda: self.causal.check(terms, declared.coordinates, scheme), ["term", "time"])
@@ -429,8 +428,7 @@ def _train(data, phases: Mapping) -> tuple[TrainConfig, dict]:
     options = {k.split(".")[1]: v for k, v in given.items() if k not in KEYS}
     train = {KEYS[k]: v for k, v in given.items() if KEYS.get(k) in TRAIN_FIELDS}
     run = {KEYS[k]: v for k, v in given.items() if k in KEYS and KEYS[k] not in TRAIN_FIELDS}
-    paths = {f: k for k, f in KEYS.items()} | {k: f"optimizer.{k}" for k in options}
-    paths |= {"sampling mode": "sampling.mode", "optimizer": "optimizer.name"}  # training.sampling's, optimizer_constructor's
+    paths = {f: k for k, f in KEYS.items()} | {k: f"optimizer.{k}" for k in options} | {"sampling mode": "sampling.mode"}
     seed = (run.get("seeds") or (1234,))[0]
     return _built("train", lambda: TrainConfig(seed=seed, optimizer_options=options, **phases, **train), paths), run
 
