@@ -25,6 +25,16 @@ def problem():
     return heat_inverse(batch_size=256)
 
 
+@pytest.fixture(scope="module")
+def small():
+    """HInv with a small network for a (2 -> 4 -> 1), to initialise quickly."""
+    return heat_inverse(a_width=4, a_depth=1)
+
+
+def init(problem, network, seed):
+    return jax.jit(lambda key: with_unknowns(problem, network).init(key, jnp.float64))(jax.random.PRNGKey(seed))
+
+
 def exact_field(u=exact_u, a=exact_a):
     """The truth as the trainer hands it to residuals: u carrying the unknown a."""
     return FieldWithUnknowns(u, {"a": a})
@@ -39,7 +49,7 @@ def test_registered_with_its_terms_and_no_exact_solution(problem):
 
 def test_exact_u_and_a_zero_the_pde_and_the_condition_on_a(problem):
     batch = jax.jit(lambda k: sample_batch(problem, k, jnp.float64))(jax.random.PRNGKey(0))
-    r = residuals(problem, exact_field(), batch)
+    r = jax.jit(lambda b: residuals(problem, exact_field(), b))(batch)
     assert float(jnp.max(jnp.abs(r["res"]))) < 1e-8  # f is the closed form's source, by autodiff
     assert float(jnp.max(jnp.abs(r["a_bc"]))) < 1e-14  # a* = 2 where sin(pi x) sin(pi y) = 0
     walls = np.asarray(batch["a_bc"])[:, :3]
@@ -103,21 +113,22 @@ def test_joint_metric_is_zero_on_the_truth_and_a_hand_computation_on_a_shift(pro
     assert errors["l2/a"] == pytest.approx(np.sqrt(900 * 0.04 / 3825), rel=1e-12)
 
 
-def test_the_unknown_field_sees_x_and_y_only(problem):
+def test_the_unknown_field_sees_x_and_y_only(problem, small):
     spec = problem.unknowns["a"]
     assert spec.indices(problem.domain.names, "a") == (0, 1) and spec.network.layers == (2, 50, 50, 50, 50, 50, 1)
-    net = with_unknowns(problem, MLP((3, 4, 1)))
-    params = net.init(jax.random.PRNGKey(0), jnp.float64)
-    a = net.values(params)["a"]
+    net = with_unknowns(small, MLP((3, 4, 1)))
+    params = init(small, MLP((3, 4, 1)), 0)
+    a = jax.jit(lambda z: net.values(params)["a"](z))
     z = jnp.array([0.2, -0.7, 0.1])
     values = [float(a(z.at[2].set(t))) for t in (0.0, 0.5, 1.0, A_ROW)]
     assert values == [values[0]] * 4 and float(a(z.at[0].set(0.5))) != values[0]
-    assert float(gradient(a, z)[2]) == 0.0 and float(jnp.abs(gradient(a, z)[:2]).min()) > 0.0
+    grad = jax.jit(lambda z: gradient(a, z))(z)
+    assert float(grad[2]) == 0.0 and float(jnp.abs(grad[:2]).min()) > 0.0
 
 
-def test_metrics_through_the_wrapped_network_and_final_parameters(problem):
-    net = MLP((3, 4, 1))
-    params = with_unknowns(problem, net).init(jax.random.PRNGKey(1), jnp.float64)
+def test_metrics_through_the_wrapped_network_and_final_parameters(small):
+    problem, net = small, MLP((3, 4, 1))
+    params = init(problem, net, 1)
     points, ref = problem.reference_data
     pred = np.asarray(predict(with_unknowns(problem, net), params, jnp.asarray(points), problem))
     wrapped = with_unknowns(problem, net)
@@ -130,3 +141,17 @@ def test_metrics_through_the_wrapped_network_and_final_parameters(problem):
     np.testing.assert_array_equal(pred[:9900, 1], 0.0)
     with pytest.raises(TypeError, match="with_unknowns"):
         stacked_quantity(net.field(params["network"]), jnp.asarray(points[0]))
+
+
+@pytest.mark.parametrize("method", ["constant", "lr-annealing", "lr-annealing-pinnacle", "ntk", "annealing-lbfgs"])
+def test_protocol_configs_follow_the_spec(method):
+    from pathlib import Path
+
+    from pinnbalance import config as cfg
+
+    run = cfg.load(Path(__file__).parents[2] / "configs" / "pinnacle" / f"heat-inverse-{method}.toml")  # checked, not built
+    assert run.problem.name == "heat-inverse" and dict(run.problem.parameters) == {"a_width": 50, "a_depth": 5}
+    assert tuple(run.network.hidden) == (50,) * 5 and run.network.activation == "tanh"
+    assert dict(run.batch_size) == {"res": 4 * 8192, "a_bc": 4 * 2048, "data": 2500}  # x4 points; every observation
+    assert run.train.steps == 20000 and run.train.learning_rate == 1e-3 and run.train.optimizer_name == "adam"
+    assert run.train.sampling == "fixed" and run.train.dtype == "float32"
