@@ -145,6 +145,18 @@ def test_eager_sampling_is_one_program_and_equals_jit():
     np.testing.assert_array_equal(normals, jitted[1])
 
 
+def test_a_cylinder_drilled_through_counts_its_trimmed_time_slices_on_the_host():
+    drilled = SpaceTime(Disk((0.0, 0.0), 1.0), 0.0, 1.0) - Box((-0.2, -0.2, -1.0), (0.2, 0.2, 2.0), ("x", "y", "t")).named(
+        "shaft"
+    )
+    with compiles() as names:
+        initial, shaft = drilled.boundary_measure("initial"), drilled.boundary_measure("shaft")
+    assert names == []
+    assert close(initial, math.pi - 0.4**2) and initial.stderr > 0  # the disk less the square at t = 0
+    assert close(shaft, 4 * 0.4 * 1.0)  # the four side walls within 0 <= t <= 1; the ends lie outside
+    assert close(drilled.measure(), math.pi - 0.4**2)
+
+
 @dataclass(frozen=True)
 class JaxOnlyBox(Box):
     """A user's shape whose sampler calls ``jax.random`` directly (it cannot take a NumPy generator)."""

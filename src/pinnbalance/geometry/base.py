@@ -165,10 +165,6 @@ class Geometry(abc.ABC):
             counts[index] = landed
         return counts[index]
 
-    @property
-    def _patch_landed(self) -> tuple[int, ...]:
-        return tuple(self._patch_landed_at(i) for i in range(len(self.patches())))
-
     def measure(self) -> Measure:
         """Length, area or volume: exact for shapes, ``|P| k / N`` (``measure.monte_carlo``) for CSG."""
         proposal = self.proposal()
@@ -183,8 +179,10 @@ class Geometry(abc.ABC):
         land inside, ``m`` from ``rejection.candidates_needed`` (or ``ceil(oversample * n)``);
         a shortfall raises ``TooFewPointsError`` eagerly, and gives NaN rows under a trace.
         """
-        if self.proposal().exact:
-            return _exact_interior(self, key, n, jnp.dtype(dtype))
+        if self.proposal().exact:  # a NumPy generator: a host estimate's draw (a time slice of a cylinder)
+            return (
+                self.proposal().sample(key, n, dtype) if arrays.is_host(key) else _exact_interior(self, key, n, jnp.dtype(dtype))
+            )
         m = self._candidates(n, self._interior_landed, MC_SAMPLES, oversample, "interior")
         points, count = _interior_by_rejection(self, key, n, m, jnp.dtype(dtype))
         check_landed(count, n, f"{type(self).__name__}.sample_interior", m)
