@@ -39,7 +39,7 @@ def generator(stream: int) -> np.random.Generator:
 
 
 def draw(sample, stream: int, n: int):
-    """``sample(key, n, float32)`` with the host generator of ``stream``, as NumPy array(s).
+    """``sample(key, n, float32)`` with the host generator of ``stream``, as column-major NumPy array(s).
 
     A sampler that only takes JAX keys (it calls ``jax.random`` directly, which raises
     ``TypeError`` on a generator) is drawn eagerly in JAX from ``fold_in(PRNGKey(ESTIMATE_KEY), stream)``.
@@ -49,7 +49,9 @@ def draw(sample, stream: int, n: int):
     except TypeError:
         with jax.ensure_compile_time_eval():
             out = sample(jax.random.fold_in(jax.random.PRNGKey(ESTIMATE_KEY), stream), n, jnp.float32)
-    return jax.tree.map(np.asarray, out)
+    # Column-major: shapes reduce over the short coordinate axis (sums of squares, all), which
+    # NumPy does 20-100 times faster when each coordinate is one contiguous column.
+    return jax.tree.map(lambda a: np.asfortranarray(np.asarray(a)), out)
 
 
 def count_inside(geom, sample, n: int) -> int:
