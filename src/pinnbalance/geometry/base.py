@@ -90,7 +90,8 @@ class Geometry(abc.ABC):
     """A region of R^d with named coordinates and named boundary pieces (see the module docstring).
 
     Subclasses are frozen dataclasses with a ``names`` field (or property) and implement
-    ``inside``, ``bounds``, ``proposal`` and ``patches``.
+    ``inside``, ``bounds``, ``proposal`` and ``patches``. Their fields must be hashable (tuples,
+    not lists or arrays): the geometry keys its compiled samplers.
     """
 
     names: tuple[str, ...]
