@@ -264,9 +264,9 @@ def summary_markdown(summary: dict, problem: Problem) -> str:
 def write_figures(out: Path, problem: Problem, methods, histories, predictions) -> None:
     """Fields per method, the comparison grid, losses, L2 error, weights (and seed spread)."""
     try:
-        from pinnbalance import plot
+        from pinnbalance.report import figures as plot
 
-        plot._plt()
+        plot.pyplot()
     except ImportError as err:
         warnings.warn(f"{err}; skipping figures", stacklevel=2)
         return
