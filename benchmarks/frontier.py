@@ -47,6 +47,7 @@ from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2  # noqa: E402
 from pinnbalance.nn import count_params  # noqa: E402
 from pinnbalance.training import Callback, train  # noqa: E402
+from pinnbalance.training.lm_checkpoint import LMCheckpoint  # noqa: E402
 
 RESULTS = HERE / "results" / "frontier.json"
 TOLERANCES = ("1e-2", "1e-3", "1e-4", "1e-5")
@@ -86,33 +87,34 @@ RECIPES = {  # runs only when named in --methods (a GPU's size: not part of a CP
 
 
 class Clock(Callback):
-    """The wall time after each chunk, since ``begin``; stops the loop past ``budget`` seconds."""
+    """The wall time after each chunk, since ``begin``, and whether the chunk was the
+    Levenberg-Marquardt phase's (one record each); stops the loop past ``budget`` seconds."""
 
     def __init__(self, begin: float, budget: float | None):
-        self.begin, self.budget, self.marks = begin, budget, [(0, 0.0)]
+        self.begin, self.budget, self.marks = begin, budget, [(0, 0.0, False)]
 
     def on_chunk(self, progress) -> None:
         seconds = time.perf_counter() - self.begin
-        self.marks.append((progress.steps_done, seconds))
+        self.marks.append((progress.steps_done, seconds, isinstance(progress.state, LMCheckpoint)))
         if self.budget is not None and seconds > self.budget and progress.steps_done < progress.total:
             progress.stop = "budget"
 
 
 def record_times(result, marks) -> np.ndarray:
-    """The wall time of each history record (see the module docstring), compilation included."""
+    """The wall time of each history record (see the module docstring), compilation included:
+    a first-order record at the end of its chunk, L-BFGS records spread over that phase, and
+    each LM record at the end of its own chunk (the LM phase calls the callbacks per record)."""
     steps = result.history["step"].astype(float)
-    done, at = np.array([m[0] for m in marks], float), np.array([m[1] for m in marks])
-    first = int(np.sum(steps < done[-1]))  # the first-order phase's records; later phases' steps come after it
-    times = list(at[np.searchsorted(done, steps[:first], side="right")])  # its chunk's end: compile counted, never early
-    end = at[-1]
-    if "lbfgs" in result.extra:
-        info = result.extra["lbfgs"]
-        n = len(steps) - first - (len(result.extra.get("lm", {}).get("record_seconds", [])))
-        times += list(end + info["seconds"] * np.arange(1, n + 1) / max(n, 1))
-        end += info["seconds"]
-    if "lm" in result.extra:
-        times += [end + s for s in result.extra["lm"]["record_seconds"]]
-    return np.asarray(times)
+    first_marks = np.array([(d, t) for d, t, lm in marks if not lm], float)
+    lm_times = [t for _, t, lm in marks if lm]
+    done, at = first_marks[:, 0], first_marks[:, 1]
+    rest = len(steps) - len(lm_times)  # the records before the LM phase
+    first = int(np.sum(steps[:rest] < done[-1]))  # the first-order phase's records
+    times = list(at[np.searchsorted(done, steps[:first], side="right")])  # its chunk's end: never early
+    if rest > first:  # L-BFGS records, spread evenly over its measured duration
+        seconds = float(np.ravel([result.extra["lbfgs"]["seconds"]])[0])
+        times += list(at[-1] + seconds * np.arange(1, rest - first + 1) / (rest - first))
+    return np.asarray(times + lm_times)
 
 
 def evaluation_seconds(problem, network, params, grid, exact) -> float:
@@ -261,7 +263,9 @@ def table(results: dict) -> str:
         for method, e in order:
             times = " | ".join(fmt(e["time_to"][t]) for t in TOLERANCES)
             seeds = ", ".join(str(s) for s in e["seeds"])
-            lines.append(f"| {problem} | [{method}](../../{e['config']}) | {seeds} | {e['median_l2']:.2e} | {times} | {e['device']} |")
+            lines.append(
+                f"| {problem} | [{method}](../../{e['config']}) | {seeds} | {e['median_l2']:.2e} | {times} | {e['device']} |"
+            )
     return "\n".join(lines) + "\n"
 
 

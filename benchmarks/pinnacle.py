@@ -1,8 +1,9 @@
 """PINNacle's problems under its protocol -> benchmarks/results/pinnacle.json (+ pinnacle.md).
 
-For each problem (burgers-1d, poisson-2d-holes, ns-2d-lid, wave-1d) and method (a committed
-TOML under configs/pinnacle/), one training per seed. Protocol methods follow PINNacle
-(5 x 100 tanh, Adam 1e-3, 20,000 steps, its loss split and fixed points; docs/pinnacle.md):
+For each problem (burgers-1d, poisson-2d-holes, ns-2d-lid, wave-1d, heat-inverse) and method (a
+committed TOML under configs/pinnacle/), one training per seed. Protocol methods follow PINNacle
+(5 x 100 tanh; heat-inverse: 5 x 50 for u and 5 x 50 for a; Adam 1e-3, 20,000 steps, its loss
+split and fixed points; docs/pinnacle.md):
 ``constant`` (its PINN column), ``lr-annealing`` (ours as it ships), ``lr-annealing-pinnacle``
 (as PINNacle runs it), ``ntk`` (our NTK-trace weighting). Candidates are further set-ups of
 ours; ``--best`` reruns the best screened configuration (lowest seed-1234 l2re) on seeds
@@ -50,11 +51,12 @@ from pinnbalance import runtime  # noqa: E402
 from pinnbalance.component_metrics import component_errors, joint_l2re  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import predict  # noqa: E402
+from pinnbalance.nn.with_unknowns import with_unknowns  # noqa: E402
 from pinnbalance.problems.burgers_1d import file_reference as burgers_file  # noqa: E402
 from pinnbalance.training import train  # noqa: E402
 
 RESULTS = HERE / "results" / "pinnacle.json"
-MODULES = ("burgers-1d", "poisson-2d-holes", "ns-2d-lid", "wave-1d")  # heat-inverse: once unknown fields land (docs/pinnacle.md)
+MODULES = ("burgers-1d", "poisson-2d-holes", "ns-2d-lid", "wave-1d", "heat-inverse")
 PROTOCOL = ("constant", "lr-annealing", "lr-annealing-pinnacle", "ntk")
 CANDIDATES = ("annealing-lbfgs",)
 BEST_SEEDS = (1234, 1, 2)
@@ -91,7 +93,8 @@ def run_one(path: str, seed: int, budget: float | None, quick: bool = False) -> 
     )
     seconds = time.perf_counter() - begin
     points, ref = problem.reference_data
-    pred = np.asarray(predict(network, result.params, np.asarray(points, tconf.jnp_dtype), problem), np.float64)
+    full = with_unknowns(problem, network)  # heat-inverse compares (u, a): the params carry a's network
+    pred = np.asarray(predict(full, result.params, np.asarray(points, tconf.jnp_dtype), problem), np.float64)
     errors = {k: float(v) for k, v in component_errors(pred, np.asarray(ref, np.float64), problem.components).items()}
     run = {
         "l2re": errors.pop("l2re"),

@@ -136,6 +136,15 @@ def test_diagnose_finds_the_published_boundary_imbalance(tmp_path, capsys):
     assert (out / "gradients.png").exists()
 
 
+def test_reproduce_writes_the_readme_main_jobs_files_and_figures(tmp_path):
+    """The README's main job (``pinnbalance reproduce klein-gordon``), shortened: the table, the
+    summary and every figure it promises are written (figures are the path tests skip most)."""
+    out = tmp_path / "kg"
+    assert main(["reproduce", "klein-gordon", "--methods", "M1", "--steps", "21", "--no-progress", "--out", str(out)]) == 0
+    for name in ("summary.md", "summary.json", "comparison.png", "losses.png", "fields_M1.png"):
+        assert (out / name).stat().st_size > 0, name
+
+
 @pytest.mark.parametrize(
     "argv, summary, entry",
     [

@@ -73,12 +73,13 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
 
 def save_method(folder: Path, problem: Problem, network, result: FitResult, grid_n: int) -> dict[str, np.ndarray]:
     """Write one trained method's history, parameters and grid predictions; return the latter."""
-    network, result = solution_view(with_unknowns(problem, network), result)  # the solution network's own (unknown_outputs)
+    full, params = with_unknowns(problem, network), result.params  # the compared quantity may read the unknowns (heat-inverse)
+    network, result = solution_view(full, result)  # the solution network's own (unknown_outputs)
     write_history_csv(folder / "history.csv", result.history)
     save_params(folder, network, result.params)
     dtype = jax.tree_util.tree_leaves(result.params)[0].dtype
     points, reference = evaluation_grid(problem, grid_n, dtype)
-    u_pred, u_exact = np.asarray(predict(network, result.params, points, problem)), np.asarray(reference)
+    u_pred, u_exact = np.asarray(predict(full, params, points, problem)), np.asarray(reference)
     if problem.reference_data is not None or len(points) != grid_n**2:  # the reference's own points, or not a full grid
         pred = {"points": np.asarray(points), "u_pred": u_pred, "u_exact": u_exact, "abs_error": np.abs(u_pred - u_exact)}
         write_npz(folder / "predictions.npz", pred)
@@ -263,9 +264,9 @@ def summary_markdown(summary: dict, problem: Problem) -> str:
 def write_figures(out: Path, problem: Problem, methods, histories, predictions) -> None:
     """Fields per method, the comparison grid, losses, L2 error, weights (and seed spread)."""
     try:
-        from pinnbalance import plot
+        from pinnbalance.report import figures as plot
 
-        plot._plt()
+        plot.pyplot()
     except ImportError as err:
         warnings.warn(f"{err}; skipping figures", stacklevel=2)
         return

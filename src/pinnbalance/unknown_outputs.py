@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from pathlib import Path
 
 import jax
@@ -76,10 +77,8 @@ def write_unknowns(folder: str | Path, problem, network, result, grid_n: int = 1
         if isinstance(spec, FieldUnknown):
             (folder / "unknowns" / name).mkdir(parents=True, exist_ok=True)
             save_params(folder / "unknowns" / name, spec.network, result.params["unknowns"][name])
-    try:
+    if importlib.util.find_spec("matplotlib") is not None:  # an extra: without it the history holds the same numbers
         plot_unknowns(result.history, problem.exact_unknowns, folder / "unknowns.png")
-    except ImportError:  # matplotlib is an extra: the history holds the same numbers
-        pass
     return unknown_summary(problem, network, result.params, grid_n)
 
 
@@ -89,9 +88,9 @@ def plot_unknowns(history, exact, path: str | Path) -> Path | None:
     columns = [k for k in history if k.startswith(("unknown/", "unknown_l2/"))]
     if not columns:
         return None
-    from pinnbalance.plot import _plt, _save  # matplotlib only here
+    from pinnbalance.report.figures import pyplot, save_figure  # matplotlib only here
 
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(columns), figsize=(4.5 * len(columns), 3.6), squeeze=False)
     for ax, key in zip(axes[0], columns):
         kind, name = key.split("/", 1)
@@ -106,4 +105,4 @@ def plot_unknowns(history, exact, path: str | Path) -> Path | None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -3,14 +3,12 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from pinnbalance.problems import poisson_2d_holes
 from pinnbalance.problems.base import residuals
 from pinnbalance.problems.poisson_2d_holes import CENTRES, RADIUS, file_reference
 
 
-@pytest.mark.slow  # building the four-hole domain estimates its acceptance rates: ~30 s on one core
 def test_poisson_normals_and_pieces():
     problem = poisson_2d_holes()
     holes = problem.terms["holes"].sampler(jax.random.PRNGKey(0), 256, jnp.float64)

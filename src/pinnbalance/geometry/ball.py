@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.geometry import arrays
 from pinnbalance.geometry.base import Geometry, Patch, Proposal
 from pinnbalance.geometry.box import check_names
 from pinnbalance.geometry.errors import GeometryError
@@ -55,8 +56,9 @@ class Ball(Geometry):
 
     def inside(self, points: jax.Array) -> jax.Array:
         points = self.check_points(points)
-        offset = points - jnp.asarray(self.center, points.dtype)
-        return jnp.sum(offset**2, axis=-1) <= self.radius**2
+        xp = arrays.namespace(points)
+        offset = points - xp.asarray(self.center, points.dtype)
+        return xp.sum(offset**2, axis=-1) <= self.radius**2
 
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         return tuple(c - self.radius for c in self.center), tuple(c + self.radius for c in self.center)
@@ -70,17 +72,17 @@ class Ball(Geometry):
         return 2 * math.pi ** (d / 2) * self.radius ** (d - 1) / math.gamma(d / 2)
 
     def _directions(self, key: jax.Array, n: int, dtype) -> jax.Array:
-        g = jax.random.normal(key, (n, self.dim), dtype)
-        return g / jnp.linalg.norm(g, axis=-1, keepdims=True)
+        g = arrays.normal(key, (n, self.dim), dtype)
+        return g / arrays.namespace(key).linalg.norm(g, axis=-1, keepdims=True)
 
     def _uniform(self, key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:
-        k_dir, k_rad = jax.random.split(key)
-        radii = self.radius * jax.random.uniform(k_rad, (n, 1), dtype) ** (1.0 / self.dim)
-        return jnp.asarray(self.center, dtype) + radii * self._directions(k_dir, n, dtype)
+        k_dir, k_rad = arrays.split(key)
+        radii = self.radius * arrays.uniform(k_rad, (n, 1), dtype) ** (1.0 / self.dim)
+        return arrays.namespace(key).asarray(self.center, dtype) + radii * self._directions(k_dir, n, dtype)
 
     def _sphere(self, key: jax.Array, n: int, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
         normals = self._directions(key, n, dtype)
-        return jnp.asarray(self.center, dtype) + self.radius * normals, normals
+        return arrays.namespace(key).asarray(self.center, dtype) + self.radius * normals, normals
 
     def proposal(self) -> Proposal:
         return Proposal(self._uniform, self.volume(), exact=True)

@@ -47,11 +47,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pinnbalance.geometry import arrays, estimate
 from pinnbalance.geometry.errors import EmptyGeometryError, GeometryError
 from pinnbalance.geometry.measure import MC_BOUNDARY_SAMPLES, MC_SAMPLES, Measure, monte_carlo, total
 from pinnbalance.geometry.rejection import candidates_needed, check_landed, safe_acceptance, take_first
-
-ESTIMATE_KEY = 20260117  # Monte-Carlo measures and acceptances use one fixed key: the same numbers every run
 
 PointSampler = Callable[[jax.Array, int, jnp.dtype], jax.Array]
 SurfaceSampler = Callable[[jax.Array, int, jnp.dtype], tuple[jax.Array, jax.Array]]
@@ -59,7 +58,11 @@ SurfaceSampler = Callable[[jax.Array, int, jnp.dtype], tuple[jax.Array, jax.Arra
 
 @dataclass(frozen=True)
 class Proposal:
-    """Uniform points on a region of exact ``measure`` containing the geometry; ``exact``: the region IS the geometry."""
+    """Uniform points on a region of exact ``measure`` containing the geometry; ``exact``: the region IS the geometry.
+
+    ``sample(key, n, dtype)`` takes a JAX key (jittable), or a ``numpy.random.Generator`` for
+    the host estimates when written with ``geometry.arrays`` (as every shape here is).
+    """
 
     sample: PointSampler
     measure: float
@@ -71,6 +74,7 @@ class Patch:
     """A named surface: ``propose(key, n, dtype) -> (points, outward normals)`` uniform on it, of ``measure``.
 
     ``trimmed``: only part of the surface is boundary; keep candidates by rule (*) (module docstring).
+    ``propose`` takes a JAX key or a NumPy generator, as ``Proposal.sample``.
     """
 
     name: str
@@ -86,7 +90,8 @@ class Geometry(abc.ABC):
     """A region of R^d with named coordinates and named boundary pieces (see the module docstring).
 
     Subclasses are frozen dataclasses with a ``names`` field (or property) and implement
-    ``inside``, ``bounds``, ``proposal`` and ``patches``.
+    ``inside``, ``bounds``, ``proposal`` and ``patches``. Their fields must be hashable (tuples,
+    not lists or arrays): the geometry keys its compiled samplers.
     """
 
     names: tuple[str, ...]
@@ -94,7 +99,10 @@ class Geometry(abc.ABC):
     # -- what a shape supplies -------------------------------------------------------------
     @abc.abstractmethod
     def inside(self, points: jax.Array) -> jax.Array:
-        """Whether each point (last axis: coordinates) lies in the closed region; jittable."""
+        """Whether each point (last axis: coordinates) lies in the closed region; jittable.
+
+        NumPy points give a NumPy answer (``geometry.arrays``): the host estimates use it.
+        """
 
     @abc.abstractmethod
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -131,7 +139,7 @@ class Geometry(abc.ABC):
 
     def check_points(self, points: jax.Array) -> jax.Array:
         """``points`` as an array whose last axis has ``dim`` entries, else a ``GeometryError``."""
-        points = jnp.asarray(points)
+        points = arrays.namespace(points).asarray(points)
         if points.ndim == 0 or points.shape[-1] != self.dim:
             raise GeometryError(
                 f"points must have {self.dim} coordinates {list(self.names)} on their last axis, got shape {tuple(points.shape)}"
@@ -140,24 +148,23 @@ class Geometry(abc.ABC):
 
     # -- interior ----------------------------------------------------------------------------
     @functools.cached_property
-    def _landed(self) -> tuple[int, tuple[int, ...]]:
-        """Fixed-key Monte-Carlo counts, computed once in one compiled program: how many of
-        ``MC_SAMPLES`` interior proposals land inside, and per patch how many of
-        ``MC_BOUNDARY_SAMPLES`` proposals are boundary by rule (*). Exact parts count all."""
-        patches = self.patches()
-        if self.proposal().exact and not any(p.trimmed for p in patches):
-            return MC_SAMPLES, (MC_BOUNDARY_SAMPLES,) * len(patches)
-        with jax.ensure_compile_time_eval():
-            interior, boundary = _count_landed(self, jax.random.PRNGKey(ESTIMATE_KEY))
-            return int(interior), tuple(int(c) for c in boundary)
-
-    @property
     def _interior_landed(self) -> int:
-        return self._landed[0]
+        """How many of ``MC_SAMPLES`` fixed-seed proposals land inside (all when the proposal is exact).
 
-    @property
-    def _patch_landed(self) -> tuple[int, ...]:
-        return self._landed[1]
+        Counted on the host on first use (``geometry.estimate``), so a geometry that is only an
+        operand (the inner differences of a chain) pays for its construction checks alone.
+        """
+        proposal = self.proposal()
+        return MC_SAMPLES if proposal.exact else estimate.count_inside(self, proposal.sample, MC_SAMPLES)
+
+    def _patch_landed_at(self, index: int) -> int:
+        """How many of ``MC_BOUNDARY_SAMPLES`` proposals on patch ``index`` are boundary by rule (*) (all if untrimmed)."""
+        counts = self.__dict__.setdefault("_patch_counts", {})  # a cache beside the fields, like cached_property's
+        if index not in counts:
+            patch = self.patches()[index]
+            landed = estimate.count_boundary(self, patch, index, MC_BOUNDARY_SAMPLES) if patch.trimmed else MC_BOUNDARY_SAMPLES
+            counts[index] = landed
+        return counts[index]
 
     def measure(self) -> Measure:
         """Length, area or volume: exact for shapes, ``|P| k / N`` (``measure.monte_carlo``) for CSG."""
@@ -173,8 +180,10 @@ class Geometry(abc.ABC):
         land inside, ``m`` from ``rejection.candidates_needed`` (or ``ceil(oversample * n)``);
         a shortfall raises ``TooFewPointsError`` eagerly, and gives NaN rows under a trace.
         """
-        if self.proposal().exact:
-            return self.proposal().sample(key, n, dtype)
+        if self.proposal().exact:  # a NumPy generator: a host estimate's draw (a time slice of a cylinder)
+            return (
+                self.proposal().sample(key, n, dtype) if arrays.is_host(key) else _exact_interior(self, key, n, jnp.dtype(dtype))
+            )
         m = self._candidates(n, self._interior_landed, MC_SAMPLES, oversample, "interior")
         points, count = _interior_by_rejection(self, key, n, m, jnp.dtype(dtype))
         check_landed(count, n, f"{type(self).__name__}.sample_interior", m)
@@ -205,7 +214,7 @@ class Geometry(abc.ABC):
     def _patch_measure(self, index: int, patch: Patch) -> Measure:
         if not patch.trimmed:
             return patch.measure
-        q = monte_carlo(1.0, self._patch_landed[index], MC_BOUNDARY_SAMPLES)
+        q = monte_carlo(1.0, self._patch_landed_at(index), MC_BOUNDARY_SAMPLES)
         value = patch.measure.value * q.value
         stderr = math.hypot(patch.measure.value * q.stderr, q.value * patch.measure.stderr)
         return Measure(value, stderr, MC_BOUNDARY_SAMPLES + patch.measure.samples)
@@ -290,31 +299,23 @@ class Geometry(abc.ABC):
         return Difference(self, other)
 
 
-# Plain functions, not one jit per geometry: called eagerly, their operations are compiled once
-# per shape and reused by every geometry (a compile per CSG node costs seconds on a busy CPU);
-# called inside the user's jit they are traced into it.
+# One jit per geometry (static: frozen dataclasses hash by their fields) and call shape. Called
+# eagerly, a sampler is then one compiled program, not one compile per primitive and shape (about
+# a hundred for the first draws from a box minus four disks); inside the user's jit it is inlined.
 
 
-def _count_landed(geom: Geometry, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    patches = geom.patches()
-    keys = jax.random.split(key, len(patches) + 1)
-    proposal = geom.proposal()
-    interior = MC_SAMPLES if proposal.exact else jnp.sum(geom.inside(proposal.sample(keys[-1], MC_SAMPLES, jnp.float32)))
-    counts = []
-    for k, patch in zip(keys, patches):
-        if not patch.trimmed:
-            counts.append(jnp.asarray(MC_BOUNDARY_SAMPLES))
-            continue
-        points, normals = patch.propose(k, MC_BOUNDARY_SAMPLES, jnp.float32)
-        counts.append(jnp.sum(geom.on_boundary(points, normals)))
-    return jnp.asarray(interior), jnp.stack(counts)
+@functools.partial(jax.jit, static_argnums=(0, 2, 3))
+def _exact_interior(geom: Geometry, key: jax.Array, n: int, dtype) -> jax.Array:
+    return geom.proposal().sample(key, n, dtype)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 2, 3, 4))
 def _interior_by_rejection(geom: Geometry, key: jax.Array, n: int, m: int, dtype) -> tuple[jax.Array, jax.Array]:
     candidates = geom.proposal().sample(key, m, dtype)
     return take_first(candidates, geom.inside(candidates), n)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 2, 3, 4, 5))
 def _boundary_mixture(geom: Geometry, key: jax.Array, n: int, m: int, dtype, piece) -> tuple[jax.Array, jax.Array, jax.Array]:
     """``m`` candidates from the mixture of the piece's patches (weights: their measures), trimmed by rule (*)."""
     selected = geom._select(piece)

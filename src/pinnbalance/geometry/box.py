@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.geometry import arrays
 from pinnbalance.geometry.base import Geometry, Patch, Proposal
 from pinnbalance.geometry.errors import GeometryError
 from pinnbalance.geometry.measure import Measure
@@ -64,8 +65,9 @@ class Box(Geometry):
 
     def inside(self, points: jax.Array) -> jax.Array:
         points = self.check_points(points)
-        lo, hi = jnp.asarray(self.lower, points.dtype), jnp.asarray(self.upper, points.dtype)
-        return jnp.all((points >= lo) & (points <= hi), axis=-1)
+        xp = arrays.namespace(points)
+        lo, hi = xp.asarray(self.lower, points.dtype), xp.asarray(self.upper, points.dtype)
+        return xp.all((points >= lo) & (points <= hi), axis=-1)
 
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         return self.lower, self.upper
@@ -74,8 +76,9 @@ class Box(Geometry):
         return Proposal(self._uniform, math.prod(hi - lo for lo, hi in zip(self.lower, self.upper)), exact=True)
 
     def _uniform(self, key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:
-        lo, hi = jnp.asarray(self.lower, dtype), jnp.asarray(self.upper, dtype)
-        return lo + (hi - lo) * jax.random.uniform(key, (n, self.dim), dtype)
+        xp = arrays.namespace(key)
+        lo, hi = xp.asarray(self.lower, dtype), xp.asarray(self.upper, dtype)
+        return lo + (hi - lo) * arrays.uniform(key, (n, self.dim), dtype)
 
     def patches(self) -> tuple[Patch, ...]:
         sides = [hi - lo for lo, hi in zip(self.lower, self.upper)]
@@ -88,9 +91,10 @@ class Box(Geometry):
 
     def _face(self, i: int, value: float, sign: float):
         def propose(key: jax.Array, n: int, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
-            points = self._uniform(key, n, dtype).at[:, i].set(value)
-            normals = jnp.zeros((n, self.dim), dtype).at[:, i].set(sign)
-            return points, normals
+            xp = arrays.namespace(key)
+            points = xp.where(xp.arange(self.dim) == i, xp.asarray(value, dtype), self._uniform(key, n, dtype))
+            normal = xp.asarray([sign if j == i else 0.0 for j in range(self.dim)], dtype)
+            return points, xp.broadcast_to(normal, (n, self.dim))
 
         return propose
 

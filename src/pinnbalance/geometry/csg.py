@@ -149,7 +149,7 @@ class Difference(_Binary):
             "it removes nothing, check its centre and size",
         )
         hole = range(len(self.a.patches()), len(self.patches()))
-        if all(self._patch_landed[i] == 0 for i in hole):
+        if all(self._patch_landed_at(i) == 0 for i in hole):
             raise GeometryError(
                 f"Difference: the hole {self.b!r} does not meet the domain's interior (none of its boundary is boundary of the "
                 "result); it removes nothing, check its centre and size"

@@ -52,8 +52,11 @@ class Named(Geometry):
         return self.base.proposal()
 
     @property
-    def _landed(self):  # the same region and patches: reuse the base's fixed-key estimates
-        return self.base._landed
+    def _interior_landed(self) -> int:  # the same region and patches: reuse the base's fixed-seed counts
+        return self.base._interior_landed
+
+    def _patch_landed_at(self, index: int) -> int:
+        return self.base._patch_landed_at(index)
 
     def patches(self) -> tuple[Patch, ...]:
         rename = dict(self.rename)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pinnbalance.geometry import arrays
 from pinnbalance.geometry.base import Geometry, Patch, Proposal
 from pinnbalance.geometry.box import check_names
 from pinnbalance.geometry.errors import GeometryError
@@ -132,13 +133,14 @@ class Polygon(Geometry):
     def inside(self, points: jax.Array) -> jax.Array:
         """Even-odd rule: a ray towards +x crosses the boundary an odd number of times."""
         points = self.check_points(points)
-        v = jnp.asarray(self._array, points.dtype)
-        a, b = v, jnp.roll(v, -1, axis=0)
+        xp = arrays.namespace(points)
+        v = xp.asarray(self._array, points.dtype)
+        a, b = v, xp.roll(v, -1, axis=0)
         x, y = points[..., 0:1], points[..., 1:2]
         straddles = (a[:, 1] > y) != (b[:, 1] > y)
-        dy = jnp.where(straddles, b[:, 1] - a[:, 1], 1.0)
+        dy = xp.where(straddles, b[:, 1] - a[:, 1], 1.0)
         x_cross = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / dy
-        crossings = jnp.sum(straddles & (x < x_cross), axis=-1)
+        crossings = xp.sum(straddles & (x < x_cross), axis=-1)
         return crossings % 2 == 1
 
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -161,11 +163,11 @@ class Polygon(Geometry):
         areas = 0.5 * np.abs(ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0])
 
         def sample(key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:
-            k_tri, k_uv = jax.random.split(key)
-            which = jax.random.categorical(k_tri, jnp.log(jnp.asarray(areas, jnp.float32)), shape=(n,))
-            corners = jnp.asarray(tri, dtype)[which]
-            uv = jax.random.uniform(k_uv, (n, 2), dtype)
-            uv = jnp.where(jnp.sum(uv, -1, keepdims=True) > 1, 1 - uv, uv)
+            xp = arrays.namespace(key)
+            k_tri, k_uv = arrays.split(key)
+            corners = xp.asarray(tri, dtype)[arrays.categorical(k_tri, areas, n)]
+            uv = arrays.uniform(k_uv, (n, 2), dtype)
+            uv = xp.where(xp.sum(uv, -1, keepdims=True) > 1, 1 - uv, uv)
             a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
             return a + uv[:, :1] * (b - a) + uv[:, 1:] * (c - a)
 
@@ -185,8 +187,9 @@ class Polygon(Geometry):
 
 def _edge_sampler(a: np.ndarray, b: np.ndarray, normal: np.ndarray):
     def propose(key: jax.Array, n: int, dtype=jnp.float32) -> tuple[jax.Array, jax.Array]:
-        s = jax.random.uniform(key, (n, 1), dtype)
-        start, end = jnp.asarray(a, dtype), jnp.asarray(b, dtype)
-        return start + s * (end - start), jnp.broadcast_to(jnp.asarray(normal, dtype), (n, 2))
+        xp = arrays.namespace(key)
+        s = arrays.uniform(key, (n, 1), dtype)
+        start, end = xp.asarray(a, dtype), xp.asarray(b, dtype)
+        return start + s * (end - start), xp.broadcast_to(xp.asarray(normal, dtype), (n, 2))
 
     return propose

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.geometry import arrays
 from pinnbalance.geometry.base import Geometry, Patch, Proposal
 from pinnbalance.geometry.errors import GeometryError
 
@@ -70,14 +71,14 @@ class SpaceTime(Geometry):
         return (*lower, self.t0), (*upper, self.t1)
 
     def _times(self, key: jax.Array, n: int, dtype) -> jax.Array:
-        return self.t0 + (self.t1 - self.t0) * jax.random.uniform(key, (n, 1), dtype)
+        return self.t0 + (self.t1 - self.t0) * arrays.uniform(key, (n, 1), dtype)
 
     def proposal(self) -> Proposal:
         space = self.space.proposal()
 
         def sample(key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:
-            k_x, k_t = jax.random.split(key)
-            return jnp.concatenate([space.sample(k_x, n, dtype), self._times(k_t, n, dtype)], axis=-1)
+            k_x, k_t = arrays.split(key)
+            return arrays.namespace(key).concatenate([space.sample(k_x, n, dtype), self._times(k_t, n, dtype)], axis=-1)
 
         return Proposal(sample, space.measure * (self.t1 - self.t0), space.exact)
 
@@ -88,19 +89,21 @@ class SpaceTime(Geometry):
 
     def _slice(self, t: float, sign: float):
         def propose(key: jax.Array, n: int, dtype=jnp.float32):
+            xp = arrays.namespace(key)
             x = self.space.sample_interior(key, n, dtype)
-            points = jnp.concatenate([x, jnp.full((n, 1), t, dtype)], axis=-1)
-            normals = jnp.zeros((n, self.dim), dtype).at[:, -1].set(sign)
-            return points, normals
+            points = xp.concatenate([x, xp.full((n, 1), t, dtype)], axis=-1)
+            normal = xp.asarray((0.0,) * (self.dim - 1) + (sign,), dtype)
+            return points, xp.broadcast_to(normal, (n, self.dim))
 
         return propose
 
     def _lifted(self, patch: Patch) -> Patch:
         def propose(key: jax.Array, n: int, dtype=jnp.float32):
-            k_x, k_t = jax.random.split(key)
+            xp = arrays.namespace(key)
+            k_x, k_t = arrays.split(key)
             x, nx = patch.propose(k_x, n, dtype)
-            return jnp.concatenate([x, self._times(k_t, n, dtype)], axis=-1), jnp.concatenate(
-                [nx, jnp.zeros((n, 1), dtype)], axis=-1
+            return xp.concatenate([x, self._times(k_t, n, dtype)], axis=-1), xp.concatenate(
+                [nx, xp.zeros((n, 1), dtype)], axis=-1
             )
 
         return Patch(patch.name, propose, patch.measure.scaled(self.t1 - self.t0), patch.trimmed)

@@ -5,6 +5,7 @@ from pinnbalance.problems.burgers_1d import burgers_1d
 from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.declared import DECLARED, Declared
 from pinnbalance.problems.domain import Box, stacked, uniform
+from pinnbalance.problems.heat_inverse import heat_inverse
 from pinnbalance.problems.helmholtz import helmholtz
 from pinnbalance.problems.klein_gordon import klein_gordon
 from pinnbalance.problems.ns_2d_lid import ns_2d_lid
@@ -30,6 +31,7 @@ PROBLEMS |= {
     "wave-1d": wave_1d,
 }  # PINNacle
 PROBLEMS["poisson-inverse"] = poisson_inverse  # an inverse problem: the diffusivity k is trained (problems.unknowns)
+PROBLEMS["heat-inverse"] = heat_inverse  # PINNacle's HInv: the conductivity field a(x, y) is trained
 
 __all__ = [
     "DECLARED",
@@ -46,6 +48,7 @@ __all__ = [
     "check_batch_sizes",
     "check_names",
     "data_term",
+    "heat_inverse",
     "helmholtz",
     "klein_gordon",
     "lid_driven_cavity",

@@ -47,4 +47,5 @@ DECLARED = {
     "ns-2d-lid": Declared(NS_TERMS, ("x", "y"), outputs=3, reference="mom_x", exact=False),
     "wave-1d": Declared(("res", "ic", "ic_t", "bc"), ("x", "t")),
     "poisson-inverse": Declared(("res", "bcs", "data"), ("x", "y"), unknowns=("k",)),
+    "heat-inverse": Declared(("res", "a_bc", "data"), ("x", "y", "t"), exact=False),  # a: a field unknown, not a TOML one
 }

@@ -30,31 +30,33 @@ INTERRUPTED = "interrupted"
 
 class ProgressBar(Callback):
     """A tqdm progress bar over the steps, labelled ``label``; ``reference`` (the reference
-    term, weight 1) is left out of the weights shown."""
+    term, weight 1) is left out of the weights shown. A phase with nothing to do draws no bar.
+    ``unit="it"`` counts a second-order phase's iterations from its start (the steps of the
+    phases before it are not its own)."""
 
-    def __init__(self, label: str = "training", reference: str | None = None):
-        self.label, self.reference, self.bar = label, reference, None
+    def __init__(self, label: str = "training", reference: str | None = None, unit: str = "step"):
+        self.label, self.reference, self.unit, self.bar, self.zero = label, reference, unit, None, 0
 
     def on_start(self, progress: Progress) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(
-            initial=progress.steps_done,
-            total=progress.total,
-            desc=self.label,
-            unit="step",
-            dynamic_ncols=True,
-            mininterval=0.5,
-        )
+        self.bar, self.zero = None, progress.steps_done if self.unit == "it" else 0
+        if progress.total is not None and progress.total <= progress.steps_done:
+            return  # nothing to do in this phase (e.g. steps = 0 before an LM phase)
+        total = None if progress.total is None else progress.total - self.zero
+        options = {"desc": self.label, "unit": self.unit, "dynamic_ncols": True, "mininterval": 0.5}
+        self.bar = tqdm(initial=progress.steps_done - self.zero, total=total, **options)
 
     def on_chunk(self, progress: Progress) -> None:
+        if self.bar is None:
+            return
         rec = progress.last
         last = lambda v: float(np.median(np.asarray(v)[..., -1]))  # noqa: E731
         post = {"l2": f"{last(rec['l2']):.2e}"}
         post.update({f"L_{k}": f"{last(v):.1e}" for k, v in rec["losses"].items()})
         post.update({f"w_{k}": f"{last(v):.3g}" for k, v in rec["weights"].items() if k != self.reference})
         self.bar.set_postfix(post, refresh=False)
-        self.bar.update(progress.steps_done - self.bar.n)
+        self.bar.update(progress.steps_done - self.zero - self.bar.n)
 
     def on_end(self, progress: Progress) -> None:
         if self.bar is not None:

@@ -193,18 +193,14 @@ def train(
     scheme, config = runs[0]
     _check_train(runs, vmapped, scheme, config)
     network = with_unknowns(problem, network)  # unchanged without unknowns
-    if start is None:  # each run's state with its own optimizer state (its learning rate), unless one is given
-        start = Progress(initial_states(problem, network, runs, optimizer, stacked=vmapped))
-    else:
-        chunks = [unflatten_records(start.records)] if start.records else []  # a resumed run's history so far
-        start = Progress(start.state, steps_done=start.steps_done, chunks=chunks)
+    start = _starting_progress(problem, network, runs, optimizer, vmapped=vmapped, start=start)
     optimizer = optimizer or config.optimizer()  # the program's: it reads each run's rate from the state
     optimizer = unknowns_optimizer(network, optimizer, config)  # each unknown at its own rate
     start.total = config.steps
     grid, exact = _place(sharding, start, evaluation_grid(problem, config.eval_grid, config.jnp_dtype), vmapped)
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
-    bar = [ProgressBar(progress if isinstance(progress, str) else "training", problem.reference)] if progress else []
+    bar, lm_bar = _progress_bars(progress, problem.reference)
     extra, first = {"choices": backend_choices(scheme, config, solution_network(network))}, start.state
     if in_phase(start):  # resumed inside the LM phase: the phases before it are done
         timing = {"train_seconds": 0.0, "first_chunk_seconds": 0.0, "traces": 0, "compile_seconds": 0.0}
@@ -222,7 +218,7 @@ def train(
             config.lm,
             (grid, exact),
             runs=len(runs) if vmapped else None,
-            callbacks=[*callbacks, *bar],
+            callbacks=[*callbacks, *lm_bar],
             first=first,
             lbfgs=extra.get("lbfgs"),
         )
@@ -230,6 +226,23 @@ def train(
     if start.stop == INTERRUPTED:
         raise Interrupted(start.steps_done, results)
     return raise_if_all_diverged(results)
+
+
+def _starting_progress(problem, network, runs, optimizer, *, vmapped: bool, start: Progress | None) -> Progress:
+    """Each run's initial state with its own optimizer state (its learning rate), or the
+    resumed ``start`` with its history so far as the first chunk."""
+    if start is None:
+        return Progress(initial_states(problem, network, runs, optimizer, stacked=vmapped))
+    chunks = [unflatten_records(start.records)] if start.records else []
+    return Progress(start.state, steps_done=start.steps_done, chunks=chunks)
+
+
+def _progress_bars(progress: bool | str, reference: str) -> tuple[list, list]:
+    """The first phase's bar over steps and the LM phase's over its iterations (none if off)."""
+    if not progress:
+        return [], []
+    label = progress if isinstance(progress, str) else "training"
+    return [ProgressBar(label, reference)], [ProgressBar(f"{label} (LM)", reference, unit="it")]
 
 
 def _check_train(runs, vmapped: bool, scheme, config) -> None:
