@@ -80,7 +80,10 @@ def test_sections_are_written_back_as_read():
         ({"network": {"init": "least-squares"}}, 'applies to type = "piratenet" only'),
         ({"network": {**PIRATE, "init": "lsq"}}, "network.init 'lsq' is unknown"),
         ({"network": {**PIRATE, "init": "least-squares", "init_terms": ["res2"]}}, r"network.init_terms: unknown .*\['res2'\]"),
-        ({"problem": {"name": "cavity"}, "network": {**PIRATE, "init": "least-squares"}}, "network.init: least-squares initialisation fits the exact solution .* has none; use init = \"random\""),
+        (
+            {"problem": {"name": "cavity"}, "network": {**PIRATE, "init": "least-squares"}},
+            'network.init: least-squares initialisation fits the exact solution .* has none; use init = "random"',
+        ),
         ({"weighting": {"scheme": "self-adaptive"}, "sampling": {"mode": "fixed"}, "causal": {}}, "use a term scheme"),
     ],
 )
