@@ -88,7 +88,7 @@ def plot_unknowns(history, exact, path: str | Path) -> Path | None:
     columns = [k for k in history if k.startswith(("unknown/", "unknown_l2/"))]
     if not columns:
         return None
-    from pinnbalance.report.figures import pyplot, save_figure  # matplotlib only here
+    from pinnbalance.report.figures import pyplot, save_figure, step_axes  # matplotlib only here
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(columns), figsize=(4.5 * len(columns), 3.6), squeeze=False)
@@ -100,9 +100,6 @@ def plot_unknowns(history, exact, path: str | Path) -> Path | None:
                 ax.axhline(float(exact[name]), ls="--", color="k", lw=0.8, label=f"true {float(exact[name]):g}")
         else:
             ax.semilogy(history["step"], np.asarray(history[key]), lw=1.2, label=f"rel. L2 error of {name}")
-        ax.set_xlabel("step")
-        ax.set_title(name)
-        ax.grid(alpha=0.3)
-        ax.legend()
+        step_axes(ax, title=name)
     fig.tight_layout()
     return save_figure(fig, path)

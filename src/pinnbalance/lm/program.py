@@ -11,9 +11,9 @@ the same inputs).
 
 Example:
     >>> import jax, jax.numpy as jnp
-    >>> from pinnbalance.lm.settings import LevenbergMarquardt
-    >>> from pinnbalance.nn import mlp_for
-    >>> from pinnbalance.problems import klein_gordon, sample_batch
+    >>> from pinnbalance import klein_gordon, mlp_for
+    >>> from pinnbalance.lm import LevenbergMarquardt
+    >>> from pinnbalance.problems import sample_batch
     >>> problem = klein_gordon(batch_size=8)
     >>> network = mlp_for(problem.domain, hidden=(4,))
     >>> programs = lm_programs(problem, network, LevenbergMarquardt(max_iters=2, dtype=None, log_every=2))

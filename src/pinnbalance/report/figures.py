@@ -65,12 +65,20 @@ def fields(predictions: Mapping[str, Mapping[str, np.ndarray]], names: tuple[str
     return save_figure(fig, path)
 
 
-def _finish(fig, ax, ylabel: str, path: str | Path) -> Path:
-    """Label, grid and legend a step-axis plot, then write it."""
+def step_axes(ax, *, ylabel: str | None = None, title: str | None = None) -> None:
+    """Label, grid and legend a plot over training steps."""
     ax.set_xlabel("step")
-    ax.set_ylabel(ylabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+
+
+def _finish(fig, ax, ylabel: str, path: str | Path) -> Path:
+    """Label, grid and legend a step-axis plot, then write it."""
+    step_axes(ax, ylabel=ylabel)
     fig.tight_layout()
     return save_figure(fig, path)
 
