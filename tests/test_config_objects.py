@@ -60,3 +60,11 @@ def test_toml_files_round_trip_and_name_the_file(tmp_path):
     assert read_toml(tmp_path / "a.toml") == tables
     with pytest.raises(KeyError, match=r"sweep file .*b.toml does not exist"):
         read_toml(tmp_path / "b.toml", "sweep file", KeyError)
+
+
+def test_overrides_leave_the_callers_nested_tables_alone():
+    from pinnbalance.config import apply_overrides
+
+    data = {"problem": {"name": "poisson-inverse"}, "unknowns": {"k": {"init": 1.0}}}
+    changed = apply_overrides(data, ["unknowns.k.init=2.0"])
+    assert changed["unknowns"]["k"]["init"] == 2.0 and data["unknowns"]["k"]["init"] == 1.0

@@ -95,6 +95,7 @@ are the only places where names become objects.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import inspect
@@ -459,8 +460,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """A copy of ``data`` with each ``key.path=value`` set."""
-    data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    """A copy of ``data`` with each ``key.path=value`` set (``data`` itself, nested tables included, is left as it was)."""
+    data = copy.deepcopy(data)
     for text in overrides:
         path, value = parse_override(text)
         node = data
