@@ -32,6 +32,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import jax
@@ -129,6 +130,34 @@ def evaluation_seconds(problem, network, params, grid, exact) -> float:
     return float(np.median(times))
 
 
+@dataclass
+class TimedTraining:
+    """One configured training, timed from the call to ``train`` (compilation in)."""
+
+    problem: object
+    network: object
+    tconf: object
+    result: object
+    clock: Clock
+    wall: float
+    load_average: list[float]  # 1-minute, before and after
+
+
+def timed_training(config_path: str, overrides: list[str], budget: float | None) -> TimedTraining:
+    """Load ``config_path`` with ``overrides``, build its pieces and train it once under a
+    ``Clock`` (stopping past ``budget`` seconds); shared with ``pinnacle.py``."""
+    config = cfg.load(ROOT / config_path, overrides)
+    runtime.prepare(config.train_config())
+    problem = config.build_problem()
+    network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
+    load_before = os.getloadavg()[0]
+    begin = time.perf_counter()
+    clock = Clock(begin, budget)
+    [result] = train(problem, network, [(scheme, tconf)], optimizer=config.build_optimizer(), progress=False, callbacks=[clock])
+    wall = time.perf_counter() - begin
+    return TimedTraining(problem, network, tconf, result, clock, wall, [round(load_before, 2), round(os.getloadavg()[0], 2)])
+
+
 def run_one(config_path: str, seed: int, budget: float | None, quick: bool = False) -> dict:
     """One training of ``config_path`` on ``seed``: its error curve against wall time (``quick``:
     a few steps and iterations, to check the script)."""
@@ -140,15 +169,8 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
         overrides += ["lbfgs.max_iters=10"] if base.train.lbfgs is not None else []
         recipes = {path for methods in RECIPES.values() for path in methods.values()}
         overrides += ["sampling.batch_size=64"] if config_path in recipes else []  # a GPU's batch: a CPU checks it small
-    config = cfg.load(ROOT / config_path, overrides)
-    runtime.prepare(config.train_config())
-    problem = config.build_problem()
-    network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
-    load_before = os.getloadavg()[0]
-    begin = time.perf_counter()
-    clock = Clock(begin, budget)
-    [result] = train(problem, network, [(scheme, tconf)], optimizer=config.build_optimizer(), progress=False, callbacks=[clock])
-    wall = time.perf_counter() - begin
+    t = timed_training(config_path, overrides, budget)
+    problem, network, tconf, result, clock, wall = t.problem, t.network, t.tconf, t.result, t.clock, t.wall
     grid, exact = evaluation_grid(problem, tconf.eval_grid, tconf.jnp_dtype)
     per_eval = evaluation_seconds(problem, network, result.params, grid, exact)
     l2 = result.history["l2"].astype(float)
@@ -167,7 +189,7 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
         "points": points,
         "status": result.status,
         "cores": cores(),
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # 1-minute, before and after
+        "load_average": t.load_average,
         "extra": {k: v for k, v in result.extra.items() if k in ("lbfgs", "lm", "choices")},
     }
 

@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -44,16 +42,14 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
-from frontier import Clock, cores, device_name  # noqa: E402  (the same habits as frontier.py)
+from frontier import cores, device_name, timed_training  # noqa: E402  (the same habits as frontier.py)
 
 from pinnbalance import config as cfg  # noqa: E402
-from pinnbalance import runtime  # noqa: E402
 from pinnbalance.component_metrics import component_errors, joint_l2re  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import predict  # noqa: E402
 from pinnbalance.nn.with_unknowns import with_unknowns  # noqa: E402
 from pinnbalance.problems.burgers_1d import file_reference as burgers_file  # noqa: E402
-from pinnbalance.training import train  # noqa: E402
 
 RESULTS = HERE / "results" / "pinnacle.json"
 MODULES = ("burgers-1d", "poisson-2d-holes", "ns-2d-lid", "wave-1d", "heat-inverse")
@@ -82,16 +78,8 @@ def run_one(path: str, seed: int, budget: float | None, quick: bool = False) -> 
     if quick:  # a few steps on small fixed sets: checks the script end to end
         overrides += ["train.steps=20", "train.log_every=10", "train.chunk_logs=1", "sampling.batch_size=64"]
         overrides += ["lbfgs.max_iters=5"] if base.train.lbfgs is not None else []
-    config = cfg.load(ROOT / path, overrides)
-    runtime.prepare(config.train_config())
-    problem = config.build_problem()
-    network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
-    load_before = os.getloadavg()[0]
-    begin = time.perf_counter()
-    [result] = train(
-        problem, network, [(scheme, tconf)], optimizer=config.build_optimizer(), progress=False, callbacks=[Clock(begin, budget)]
-    )
-    seconds = time.perf_counter() - begin
+    t = timed_training(path, overrides, budget)
+    problem, network, tconf, result, seconds = t.problem, t.network, t.tconf, t.result, t.wall
     points, ref = problem.reference_data
     full = with_unknowns(problem, network)  # heat-inverse compares (u, a): the params carry a's network
     pred = np.asarray(predict(full, result.params, np.asarray(points, tconf.jnp_dtype), problem), np.float64)
@@ -106,7 +94,7 @@ def run_one(path: str, seed: int, budget: float | None, quick: bool = False) -> 
         "points": {name: t.batch_size for name, t in problem.terms.items()},
         "device": device_name(),
         "cores": cores(),
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # 1-minute, before and after
+        "load_average": t.load_average,  # 1-minute, before and after
         "weights": result.weights,
         "extra": {k: v for k, v in result.extra.items() if k in ("lbfgs", "choices")},
     }
