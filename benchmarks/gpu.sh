@@ -32,4 +32,4 @@ out="${SPEED_JSON:-benchmarks/results/speed.json}"
 python3 benchmarks/speed.py --out "$out" --skip lanes "$@"  # lanes: compile-bound on a GPU, and long
 graphs="--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,WHILE,CONDITIONAL"
 XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }$graphs" python3 benchmarks/speed.py --out "$out" --tag while_graphs \
-    --skip seeds,schedules,lanes,floor,modes "$@" || echo "the command-buffer variant failed; the main results stand" >&2
+    --skip seeds,schedules,lanes,floor,modes,optimizers "$@" || echo "the command-buffer variant failed; the main results stand" >&2
