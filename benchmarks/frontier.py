@@ -17,7 +17,8 @@ records spread evenly over its measured duration; an LM phase's records by their
     python benchmarks/frontier.py --problems wave --methods gpu-2026 --budget 240   # the GPU recipe (RECIPES)
 
 Results merge into frontier.json run by run (a finished (problem, method, seed) is skipped
-unless --force), so a long benchmark resumes where it was stopped; ``--budget`` caps a run's
+unless --force), and a run in progress checkpoints under ``--runs`` (default runs/frontier/; its
+clock too), so a long benchmark resumes where it was stopped, inside a run as well; ``--budget`` caps a run's
 wall time (default 1,800 s: the run stops after the chunk that passes it). Each run records the
 cores it may use and the load average before and after: pin it to a core of its own
 (``taskset -c 1 python benchmarks/frontier.py ...``) while other work runs on the machine.
@@ -30,6 +31,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -47,6 +49,8 @@ from pinnbalance import runtime  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2  # noqa: E402
 from pinnbalance.nn import count_params  # noqa: E402
+from pinnbalance.run import resumed_progress  # noqa: E402
+from pinnbalance.run_folder import CHECKPOINT, Checkpoints, checkpoint_writer, new_folder  # noqa: E402
 from pinnbalance.training import Callback, train  # noqa: E402
 from pinnbalance.training.lm_checkpoint import LMCheckpoint  # noqa: E402
 
@@ -91,8 +95,8 @@ class Clock(Callback):
     """The wall time after each chunk, since ``begin``, and whether the chunk was the
     Levenberg-Marquardt phase's (one record each); stops the loop past ``budget`` seconds."""
 
-    def __init__(self, begin: float, budget: float | None):
-        self.begin, self.budget, self.marks = begin, budget, [(0, 0.0, False)]
+    def __init__(self, begin: float, budget: float | None, marks: list | None = None):
+        self.begin, self.budget, self.marks = begin, budget, [tuple(m) for m in marks] if marks else [(0, 0.0, False)]
 
     def on_chunk(self, progress) -> None:
         seconds = time.perf_counter() - self.begin
@@ -143,24 +147,61 @@ class TimedTraining:
     load_average: list[float]  # 1-minute, before and after
 
 
-def timed_training(config_path: str, overrides: list[str], budget: float | None) -> TimedTraining:
+def timed_training(config_path: str, overrides: list[str], budget: float | None, folder: Path | None = None) -> TimedTraining:
     """Load ``config_path`` with ``overrides``, build its pieces and train it once under a
-    ``Clock`` (stopping past ``budget`` seconds); shared with ``pinnacle.py``."""
+    ``Clock`` (stopping past ``budget`` seconds); shared with ``pinnacle.py``.
+
+    With ``folder`` the training is resumable: a checkpoint (``[train] checkpoint_every``, and
+    ``[lm] checkpoint_every`` inside an LM phase) and the clock so far are written there, and a
+    later call with the same folder goes on from them, its clock continuing the saved one (the
+    resumed process compiles again: that time counts). The caller deletes the folder when done."""
     config = cfg.load(ROOT / config_path, overrides)
     runtime.prepare(config.train_config())
     problem = config.build_problem()
     network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
+    optimizer = config.build_optimizer()
+    start, saved = resumed(folder, config, (problem, network, scheme, optimizer)) if folder is not None else (None, None)
     load_before = os.getloadavg()[0]
     begin = time.perf_counter()
-    clock = Clock(begin, budget)
-    [result] = train(problem, network, [(scheme, tconf)], optimizer=config.build_optimizer(), progress=False, callbacks=[clock])
-    wall = time.perf_counter() - begin
+    clock = Clock(begin - (saved["seconds"] if saved else 0.0), budget, saved["marks"] if saved else None)
+    callbacks = [
+        clock,
+        *([Checkpoints(config.checkpoint_every, clock_writer(folder, config, clock))] if folder is not None else []),
+    ]
+    [result] = train(problem, network, [(scheme, tconf)], optimizer=optimizer, progress=False, start=start, callbacks=callbacks)
+    wall = time.perf_counter() - clock.begin
     return TimedTraining(problem, network, tconf, result, clock, wall, [round(load_before, 2), round(os.getloadavg()[0], 2)])
 
 
-def run_one(config_path: str, seed: int, budget: float | None, quick: bool = False) -> dict:
+CLOCK = "clock.json"
+
+
+def resumed(folder: Path, config, built: tuple) -> tuple[object, dict | None]:
+    """The saved ``Progress`` and clock of ``folder`` if it holds both (a resumed run), else
+    (None, None) after making it a fresh run folder of ``config``."""
+    if not (folder / CLOCK).exists() or not (folder / CHECKPOINT).exists():
+        new_folder(folder, config, overwrite=True)
+        return None, None
+    start = resumed_progress(config, folder, *built)  # a changed configuration is refused, naming the differences
+    saved = json.loads((folder / CLOCK).read_text())
+    print(f"   resuming {folder} at step {start.steps_done} ({saved['seconds']:.0f} s so far)", flush=True)
+    return start, saved
+
+
+def clock_writer(folder: Path, config, clock: Clock):
+    """``write(progress)`` for ``Checkpoints``: the run folder's checkpoint, then the clock up to it."""
+    write_checkpoint = checkpoint_writer(folder, config)
+
+    def write(progress) -> None:
+        write_checkpoint(progress)
+        atomic_write_text(folder / CLOCK, json.dumps({"seconds": clock.marks[-1][1], "marks": clock.marks}))
+
+    return write
+
+
+def run_one(config_path: str, seed: int, budget: float | None, quick: bool = False, folder: Path | None = None) -> dict:
     """One training of ``config_path`` on ``seed``: its error curve against wall time (``quick``:
-    a few steps and iterations, to check the script)."""
+    a few steps and iterations, to check the script; ``folder``: resumable there, see ``timed_training``)."""
     overrides = [f"train.seeds=[{seed}]"]
     if quick:
         base = cfg.load(ROOT / config_path)
@@ -169,7 +210,7 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
         overrides += ["lbfgs.max_iters=10"] if base.train.lbfgs is not None else []
         recipes = {path for methods in RECIPES.values() for path in methods.values()}
         overrides += ["sampling.batch_size=64"] if config_path in recipes else []  # a GPU's batch: a CPU checks it small
-    t = timed_training(config_path, overrides, budget)
+    t = timed_training(config_path, overrides, budget, folder)
     problem, network, tconf, result, clock, wall = t.problem, t.network, t.tconf, t.result, t.clock, t.wall
     grid, exact = evaluation_grid(problem, tconf.eval_grid, tconf.jnp_dtype)
     per_eval = evaluation_seconds(problem, network, result.params, grid, exact)
@@ -239,6 +280,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--figure", action="store_true", help="only draw frontier.png and frontier.md from the results")
     p.add_argument("--quick", action="store_true", help="a few steps of each run: checks the script (write elsewhere, --out)")
+    p.add_argument("--runs", type=Path, default=ROOT / "runs" / "frontier", help="checkpoints of unfinished runs (resumed)")
     args = p.parse_args(argv)
     if args.figure:
         report(args.out)
@@ -254,12 +296,15 @@ def main(argv=None) -> int:
                 if str(seed) in entry["runs"] and not args.force:
                     continue
                 print(f"== {problem} {method} seed {seed}: {path}", flush=True)
-                run = run_one(path, seed, args.budget, args.quick)
+                folder = None if args.quick else args.runs / f"{problem}-{method}-seed{seed}"
+                run = run_one(path, seed, args.budget, args.quick, folder)
                 print(f"   final L2 {run['final_l2']:.2e}, {run['seconds']:.0f} s, time to {run['time_to']}", flush=True)
                 entry["runs"][str(seed)] = run
                 entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))
                 entry.update(summarize(entry), config=path, device=device_name())
                 write_json(args.out, results)
+                if folder is not None:
+                    shutil.rmtree(folder)  # recorded above: its checkpoint is no longer needed
     if args.out.exists():
         report(args.out)
     return 0

@@ -21,7 +21,8 @@ problem's evaluation points; for burgers-1d it is against the exact (Cole-Hopf) 
     python benchmarks/pinnacle.py --table                          # only pinnacle.md from pinnacle.json
 
 Results merge into pinnacle.json run by run (a finished (problem, method, seed) is skipped
-unless --force), so a long benchmark resumes where it stopped; ``--budget`` caps a run's wall
+unless --force), and a run in progress checkpoints under ``--runs`` (every ``train.checkpoint_every``
+steps, its clock too), so a long benchmark resumes where it stopped, inside a run as well; ``--budget`` caps a run's wall
 time (the run stops after the chunk that passes it). Each run records its device, the cores it
 may use and the 1-minute load average before and after: pin it to a core of its own
 (``taskset -c 1 python benchmarks/pinnacle.py ...``) while other work runs on the machine.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -71,14 +73,15 @@ def published(problem: str) -> dict:
     return out
 
 
-def run_one(path: str, seed: int, budget: float | None, quick: bool = False) -> dict:
-    """One training of ``path`` on ``seed``: final L2RE (and per component), seconds, points, device."""
+def run_one(path: str, seed: int, budget: float | None, quick: bool = False, folder: Path | None = None) -> dict:
+    """One training of ``path`` on ``seed``: final L2RE (and per component), seconds, points, device
+    (``folder``: checkpointed there and resumed from it, see ``frontier.timed_training``)."""
     overrides = [f"train.seeds=[{seed}]"]
     base = cfg.load(ROOT / path)
     if quick:  # a few steps on small fixed sets: checks the script end to end
         overrides += ["train.steps=20", "train.log_every=10", "train.chunk_logs=1", "sampling.batch_size=64"]
         overrides += ["lbfgs.max_iters=5"] if base.train.lbfgs is not None else []
-    t = timed_training(path, overrides, budget)
+    t = timed_training(path, overrides, budget, folder)
     problem, network, tconf, result, seconds = t.problem, t.network, t.tconf, t.result, t.wall
     points, ref = problem.reference_data
     full = with_unknowns(problem, network)  # heat-inverse compares (u, a): the params carry a's network
@@ -126,12 +129,15 @@ def record(results: dict, problem: str, section: str, name: str, path: str, seed
     if str(seed) in entry["runs"] and not args.force:
         return
     print(f"== {problem} {section} {name} seed {seed}: {path}", flush=True)
-    run = run_one(path, seed, args.budget, args.quick)
+    folder = None if args.quick else args.runs / f"{problem}-{name}-seed{seed}"
+    run = run_one(path, seed, args.budget, args.quick, folder)
     print(f"   l2re {run['l2re']:.3e}, {run['seconds']:.0f} s, {run['status']}", flush=True)
     entry["runs"][str(seed)] = run
     entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))
     entry.update(summarize(entry), config=path)
     write_json(args.out, results)
+    if folder is not None:
+        shutil.rmtree(folder)  # recorded above: its checkpoint is no longer needed
 
 
 def _entry(results: dict, problem: str, section: str, name: str, path: str) -> dict:
@@ -203,6 +209,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--table", action="store_true", help="only write the markdown table from the results")
     p.add_argument("--quick", action="store_true", help="a few steps of each run: checks the script (write elsewhere, --out)")
+    p.add_argument("--runs", type=Path, default=ROOT / "runs" / "pinnacle-bench", help="checkpoints of unfinished runs (resumed)")
     args = p.parse_args(argv)
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     seeds = [int(s) for s in args.seeds.split(",")]

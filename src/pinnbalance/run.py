@@ -73,10 +73,7 @@ def run(
     seeds, tconf = list(config.seeds), config.train_config()
     sharding = _sharding(config, problem, seeds)
     runtime.require_x64(tconf)
-    template = _template(config, problem, network, scheme, optimizer) if resume else None
-    runs = len(seeds) if len(seeds) > 1 else None
-    lm_template = lambda saved: lm_checkpoint.template(template, problem, network, saved, runs=runs)  # noqa: E731
-    start = resume_start(config, run_dir, template, lm_template) if resume else None
+    start = resumed_progress(config, run_dir, problem, network, scheme, optimizer) if resume else None
     if not resume:
         new_folder(run_dir, config, overwrite)
     callbacks = [StopOnSignal(), Checkpoints(config.checkpoint_every, checkpoint_writer(run_dir, config))]
@@ -242,6 +239,16 @@ def _sharding(config: cfg.RunConfig, problem, seeds):
             f"train.devices = {config.devices!r}: {err}. A run may resume on another device count (--set train.devices=N)"
         ) from None
     return sharding
+
+
+def resumed_progress(config: cfg.RunConfig, run_dir: Path, problem, network, scheme, optimizer) -> Progress:
+    """The checkpointed ``Progress`` of ``run_dir`` that ``config`` goes on from (inside the
+    first-order phase or the LM phase), after ``resume_start``'s checks; the folder's config
+    becomes ``config``. Also used by the benchmarks' resumable runs (benchmarks/frontier.py)."""
+    template = _template(config, problem, network, scheme, optimizer)
+    runs = len(config.seeds) if len(config.seeds) > 1 else None
+    lm_template = lambda saved: lm_checkpoint.template(template, problem, network, saved, runs=runs)  # noqa: E731
+    return resume_start(config, run_dir, template, lm_template)
 
 
 def _template(config: cfg.RunConfig, problem, network, scheme, optimizer):
