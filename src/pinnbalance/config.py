@@ -75,21 +75,27 @@ Every run is fully described by one TOML file::
     positive = true                  # trained as exp(raw), so it stays > 0 (init must then be > 0),
     learning_rate = 1e-2             # its own rate (default: [optimizer]'s); keys left out keep the problem's
 
+    [unknowns.a]                     # a declared field unknown a (problems.unknowns.FieldUnknown), e.g.
+    kind = "field"                   # problem "heat-inverse" (kind: optional, must be the declared one),
+    inputs = ["x", "y"]              # the coordinates it sees, a network of hidden widths and activation
+    hidden = [50, 50, 50]            # (rebuilt on the domain's bounding box in them), positive and
+    activation = "tanh"              # learning_rate as for a scalar (unknown_tables)
+
 The sections map onto the library's objects: ``[train]``, ``[optimizer]`` and ``[sampling]`` onto
 ``TrainConfig``, ``[weighting]`` onto the scheme's class, ``[network]`` onto the architecture's
 builder; ``[lbfgs]``, ``[lm]``, ``[causal]`` and ``[problem]`` are tables of one object's
 keywords (``LBFGS``, ``LevenbergMarquardt``, ``weighting.causal.Causal``, ``ProblemConfig``),
 all read by one function (``_object``), and each ``[unknowns.NAME]`` is checked against
-``problems.unknowns.Scalar``'s fields with the same pieces (``_table``, ``_built``); ``train.seeds``,
+its kind's keys (``unknown_tables``: scalars and fields); ``train.seeds``,
 ``train.checkpoint_every``, ``train.devices``, ``sampling.batch_size`` and ``output.dir`` are the
 run's own (``RunConfig``).
 Validation is constructing those objects (their own checks, re-raised with the key's dotted
 name), after a type check driven by their field annotations; unknown keys get a "did you
 mean". Term names, coordinates and unknowns are checked against the problem's declaration
 (``problems.declared``): nothing is built, so loading a configuration starts no JAX backend
-(``[causal]`` by ``Causal.check``, ``[unknowns.NAME]`` as a ``Scalar`` with a stand-in init
-where the table gives none; ``build_problem`` applies them: ``Problem.with_unknowns``, which
-checks the problem's own values again, and ``causal_problem``). This module and the CLI
+(``[causal]`` by ``Causal.check``, ``[unknowns.NAME]`` by ``unknown_tables.check_tables``;
+``build_problem`` applies them: ``unknown_tables.with_tables``, then ``Problem.with_unknowns``,
+which checks the problem's own values again, and ``causal_problem``). This module and the CLI
 are the only places where names become objects.
 """
 
@@ -110,11 +116,12 @@ from typing import Any
 from pinnbalance.io import read_toml, toml_text
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
-from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, Scalar, check_batch_sizes, check_names
+from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_batch_sizes, check_names
 from pinnbalance.training.config import TrainConfig, optimizer_constructor, positive_int
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.physics_init import LeastSquaresInit
 from pinnbalance.training.sharding import DataParallel
+from pinnbalance.unknown_tables import UnknownTable, check_tables, with_tables
 from pinnbalance.weighting import SCHEMES, STATISTICS
 from pinnbalance.weighting.causal import Causal, causal_problem
 
@@ -299,7 +306,7 @@ class RunConfig:
     devices: int | str = 1  # or "all"; training.sharding.DataParallel: batch (one seed) or seeds split
     output_dir: str = "runs/run"
     causal: Causal | None = None  # [causal]: causal weighting of a time-dependent term (weighting.causal)
-    unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME]: Scalar fields set
+    unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME]: unknown_tables.UnknownTable keys
 
     def __post_init__(self):
         """The run-level keys, then everything against the problem's declaration (no problem is
@@ -330,14 +337,12 @@ class RunConfig:
         if self.network.init != "random":  # the least-squares fit: its settings, terms, and an exact solution to fit
             paths = {"points": "network.init_points", "terms": "network.init_terms", "unknown": "network.init_terms: unknown"}
             _built("network.init", lambda: self.network.least_squares().term_names(declared), paths)
-        _table("unknowns", self.unknowns, dict.fromkeys(declared.unknowns, ("Mapping", None)))
-        for name, values in self.unknowns.items():  # each as a Scalar (a stand-in init where the table gives none)
-            _built(f"unknowns.{name}", lambda: Scalar(**{"init": 1.0, **values}).check(name))
+        _built("unknowns", lambda: check_tables(self.unknowns, declared), {k: k for k in ("unknowns", "unknown key")})
 
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
-        problem = _built("problem", lambda: PROBLEMS[self.problem.name](**self.problem.parameters).with_unknowns(self.unknowns))
+        problem = _built("problem", lambda: with_tables(PROBLEMS[self.problem.name](**self.problem.parameters), self.unknowns))
         problem = problem if self.causal is None else causal_problem(problem, self.causal)  # [causal]: the term's causal loss
         return problem.with_batch_sizes(self.batch_size)
 
@@ -442,7 +447,7 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
             raise _unknown("section ", section, SECTIONS)
         _typed(f"[{section}]", data[section], "Mapping")
     objects = {s: _object(s, cls, data[s]) for s, cls in OBJECTS.items() if s in data}
-    unknowns = {name: _table(f"unknowns.{name}", table, _fields(Scalar)) for name, table in data.get("unknowns", {}).items()}
+    unknowns = {n: _table(f"unknowns.{n}", t, _fields(UnknownTable)) for n, t in data.get("unknowns", {}).items()}
     causal, (train, run) = objects.pop("causal", None), _train(data, objects)
     problem, network = _object("problem", ProblemConfig, data.get("problem", {})), _network(data.get("network", {}))
     return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)

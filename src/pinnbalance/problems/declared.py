@@ -25,14 +25,15 @@ class Declared:
     outputs: int = 1  # network outputs the residuals expect
     reference: str = "res"  # the term adaptive schemes balance the others against
     exact: bool = True  # an exact solution u(z) (least-squares initialisation fits it)
-    unknowns: tuple[str, ...] = ()  # its scalar unknowns (problems.unknowns), which [unknowns.NAME] may set
+    unknowns: tuple[str, ...] = ()  # its unknowns (problems.unknowns), which [unknowns.NAME] may set
+    fields: tuple[str, ...] = ()  # those of them that are fields (FieldUnknown), the others scalars
 
     @classmethod
     def of(cls, problem) -> Declared:
         """The declaration of a built ``problem`` (a ``Problem``)."""
-        scalars = tuple(n for n, s in problem.unknowns.items() if type(s).__name__ == "Scalar")
+        fields = tuple(n for n, s in problem.unknowns.items() if type(s).__name__ == "FieldUnknown")
         names, coords, exact = tuple(problem.term_names), tuple(problem.domain.names), problem.exact is not None
-        return cls(names, coords, problem.outputs, problem.reference, exact=exact, unknowns=scalars)
+        return cls(names, coords, problem.outputs, problem.reference, exact=exact, unknowns=(*problem.unknowns,), fields=fields)
 
 
 NS_TERMS = ("mom_x", "mom_y", "continuity", "lid_u", "lid_v", "wall_u", "wall_v", "gauge")
@@ -47,5 +48,5 @@ DECLARED = {
     "ns-2d-lid": Declared(NS_TERMS, ("x", "y"), outputs=3, reference="mom_x", exact=False),
     "wave-1d": Declared(("res", "ic", "ic_t", "bc"), ("x", "t")),
     "poisson-inverse": Declared(("res", "bcs", "data"), ("x", "y"), unknowns=("k",)),
-    "heat-inverse": Declared(("res", "a_bc", "data"), ("x", "y", "t"), exact=False),  # a: a field unknown, not a TOML one
+    "heat-inverse": Declared(("res", "a_bc", "data"), ("x", "y", "t"), exact=False, unknowns=("a",), fields=("a",)),
 }

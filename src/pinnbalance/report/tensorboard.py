@@ -33,6 +33,7 @@ import numpy as np
 
 from pinnbalance.training.loop import Callback, Progress
 from pinnbalance.training.results import flatten_records
+from pinnbalance.unknown_records import GROUPS as UNKNOWN_COLUMNS
 
 _POLY = 0x82F63B78  # CRC-32C, reflected
 
@@ -221,6 +222,7 @@ def write_records(writers: list[EventWriter], records: dict[str, np.ndarray], st
             group, _, name = key.partition(".")
             column = f"{RECORD_COLUMNS.get(group, group)}_{name}" if name else key
             column = f"causal/{name}" if group == "causal" else column  # causal weighting: its history's names
+            column = UNKNOWN_COLUMNS[group] + name if group in UNKNOWN_COLUMNS else column  # unknown/k, unknown_l2/a
             history[column] = np.asarray(v)[i] if len(writers) > 1 else np.asarray(v)
         rows = writer.add_history(history, start)
     return rows

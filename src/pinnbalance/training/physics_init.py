@@ -8,8 +8,10 @@ matches the initial (or boundary) condition.
 
 The data, stated once: ``points`` points drawn from each of ``terms`` by the term's own
 sampler (default: every term except the problem's reference term, i.e. its initial and
-boundary terms; a stacked term's pieces all count), and as values the problem's exact
-solution there, ``Y = exact(X)``. A problem without an exact solution (e.g. the cavity,
+boundary terms; a stacked term's pieces all count; of a row that holds more than a point,
+a boundary point's normal or a data term's observed values, its first ``d`` entries), and as
+values the problem's exact solution there, ``Y = exact(X)``. An inverse problem's unknowns
+(``nn.with_unknowns``) keep their initial values: only u's output layer is fitted. A problem without an exact solution (e.g. the cavity,
 which has reference data only) is refused: its terms' targets are not values of u
 everywhere (a velocity term holds derivatives). The draw comes from the run's seed
 (the initialisation key, folded), so vmapped seeds each get their own.
@@ -34,6 +36,7 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.nn.piratenet import PirateNet, least_squares_init
+from pinnbalance.nn.with_unknowns import WithUnknowns, solution_network, solution_params
 
 STREAM = 19  # folded into the initialisation key for the data draw
 
@@ -71,16 +74,21 @@ class LeastSquaresInit:
         names = self.term_names(problem)  # refuses a problem without an exact solution
         keys = jax.random.split(key, len(names))
         drawn = [problem.terms[n].sampler(k, self.points, dtype) for n, k in zip(names, keys)]
-        points = jnp.concatenate([x.reshape(-1, x.shape[-1]) for x in drawn])  # stacked pieces: every piece's points
+        dim = problem.domain.dim  # a row may carry more than its point: a normal, a data term's observed values
+        points = jnp.concatenate([x.reshape(-1, x.shape[-1])[:, :dim] for x in drawn])  # stacked pieces: all of them
         return points, jax.vmap(problem.exact)(points).astype(dtype)
 
     def apply(self, problem, network, params, key: jax.Array, dtype=jnp.float32):
         """``params`` with the output layer fitted (``least_squares_init``); a network other than
-        PirateNet is refused (its output layer does not read a fixed embedding)."""
-        if not isinstance(network, PirateNet):
+        PirateNet is refused (its output layer does not read a fixed embedding). A network that
+        carries unknowns (``nn.with_unknowns``) has its solution network's output layer fitted and
+        the unknowns' parameters kept as they are: the fit is of u alone, to the exact solution."""
+        solution = solution_network(network)
+        if not isinstance(solution, PirateNet):
             raise ValueError(
                 f'least-squares initialisation applies to a PirateNet (network type "piratenet"), whose output is linear '
-                f'in its embedding at initialisation; got {type(network).__name__}. Use init = "random" for it'
+                f'in its embedding at initialisation; got {type(solution).__name__}. Use init = "random" for it'
             )
         points, values = self.data(problem, jax.random.fold_in(key, STREAM), dtype)
-        return least_squares_init(network, params, points, values)
+        fitted = least_squares_init(solution, solution_params(network, params), points, values)
+        return {**params, "network": fitted} if isinstance(network, WithUnknowns) else fitted
