@@ -82,3 +82,23 @@ def test_best_config_header_quotes_the_measured_numbers(problem):
 
 def test_short_writes_two_significant_digits_without_exponent_padding():
     assert [short(6.40726e-5), short(1.3051e-5), short(3.0067e-5), short(7.46e-4)] == ["6.4e-5", "1.3e-5", "3.0e-5", "7.5e-4"]
+
+
+def test_training_guide_lm_toml_loads_as_lm_from_scratch_on_a_921_parameter_network(tmp_path):
+    """docs/training.md's "Choosing a method" TOML, given a problem with terms res and bcs (Helmholtz)."""
+    guide = (ROOT / "docs" / "training.md").read_text()
+    section = guide.split("## Choosing a method", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"^```toml\n(.*?)^```$", section, flags=re.M | re.S).group(1)
+    path = tmp_path / "own.toml"
+    path.write_text('[problem]\nname = "helmholtz"\n\n' + block)
+    config = cfg.load(path)
+    train = config.train_config()
+    assert train.steps == 0 and train.dtype == "float64" and train.sampling == "fixed" and train.lm.max_iters == 1000
+    assert config.weighting.scheme == "constant" and config.network.hidden == (20, 20, 20)
+    import jax
+
+    from pinnbalance.nn import count_params
+
+    network = config.build_network(config.build_problem())
+    # 2-20-20-20-1 by hand: (2*20 + 20) + 2 * (20*20 + 20) + (20 + 1) = 921, as the block's comment says
+    assert "P = 921" in block and count_params(network.init(jax.random.PRNGKey(0))) == 921
