@@ -60,7 +60,7 @@ METHODS = {
     "klein-gordon": {
         "adam-annealing": "configs/klein-gordon-m2.toml",
         "adam-ntk": "configs/frontier/klein-gordon-adam-ntk.toml",
-        "best-lbfgs": "configs/klein-gordon-best.toml",
+        "best-lbfgs": "configs/klein-gordon-adam-lbfgs.toml",  # the best before LM (now configs/*-best.toml is LM)
         "lm": "configs/frontier/klein-gordon-lm.toml",
         "lm-small": "configs/frontier/klein-gordon-lm-small.toml",
         "adam-lm": "configs/frontier/klein-gordon-adam-lm.toml",
@@ -69,7 +69,7 @@ METHODS = {
     "helmholtz": {
         "adam-annealing": "configs/helmholtz-m2.toml",
         "adam-ntk": "configs/frontier/helmholtz-adam-ntk.toml",
-        "best-lbfgs": "configs/helmholtz-best.toml",
+        "best-lbfgs": "configs/helmholtz-adam-lbfgs.toml",
         "lm": "configs/frontier/helmholtz-lm.toml",
         "adam-lm": "configs/frontier/helmholtz-adam-lm.toml",
     },
