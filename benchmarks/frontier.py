@@ -77,6 +77,7 @@ METHODS = {
         "adam-annealing": "configs/frontier/wave-adam-annealing.toml",
         "adam-ntk": "configs/wave-ntk.toml",
         "lm": "configs/frontier/wave-lm.toml",
+        "lm-causal": "configs/frontier/wave-lm-causal.toml",  # wave-lm with [causal] (issue 19)
         "adam-lm": "configs/frontier/wave-adam-lm.toml",
         **{  # the 2026 toolkit (issue 19): each with and without causal weighting
             f"{m}{c}": f"configs/frontier/wave-{m}{c}.toml"

@@ -9,6 +9,7 @@ estimates memory and time of an iteration before training; ``loop`` holds the pu
 ``LevenbergMarquardt`` description. One module per idea:
 
     settings -> residuals -> solve, damping -> loop;  cost (checked by loop before training)
+    causal (causal weighting's slice weights on the causal term's rows, an iteration at a time)
 
 References: K. Levenberg (1944), D. W. Marquardt (1963); H. B. Nielsen (1999), "Damping
 parameter in Marquardt's method", IMM-REP-1999-05; K. Madsen, H. B. Nielsen, O. Tingleff

@@ -75,6 +75,7 @@ class LMState(NamedTuple):
     reason: jax.Array  # int32 index into REASONS; 0 while running
     loss: jax.Array  # ||r||^2 at params
     rejected: jax.Array  # int32: rejected trials so far
+    causal: dict = {}  # causal weighting's eps schedule {"index", "since"} (lm.causal; {} without it)
 
 
 def init_state(params, loss: jax.Array, settings: LevenbergMarquardt) -> LMState:
@@ -131,7 +132,7 @@ def update(
         [4, 2, 3, 1],
         0,
     ).astype(jnp.int32)
-    return LMState(
+    return state._replace(
         params=unravel(jnp.where(accepted, flat + h, flat)),
         damping=mu,
         nu=nu,

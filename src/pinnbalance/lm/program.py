@@ -34,10 +34,12 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.compiler_options import compiler_options
+from pinnbalance.lm.causal import causal_lm_init, causal_lm_step, causal_record
 from pinnbalance.lm.loop import lm_init, lm_step, record
 from pinnbalance.lm.residuals import residual_vector
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.problems.base import Problem
+from pinnbalance.training.causal_schedule import causal_term, problem_at
 
 
 class LMPrograms(NamedTuple):
@@ -51,18 +53,28 @@ class LMPrograms(NamedTuple):
 
 
 def lm_programs(problem: Problem, network, settings: LevenbergMarquardt) -> LMPrograms:
-    """The three programs of a phase (see the module docstring), each compiled on first call."""
+    """The three programs of a phase (see the module docstring), each compiled on first call.
 
-    def init(params, points, weights):
-        return lm_init(problem, network, params, points, weights, settings)
+    With causal weighting (a problem of ``weighting.causal.causal_problem``) the iterations are
+    ``lm.causal``'s, ``init`` takes the eps schedule to start from as a fourth argument (default:
+    the first eps) and each record holds its ``causal`` part."""
+    causal = causal_term(problem) is not None
+    start, iterate = (causal_lm_init, causal_lm_step) if causal else (lm_init, lm_step)
+
+    def init(params, points, weights, schedule=None):
+        return start(problem, network, params, points, weights, settings, *([schedule] if causal else []))
 
     def chunk(state, points, weights, grid, exact, first_step, length):
         def body(s, _):
-            step = lambda s: lm_step(problem, network, s, points, weights, settings)  # noqa: E731
+            step = lambda s: iterate(problem, network, s, points, weights, settings)  # noqa: E731
             return jax.lax.cond(s.reason == 0, step, lambda s: s, s), None
 
         state = jax.lax.scan(body, state, None, length=length)[0]
-        return state, record(problem, network, state, points, weights, grid, exact, first_step)
+        if not causal:
+            return state, record(problem, network, state, points, weights, grid, exact, first_step)
+        at_eps = problem_at(problem, state.causal, state.loss.dtype)  # term losses as the first-order records give them
+        rec = record(at_eps, network, state, points, weights, grid, exact, first_step)
+        return state, rec | {"causal": causal_record(problem, network, state, points, weights)}
 
     def loss(params, points, weights):
         return jnp.sum(residual_vector(problem, network, params, points, weights) ** 2)

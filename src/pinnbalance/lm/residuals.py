@@ -7,7 +7,10 @@ with n_i its number of points, so that
     ||r(theta)||^2 = sum_i (w_i / n_i) sum_j sum_c r_ijc^2 = sum_i w_i L_i,
 
 the weighted loss of ``losses.term_losses`` / ``losses.weighted_sum`` exactly. The
-least-squares problem ``min ||r||^2`` is then the PINN training problem.
+least-squares problem ``min ||r||^2`` is then the PINN training problem. A term's weight may
+also be one per point (a vector ``w_ij`` of shape ``(n_i,)``): point j's rows are then scaled by
+``sqrt(w_ij / n_i)``, so the term contributes ``(1 / n_i) sum_j w_ij sum_c r_ijc^2`` (causal
+weighting uses this: ``lm.causal``).
 
 The Jacobian ``J = dr / dtheta`` (N rows x P flattened parameters, ``ravel_pytree`` order)
 is assembled from PER-POINT Jacobians: reverse mode (``jax.jacrev``) of ONE point's residual,
@@ -46,7 +49,8 @@ TermArrays = Mapping[str, jax.Array]
 
 
 def row_scales(problem: Problem, points: TermArrays, weights: TermArrays) -> dict[str, jax.Array]:
-    """``sqrt(w_i / n_i)`` for every term (in its points' dtype): the factor on its residual rows."""
+    """``sqrt(w_i / n_i)`` for every term (in its points' dtype): the factor on its residual rows
+    (a vector of one factor per point where ``weights`` gives the term one weight per point)."""
     check_names(list(weights), problem.terms)
     check_names(list(points), problem.terms, what="points")
     missing = [n for n in problem.term_names if n not in weights or n not in points]
@@ -59,8 +63,13 @@ def residual_vector(problem: Problem, network, params, points: TermArrays, weigh
     """All terms' residuals as one vector of N rows, term i's scaled by ``sqrt(w_i / n_i)``."""
     scales = row_scales(problem, points, weights)
     u = network.field(params)
-    rows = [scales[n] * term_residuals(term, u, points[n]).reshape(-1) for n, term in problem.terms.items()]
-    return jnp.concatenate(rows)
+    rows = [_per_row(scales[n]) * term_residuals(term, u, points[n]) for n, term in problem.terms.items()]
+    return jnp.concatenate([r.reshape(-1) for r in rows])
+
+
+def _per_row(scale: jax.Array) -> jax.Array:
+    """A term's factor against its ``(n, components)`` residuals: a scalar, or one per point as a column."""
+    return scale[:, None] if jnp.ndim(scale) == 1 else scale
 
 
 def row_counts(problem: Problem, network, params, points: TermArrays) -> dict[str, tuple[int, int]]:
@@ -86,13 +95,16 @@ def jacobian(
     blocks = []
     for n, term in problem.terms.items():
 
-        def one_point(p, term=term, scale=scales[n]):
+        def one_point(p_scale, term=term):
+            p, scale = p_scale
+
             def residual(theta):
                 u = network.field(unravel(theta))
                 return scale * jnp.reshape(term.residual(u, p, **unknown_arguments(term, u)), (-1,))
 
             return jax.jacrev(residual)(flat)  # (components, P)
 
-        block = jax.lax.map(one_point, points[n], batch_size=batch_size) if batch_size else jax.vmap(one_point)(points[n])
+        each = (points[n], jnp.broadcast_to(scales[n], points[n].shape[:1]))  # one factor per point
+        block = jax.lax.map(one_point, each, batch_size=batch_size) if batch_size else jax.vmap(one_point)(each)
         blocks.append(block.reshape(-1, flat.shape[0]))
     return jnp.concatenate(blocks)

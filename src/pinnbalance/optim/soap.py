@@ -55,7 +55,12 @@ Choices where the paper, its reference code and optax differ (each on purpose):
   on the parameters before the step (the reference applies it after the step).
 - The eigenbasis of a rank-deficient ``L`` is not unique: with one gradient, ``L_1`` has rank
   at most min(m, n), so for |m - n| >= 2 the first basis in ``L_1``'s null space is whatever
-  ``eigh`` returns, and steps 2 to f depend on it (as in the reference code).
+  ``eigh`` returns, and steps 2 to f depend on it (as in the reference code). That basis is set
+  by the last bits of G_1, so a perturbation of 1e-15 moves step 2 by O(1) of its size
+  (Adam's step, elementwise, depends on the basis). Hence seeds vmapped differ from the same
+  seeds alone (~1e-7 after 40 steps in float64): not through eigh or QR, which under vmap
+  are bitwise the unbatched ones on CPU, but through the gradient, whose batched matrix
+  products round differently (~2e-16); ``tests/optim/test_soap_null_space.py``.
 
 Everything lives in the state pytree (count, moments, statistics, bases); the first-step
 eigh and the refreshes are a ``lax.switch`` on the count, so ``update`` compiles once and

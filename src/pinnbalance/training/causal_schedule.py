@@ -20,7 +20,11 @@ small at every time for this eps) or after at most N_iter iterations. Here:
   blocks); the last eps is kept once reached (the paper stops training there);
 - each record holds ``causal.eps`` (the eps the recorded step used), ``causal.w_min`` and the
   slice weights ``causal.w_<i>``: the history's columns ``causal/eps``, ``causal/w_min`` and
-  ``causal/w_<i>`` (NaN on the records of a later L-BFGS or Levenberg-Marquardt phase).
+  ``causal/w_<i>`` (NaN on the records of a later L-BFGS phase);
+- an L-BFGS phase minimises the loss without causal weighting (``lbfgs_problem``: its line
+  search needs a fixed function), with a ``CausalLBFGSWarning``; a Levenberg-Marquardt phase
+  applies the causal weights, held fixed within each iteration, and goes on with the schedule
+  (``lm.causal``), its records holding the same ``causal`` columns.
 
 Term weighting is separate: any scheme weights the causal term's loss as any other term's.
 
@@ -36,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -128,6 +133,36 @@ def schedule_check(problem, network, sampling, dtype):
         return after._replace(causal=advance(reduce, before.causal, w, after.step)), record
 
     return check
+
+
+class CausalLBFGSWarning(UserWarning):
+    """An L-BFGS phase of a run with causal weighting minimises the loss without it."""
+
+
+def lbfgs_problem(problem):
+    """The problem an L-BFGS phase minimises: ``problem`` with its causal term's loss the plain mean
+    of its squared residuals (every time slice weight 1), with a ``CausalLBFGSWarning``; ``problem``
+    itself without causal weighting.
+
+    Why: L-BFGS's line search and curvature pairs need the gradient of the very function whose
+    values it compares, but the causal weights are recomputed at every evaluation under
+    ``stop_gradient``, so with them the values and gradients it sees describe different functions.
+    (The Levenberg-Marquardt phase does apply causal weights: it holds them fixed within each
+    iteration, ``lm.causal``.)
+    """
+    found = causal_term(problem)
+    if found is None:
+        return problem
+    name, _ = found
+    warnings.warn(
+        f"the L-BFGS phase minimises the loss without causal weighting: term {name!r} is its plain mean over the "
+        "points (every time slice weight 1), not the eps schedule's weighted one. For causal weights after the "
+        "first-order steps use a Levenberg-Marquardt phase ([lm]) instead of [lbfgs], or leave out [causal]",
+        CausalLBFGSWarning,
+        stacklevel=3,
+    )
+    term = dataclasses.replace(problem.terms[name], reduce=None)
+    return dataclasses.replace(problem, terms={**problem.terms, name: term})
 
 
 def causal_columns(records) -> dict[str, np.ndarray]:

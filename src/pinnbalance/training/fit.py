@@ -21,7 +21,7 @@ from pinnbalance.metrics import evaluation_grid
 from pinnbalance.nn.with_unknowns import solution_network, unknowns_optimizer, with_unknowns
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
-from pinnbalance.training.causal_schedule import initial_causal
+from pinnbalance.training.causal_schedule import initial_causal, lbfgs_problem
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.lbfgs import refine
 from pinnbalance.training.lm_checkpoint import in_phase, lbfgs_extra
@@ -291,8 +291,8 @@ def _lbfgs_phase(problem, network, scheme, progress: Progress, config, evaluatio
     begin = time.perf_counter()
     with jax.default_matmul_precision(config.matmul_precision):
         state, recs, reasons, iters = refine(
-            problem, network, scheme, progress.state, settings, *evaluation, config.jnp_dtype, vmapped
-        )
+            lbfgs_problem(problem), network, scheme, progress.state, settings, *evaluation, config.jnp_dtype, vmapped
+        )  # lbfgs_problem: without causal weighting (a warning says so)
     seconds = time.perf_counter() - begin
     progress.chunks.extend(jax.tree_util.tree_map(lambda x: np.asarray(x)[..., None], r) for r in recs)
     if show:

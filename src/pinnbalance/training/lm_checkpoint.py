@@ -29,6 +29,7 @@ import numpy as np
 
 from pinnbalance.lm.loop import REASONS, LMState, cast_floats, phase_dtype
 from pinnbalance.lm.settings import LevenbergMarquardt
+from pinnbalance.training.causal_schedule import initial_causal
 from pinnbalance.training.loop import Progress
 from pinnbalance.training.results import run_slice
 from pinnbalance.training.state import TrainState
@@ -83,6 +84,7 @@ def template(first: TrainState, problem, network, saved_manifest: dict, *, runs:
         reason=scalar(jnp.int32),
         loss=scalar(dtype),
         rejected=scalar(jnp.int32),
+        causal=zeros(initial_causal(problem)),  # causal weighting's eps schedule ({} without)
     )
     return LMCheckpoint(first, first, lm, zeros(shapes), scalar(jnp.int32), scalar(dtype), jnp.zeros(lead + (3,), dtype))
 

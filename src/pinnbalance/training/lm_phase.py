@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance.lm import LevenbergMarquardt
+from pinnbalance.lm.causal import entering_schedule, leaving_schedule
 from pinnbalance.lm.loop import REASONS, cast_floats, phase_dtype, solver_and_cost
 from pinnbalance.lm.program import lm_programs
 from pinnbalance.problems.base import sample_batch
@@ -43,7 +44,7 @@ from pinnbalance.training.loop import Progress
 from pinnbalance.training.results import run_slice
 from pinnbalance.unknown_records import GROUPS as UNKNOWN_GROUPS
 
-RECORD_KEYS = ("step", "l2", "losses", "weights", "grad_norms")  # the first phase's record shape
+RECORD_KEYS = ("step", "l2", "losses", "weights", "grad_norms", "causal")  # the first phase's record shape
 POINTS_STREAM = 13  # the phase's point set: folded from the run's key
 
 
@@ -114,7 +115,8 @@ def _starting_runs(problem, start: LMCheckpoint, entries, weights, *, settings, 
     """Each run's point set and LM state to go on from: the checkpoint's, or new ones."""
     if start.lm is None:
         points = [cast_floats(lm_points(problem, e, settings, dtype), dtype) for e in entries]
-        states = [programs.init(cast_floats(e.params, dtype), p, w) for e, p, w in zip(entries, points, weights)]
+        schedules = [entering_schedule(e.causal) for e in entries]  # causal weighting: the eps reached ({} without)
+        states = [programs.init(cast_floats(e.params, dtype), p, w, c) for e, p, w, c in zip(entries, points, weights, schedules)]
         return points, states
     picks = [None] if runs is None else range(runs)
     points = [run_slice(start.points, i) for i in picks]
@@ -211,7 +213,8 @@ def _end(entry, state, settings: LevenbergMarquardt):
     used = entry.weights._replace(
         weights={n: jnp.asarray(w, jnp.asarray(entry.weights.weights[n]).dtype) for n, w in weights.items()}
     )
-    return entry._replace(params=cast_floats(state.params, own), weights=used, step=entry.step + state.iteration)
+    causal = leaving_schedule(state.causal, entry.step)  # causal weighting: the eps the phase reached ({} without)
+    return entry._replace(params=cast_floats(state.params, own), weights=used, step=entry.step + state.iteration, causal=causal)
 
 
 def _stack(trees: list, xp=jnp):

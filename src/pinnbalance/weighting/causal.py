@@ -33,7 +33,9 @@ then weights it as any term. The trainer finds the ``CausalReduce``, keeps the s
 position in the training state and computes each step's loss with the current eps
 (``training.causal_schedule``: the schedule is checked at the recorded steps, and
 ``steps_per_eps`` also moves on after that many steps, the paper's N_iter). An L-BFGS phase
-uses the first eps; a Levenberg-Marquardt phase works on residual rows and ignores it. By
+minimises the loss without causal weighting, and says so with a warning
+(``training.causal_schedule.lbfgs_problem``); a Levenberg-Marquardt phase scales the causal
+term's residual rows by ``sqrt(w_i)`` and goes on with the schedule (``lm.causal``). By
 hand the schedule is::
 
     axis, t0, t1 = causal.bounds(problem.domain)
