@@ -33,8 +33,11 @@ SMALL = {"train": {"steps": 20, "log_every": 10, "chunk_logs": 1, "checkpoint_ev
 NO_BACKEND_SCRIPT = """
 import glob, json, sys
 from pinnbalance import config as cfg
-loaded = [cfg.load(p).problem.name for p in sorted(glob.glob(sys.argv[1] + "/*.toml"))]
+paths = sorted(glob.glob(sys.argv[1] + "/**/*.toml", recursive=True))
+loaded = {p[len(sys.argv[1]) + 1 :]: cfg.load(p).to_dict().get("causal", {}).get("slices", 0) for p in paths}
+field = {"kind": "field", "inputs": ["x", "y"], "hidden": [20, 20], "positive": True}
 extra = [
+    {"problem": {"name": "heat-inverse"}, "network": {"hidden": [8]}, "unknowns": {"a": field}},
     {"network": {"type": "piratenet", "hidden": [16, 16], "piratenet_features": 8}},
     {"optimizer": {"name": "soap", "precondition_frequency": 5, "b1": 0.9}},
     {"weighting": {"scheme": "grad-norm-2026"}, "sampling": {"batch_size": {"res": 8}}},
@@ -44,6 +47,8 @@ for data in extra:
     cfg.from_dict(data)
 bad = [{"train": {"steps": 0}}, {"network": {"type": "piratenet", "hidden": [8, 9]}}, {"weighting": {"scheme": "ntk", "period": 0}},
        {"sampling": {"batch_size": {"bsc": 4}}}, {"optimizer": {"name": "soap", "b1": 2.0}}, {"lbfgs": {"weights": {"x": 1.0}}}]
+bad += [{"problem": {"name": "wave"}, **data} for data in ({"causal": {"time": "tau"}}, {"network": {"init": "least-squares"}}, {"causal": {"eps": [1.0, 0.5]}})]
+bad += [{"problem": {"name": "heat-inverse"}, "unknowns": {"a": table}} for table in ({"inputs": ["z"]}, {"hidden": []}, {"learning_rate": -1.0})]
 errors = 0
 for data in bad:
     try:
@@ -70,8 +75,10 @@ def test_loading_configurations_starts_no_jax_backend():
     )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(report["loaded"]) == len(list((ROOT / "configs").glob("*.toml"))) >= 18
-    assert report["errors"] == 6  # every bad configuration was rejected, still without a backend
+    assert len(report["loaded"]) == len(list((ROOT / "configs").rglob("*.toml"))) >= 60  # top level, frontier/, pinnacle/
+    causal = {path: slices for path, slices in report["loaded"].items() if slices}  # the four causal wave rows, the GPU recipe
+    assert sum(s == 16 for s in causal.values()) >= 4 and causal["wave-2026-gpu.toml"] == 32
+    assert report["errors"] == 12  # every bad configuration was rejected, still without a backend
     assert report["backends"] == 0 and report["cpu_devices"] == 2
 
 
