@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# PINNacle's protocol runs (issue 17, part 5a), one at a time on the core given as $1 (default 0),
+# in the order that matters most: our annealing as it ships on every problem first (the issue's
+# "no worse than PINNacle's LRA"), then constant weights, NTK, and annealing as PINNacle runs it.
+# A finished (problem, method) is skipped and a run in progress resumes from its checkpoint
+# (runs/pinnacle-bench/), so this goes on across sessions. Touch benchmarks/STOP_PINNACLE to end it
+# after the run in progress; kill it (and its python child) to stop at once: the next start resumes.
+# Commit benchmarks/results/pinnacle.{json,md} as runs finish.
+#   nohup bash benchmarks/pinnacle_queue.sh 0 > pinnacle.log 2>&1 &
+set -u
+cd "$(dirname "$0")/.."
+rm -f benchmarks/STOP_PINNACLE
+core="${1:-0}"
+for method in lr-annealing constant ntk lr-annealing-pinnacle; do
+    for problem in poisson-2d-holes ns-2d-lid wave-1d heat-inverse burgers-1d; do
+        if [ -e benchmarks/STOP_PINNACLE ]; then echo "stopped: benchmarks/STOP_PINNACLE exists"; exit 0; fi
+        taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method --seeds 1234
+    done
+done
+echo "queue done"
