@@ -85,6 +85,10 @@ METHODS = {
             for c in ("", "-causal")
         },
     },
+    "cavity": {  # its error also without the grid's boundary nodes (INTERIOR: the lid's corners are singular)
+        "best-lbfgs": "configs/cavity-best.toml",  # Adam + annealing (modified MLP) + L-BFGS
+        "lm": "configs/frontier/cavity-lm.toml",
+    },
 }
 
 RECIPES = {  # runs only when named in --methods (a GPU's size: not part of a CPU screening of everything)
