@@ -33,4 +33,9 @@ for method in adam-mlp soap-mlp adam-piratenet soap-piratenet; do
     run --problems klein-gordon --methods $method --budget 600
     run --problems wave --methods $method,$method-causal --budget 600
 done
+# Issue 18, seed robustness (benchmarks/results/lm_robustness.md): the LM set-ups with the fixes found.
+for seed in 1234 1 2; do
+    run --problems helmholtz --methods lm-damped --seeds $seed
+    run --problems wave --methods adam-lm-resampled --seeds $seed
+done
 echo "queue done"
