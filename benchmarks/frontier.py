@@ -71,6 +71,7 @@ METHODS = {
         "adam-ntk": "configs/frontier/helmholtz-adam-ntk.toml",
         "best-lbfgs": "configs/helmholtz-adam-lbfgs.toml",
         "lm": "configs/frontier/helmholtz-lm.toml",
+        "lm-damped": "configs/frontier/helmholtz-lm-damped.toml",  # lm with mu0 = 100 (results/lm_robustness.md)
         "adam-lm": "configs/frontier/helmholtz-adam-lm.toml",
     },
     "wave": {
@@ -79,6 +80,7 @@ METHODS = {
         "lm": "configs/frontier/wave-lm.toml",
         "lm-causal": "configs/frontier/wave-lm-causal.toml",  # wave-lm with [causal] (issue 19)
         "adam-lm": "configs/frontier/wave-adam-lm.toml",
+        "adam-lm-resampled": "configs/frontier/wave-adam-lm-resampled.toml",  # fresh LM points every 50 (lm_robustness.md)
         **{  # the 2026 toolkit (issue 19): each with and without causal weighting
             f"{m}{c}": f"configs/frontier/wave-{m}{c}.toml"
             for m in ("adam-mlp", "soap-mlp", "adam-piratenet", "soap-piratenet")

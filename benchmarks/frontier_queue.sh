@@ -21,6 +21,11 @@ for seed in 1 2; do
     run --problems helmholtz --methods adam-lm --seeds $seed
     run --problems wave --methods lm --seeds $seed
 done
+# Issue 18, seed robustness (benchmarks/results/lm_robustness.md): the LM set-ups with the fixes found.
+for seed in 1234 1 2; do
+    run --problems wave --methods adam-lm-resampled --seeds $seed
+    run --problems helmholtz --methods lm-damped --seeds $seed
+done
 # Issue 18: the screening rows still missing (seed 1234).
 run --problems klein-gordon --methods adam-lm --seeds 1234
 for problem in klein-gordon helmholtz wave; do
@@ -35,4 +40,6 @@ for method in adam-mlp soap-mlp adam-piratenet soap-piratenet; do
 done
 # Issue 18: the cavity (its interior error too: frontier.py INTERIOR), seed 1234; best-lbfgs ~28 min.
 run --problems cavity --methods best-lbfgs,lm --seeds 1234
+# Issue 19 in LM: causal weighting of the wave's LM rows, seed 1234.
+run --problems wave --methods lm-causal --seeds 1234
 echo "queue done"
