@@ -172,6 +172,15 @@ def best_config(block: dict) -> str | None:
     return min(scored)[1] if scored else None
 
 
+def reuse_screening(results: dict, problem: str, path: str, force: bool) -> None:
+    """Start ``--best`` from the screened seed-1234 run of ``path`` when it completed: the same
+    configuration and seed train the same way on the same machine, so --best adds seeds 1 and 2 only."""
+    screened = [e for e in results[problem].get("candidates", []) if e["config"] == path and "1234" in e["runs"]]
+    best = results[problem].setdefault("best", {"config": path, "runs": {}})
+    if screened and screened[0]["runs"]["1234"]["status"] == "completed" and "1234" not in best["runs"] and not force:
+        best["runs"]["1234"] = dict(screened[0]["runs"]["1234"], note="the screening run (same config and seed)")
+
+
 def table(results: dict) -> str:
     """The markdown table: published numbers beside ours (medians of the final l2re over seeds)."""
     lines = [
@@ -216,6 +225,12 @@ def main(argv=None) -> int:
     p.add_argument("--candidates", action="store_true", help="also run the candidates (seed 1234 screening)")
     p.add_argument("--names", default="", help="with --candidates: only these comma-separated candidate names")
     p.add_argument("--best", action="store_true", help="rerun each problem's best screened config on seeds 1234, 1, 2")
+    p.add_argument(
+        "--pick",
+        default="",
+        help="with --best: PROBLEM=NAME,... reruns that screened candidate instead of the lowest seed-1234 l2re "
+        "(e.g. a cheaper one that meets the target)",
+    )
     p.add_argument("--seeds", default="1234")
     p.add_argument("--budget", type=float, default=7200.0, help="wall seconds per run (the run stops after the chunk past it)")
     p.add_argument("--force", action="store_true", help="train again runs already in the results")
@@ -229,12 +244,14 @@ def main(argv=None) -> int:
         if problem not in MODULES:
             raise SystemExit(f"unknown problem {problem!r}; choose from {list(MODULES)}")
         if args.best:
-            path = best_config(results.get(problem, {}))
+            picks = dict(item.split("=", 1) for item in args.pick.split(",") if item)
+            path = config_path(problem, picks[problem]) if problem in picks else best_config(results.get(problem, {}))
             if path is None:
                 print(f"{problem}: nothing screened yet (run the protocol at seed 1234 first)", flush=True)
                 continue
             if results[problem].get("best", {}).get("config") not in (None, path):
                 results[problem].pop("best")  # a new best: its seeds start over
+            reuse_screening(results, problem, path, args.force)
             for seed in BEST_SEEDS:
                 record(results, problem, "best", "best", path, seed, args)
             continue
