@@ -59,7 +59,7 @@ CANDIDATES = {
     "burgers-1d": ("annealing-lbfgs", "lm"),
     "poisson-2d-holes": ("annealing-lbfgs", "lm", "lm-wide"),
     "ns-2d-lid": ("annealing-lbfgs", "lm"),
-    "wave-1d": ("annealing-lbfgs", "lm"),
+    "wave-1d": ("annealing-lbfgs", "lm", "lm400"),
     "heat-inverse": ("annealing-lbfgs", "lm"),
 }
 BEST_SEEDS = (1234, 1, 2)
