@@ -200,7 +200,27 @@ def table(results: dict) -> str:
         best = block.get("best")
         cells.append(f"{_ours(best)} `{best['config']}`" if best else "-")
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + candidate_lines(results)) + "\n"
+
+
+def candidate_lines(results: dict) -> list[str]:
+    """Every screened candidate (seed 1234): its final l2re, wall seconds, steps and how the run ended."""
+    lines = ["", "## Candidates (seed 1234 screening)", "", "| problem | config | l2re | seconds | steps | status |"]
+    lines.append("|---|---|---|---|---|---|")
+    for problem, block in results.items():
+        for c in block.get("candidates", []):
+            run = c.get("runs", {}).get("1234")
+            if run:
+                cells = [
+                    problem,
+                    f"`{c['config']}`",
+                    _num(run["l2re"]),
+                    f"{run['seconds']:.0f}",
+                    str(run["steps"]),
+                    run["status"],
+                ]
+                lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def _num(x) -> str:
