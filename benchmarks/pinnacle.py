@@ -56,7 +56,14 @@ from pinnbalance.problems.burgers_1d import file_reference as burgers_file  # no
 RESULTS = HERE / "results" / "pinnacle.json"
 MODULES = ("burgers-1d", "poisson-2d-holes", "ns-2d-lid", "wave-1d", "heat-inverse")
 PROTOCOL = ("constant", "lr-annealing", "lr-annealing-pinnacle", "ntk")
-CANDIDATES = ("annealing-lbfgs",)
+# Candidate set-ups per problem (configs/pinnacle/PROBLEM-NAME.toml), screened on seed 1234 by --candidates.
+CANDIDATES = {
+    "burgers-1d": ("annealing-lbfgs", "lm"),
+    "poisson-2d-holes": ("annealing-lbfgs", "lm", "lm-wide"),
+    "ns-2d-lid": ("annealing-lbfgs", "lm"),
+    "wave-1d": ("annealing-lbfgs", "lm", "lm400"),
+    "heat-inverse": ("annealing-lbfgs", "lm", "lm-data"),
+}
 BEST_SEEDS = (1234, 1, 2)
 
 
@@ -100,11 +107,20 @@ def run_one(path: str, seed: int, budget: float | None, quick: bool = False, fol
         "load_average": t.load_average,  # 1-minute, before and after
         "weights": result.weights,
         "extra": {k: v for k, v in result.extra.items() if k in ("lbfgs", "choices")},
+        "curve": curve(result.history),
     }
     if problem.name == "burgers-1d":  # PINNacle's numbers are against its file, 1.33e-2 off the exact solution
         _, file_u = burgers_file()
         run["l2re_file"] = float(joint_l2re(pred, file_u))
     return run
+
+
+def curve(history: dict, points: int = 25) -> list[list[float]]:
+    """``[step, error]`` at up to ``points`` records (the history's ``l2re``, else ``l2``): whether a run
+    was still improving when it stopped (evaluated during training, in the run's own precision)."""
+    steps, errors = history["step"], history.get("l2re", history["l2"])
+    keep = np.unique(np.linspace(0, len(steps) - 1, min(points, len(steps))).round().astype(int))
+    return [[int(steps[i]), float(errors[i])] for i in keep]
 
 
 def summarize(entry: dict) -> dict:
@@ -162,6 +178,15 @@ def best_config(block: dict) -> str | None:
     return min(scored)[1] if scored else None
 
 
+def reuse_screening(results: dict, problem: str, path: str, force: bool) -> None:
+    """Start ``--best`` from the screened seed-1234 run of ``path`` when it completed: the same
+    configuration and seed train the same way on the same machine, so --best adds seeds 1 and 2 only."""
+    screened = [e for e in results[problem].get("candidates", []) if e["config"] == path and "1234" in e["runs"]]
+    best = results[problem].setdefault("best", {"config": path, "runs": {}})
+    if screened and screened[0]["runs"]["1234"]["status"] == "completed" and "1234" not in best["runs"] and not force:
+        best["runs"]["1234"] = dict(screened[0]["runs"]["1234"], note="the screening run (same config and seed)")
+
+
 def table(results: dict) -> str:
     """The markdown table: published numbers beside ours (medians of the final l2re over seeds)."""
     lines = [
@@ -181,7 +206,27 @@ def table(results: dict) -> str:
         best = block.get("best")
         cells.append(f"{_ours(best)} `{best['config']}`" if best else "-")
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + candidate_lines(results)) + "\n"
+
+
+def candidate_lines(results: dict) -> list[str]:
+    """Every screened candidate (seed 1234): its final l2re, wall seconds, steps and how the run ended."""
+    lines = ["", "## Candidates (seed 1234 screening)", "", "| problem | config | l2re | seconds | steps | status |"]
+    lines.append("|---|---|---|---|---|---|")
+    for problem, block in results.items():
+        for c in block.get("candidates", []):
+            run = c.get("runs", {}).get("1234")
+            if run:
+                cells = [
+                    problem,
+                    f"`{c['config']}`",
+                    _num(run["l2re"]),
+                    f"{run['seconds']:.0f}",
+                    str(run["steps"]),
+                    run["status"],
+                ]
+                lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def _num(x) -> str:
@@ -200,9 +245,18 @@ def _ours(entry) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--problems", default=",".join(MODULES))
-    p.add_argument("--methods", default=",".join(PROTOCOL), help="comma-separated protocol methods")
+    p.add_argument(
+        "--methods", default=",".join(PROTOCOL), help="comma-separated protocol methods ('': none, e.g. candidates only)"
+    )
     p.add_argument("--candidates", action="store_true", help="also run the candidates (seed 1234 screening)")
+    p.add_argument("--names", default="", help="with --candidates: only these comma-separated candidate names")
     p.add_argument("--best", action="store_true", help="rerun each problem's best screened config on seeds 1234, 1, 2")
+    p.add_argument(
+        "--pick",
+        default="",
+        help="with --best: PROBLEM=NAME,... reruns that screened candidate instead of the lowest seed-1234 l2re "
+        "(e.g. a cheaper one that meets the target)",
+    )
     p.add_argument("--seeds", default="1234")
     p.add_argument("--budget", type=float, default=7200.0, help="wall seconds per run (the run stops after the chunk past it)")
     p.add_argument("--force", action="store_true", help="train again runs already in the results")
@@ -217,19 +271,22 @@ def main(argv=None) -> int:
         if problem not in MODULES:
             raise SystemExit(f"unknown problem {problem!r}; choose from {list(MODULES)}")
         if args.best:
-            path = best_config(results.get(problem, {}))
+            picks = dict(item.split("=", 1) for item in args.pick.split(",") if item)
+            path = config_path(problem, picks[problem]) if problem in picks else best_config(results.get(problem, {}))
             if path is None:
                 print(f"{problem}: nothing screened yet (run the protocol at seed 1234 first)", flush=True)
                 continue
             if results[problem].get("best", {}).get("config") not in (None, path):
                 results[problem].pop("best")  # a new best: its seeds start over
+            reuse_screening(results, problem, path, args.force)
             for seed in BEST_SEEDS:
                 record(results, problem, "best", "best", path, seed, args)
             continue
         for method in [m for m in args.methods.split(",") if m]:
             for seed in seeds:
                 record(results, problem, "protocol", method, config_path(problem, method), seed, args)
-        for name in CANDIDATES if args.candidates else ():
+        names = [n for n in args.names.split(",") if n] or CANDIDATES.get(problem, ())
+        for name in names if args.candidates else ():
             for seed in seeds:
                 record(results, problem, "candidates", name, config_path(problem, name), seed, args)
     if results:
