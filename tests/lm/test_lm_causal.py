@@ -17,13 +17,10 @@ from pinnbalance.lm.causal import causal_lm_init, causal_lm_step, causal_row_wei
 from pinnbalance.losses import term_losses, weighted_sum
 from pinnbalance.nn import mlp_for
 from pinnbalance.problems import Box, Problem, Term, uniform
-from pinnbalance.training.callbacks import INTERRUPTED
 from pinnbalance.training.causal_schedule import problem_at
 from pinnbalance.training.checkpoint import load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import Interrupted, fit, initial_states, train
-from pinnbalance.training.lm_checkpoint import LMCheckpoint, resumed, template
-from pinnbalance.training.loop import Callback
-from pinnbalance.training.results import flatten_records
+from pinnbalance.training.lm_checkpoint import resumed, template
 from pinnbalance.weighting.causal import Causal, causal_problem
 
 F64 = jnp.float64
@@ -158,20 +155,10 @@ def test_fit_records_the_causal_columns_after_adam_and_in_the_lm_phase():
     assert float(h["causal/eps"][-1]) == eps_values[int(result.state.causal["index"])]
 
 
-class StopAt(Callback):
-    def __init__(self, at):
-        self.at, self.saved = at, None
-
-    def on_chunk(self, progress):
-        if progress.steps_done >= self.at and progress.stop is None and isinstance(progress.state, LMCheckpoint):
-            progress.stop = INTERRUPTED
-            self.saved = (progress.state, flatten_records(progress.chunks), progress.steps_done)
-
-
-def test_stopped_and_resumed_through_a_checkpoint_file_equals_a_straight_run(tmp_path):
+def test_stopped_and_resumed_through_a_checkpoint_file_equals_a_straight_run(tmp_path, stop_in_lm_phase):
     problem, network, _, _ = setup()
     straight = fit(problem, network, Constant(), CONFIG, progress=False)
-    stop = StopAt(4)
+    stop = stop_in_lm_phase(4)
     with pytest.raises(Interrupted):
         train(problem, network, [(Constant(), CONFIG)], progress=False, callbacks=[stop])
     state, records, step = stop.saved

@@ -15,13 +15,10 @@ from pinnbalance.losses import term_losses, weighted_sum
 from pinnbalance.nn import mlp_for
 from pinnbalance.problems import Box, Problem, Term, uniform
 from pinnbalance.training import fit_seeds
-from pinnbalance.training.callbacks import INTERRUPTED
 from pinnbalance.training.checkpoint import load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import Interrupted, fit, initial_states, train
 from pinnbalance.training.lm_checkpoint import LMCheckpoint, resumed, template
 from pinnbalance.training.lm_phase import lm_points
-from pinnbalance.training.loop import Callback
-from pinnbalance.training.results import flatten_records
 
 LM = LevenbergMarquardt(max_iters=20, log_every=5, step_tol=0.0, checkpoint_every=10)
 CONFIG = TrainConfig(steps=0, lm=LM, dtype="float64", eval_grid=16, log_every=5, chunk_logs=1)
@@ -46,19 +43,6 @@ def setup():
     return problem, mlp_for(problem.domain, (6,))
 
 
-class StopAt(Callback):
-    """Stop the loop once ``steps_done`` reaches ``at`` (as a signal would), keeping what a
-    checkpoint would hold: the state, the history, the manifest's step."""
-
-    def __init__(self, at):
-        self.at, self.saved = at, None
-
-    def on_chunk(self, progress):
-        if progress.steps_done >= self.at and progress.stop is None and isinstance(progress.state, LMCheckpoint):
-            progress.stop = INTERRUPTED
-            self.saved = (progress.state, flatten_records(progress.chunks), progress.steps_done)
-
-
 def assert_same(a, b):
     assert a.extra["lm"]["iterations"] == b.extra["lm"]["iterations"] and a.extra["lm"]["reason"] == b.extra["lm"]["reason"]
     assert a.extra["lm"]["rejected"] == b.extra["lm"]["rejected"]
@@ -70,14 +54,14 @@ def assert_same(a, b):
         np.testing.assert_allclose(np.asarray(plain(x)), np.asarray(plain(y)), rtol=1e-12, atol=0)
 
 
-def test_stopped_after_10_iterations_and_resumed_through_a_checkpoint_file_equals_20_straight(tmp_path):
+def test_stopped_after_10_iterations_and_resumed_through_a_checkpoint_file_equals_20_straight(tmp_path, stop_in_lm_phase):
     """20 iterations straight == 10, a stop (the loop's signal path), the checkpoint written to
     and read back from a file, then 10 more: damping, nu, iteration count, points, history."""
     problem, net = setup()
     straight = fit(problem, net, Constant(), CONFIG, progress=False)
     assert straight.extra["lm"]["iterations"] == 20 and straight.extra["lm"]["reason"] == "max_iters"
 
-    stop = StopAt(10)
+    stop = stop_in_lm_phase(10)
     with pytest.raises(Interrupted) as err:
         train(problem, net, [(Constant(), CONFIG)], progress=False, callbacks=[stop])
     assert err.value.step == 10 and err.value.results[0].extra["lm"]["iterations"] == 10
@@ -95,11 +79,11 @@ def test_stopped_after_10_iterations_and_resumed_through_a_checkpoint_file_equal
     np.testing.assert_array_equal(again.history["step"], [5, 10, 15, 20])
 
 
-def test_a_changed_lm_section_goes_on_from_the_first_phase_end_instead():
+def test_a_changed_lm_section_goes_on_from_the_first_phase_end_instead(stop_in_lm_phase):
     """A checkpoint of the LM phase resumed with other [lm] settings (here the damping) restarts
     the phase from the state that entered it, with the history before it."""
     problem, net = setup()
-    stop = StopAt(10)
+    stop = stop_in_lm_phase(10)
     with pytest.raises(Interrupted):
         train(problem, net, [(Constant(), CONFIG)], progress=False, callbacks=[stop])
     state, records, step = stop.saved

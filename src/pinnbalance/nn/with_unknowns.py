@@ -117,6 +117,12 @@ def solution_params(network, params):
     return params["network"] if isinstance(network, WithUnknowns) else params
 
 
+def with_solution_params(network, params, solution):
+    """``params`` with the solution network's part replaced by ``solution`` (the inverse of
+    ``solution_params``: the unknowns' parameters kept)."""
+    return {**params, "network": solution} if isinstance(network, WithUnknowns) else solution
+
+
 def unknowns_optimizer(network, optimizer: optax.GradientTransformation, config) -> optax.GradientTransformation:
     """``optimizer`` for a network without unknowns; else ``optax.multi_transform``: ``optimizer``
     for the network and for each unknown without its own rate (their own states), and for each

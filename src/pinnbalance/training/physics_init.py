@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.nn.piratenet import PirateNet, least_squares_init
-from pinnbalance.nn.with_unknowns import WithUnknowns, solution_network, solution_params
+from pinnbalance.nn.with_unknowns import solution_network, solution_params, with_solution_params
 
 STREAM = 19  # folded into the initialisation key for the data draw
 
@@ -91,4 +91,4 @@ class LeastSquaresInit:
             )
         points, values = self.data(problem, jax.random.fold_in(key, STREAM), dtype)
         fitted = least_squares_init(solution, solution_params(network, params), points, values)
-        return {**params, "network": fitted} if isinstance(network, WithUnknowns) else fitted
+        return with_solution_params(network, params, fitted)
