@@ -317,7 +317,7 @@ def _result(problem, config, progress: Progress, i: int | None, extra, timing) -
     diverged = divergence(state, problem.term_names) or _phase_divergence(run_extra, int(state.step))
     status = "diverged" if diverged else _stop_status(progress.stop)
     if progress.stop not in (None, INTERRUPTED, DIVERGED):
-        run_extra["stop"] = progress.stop  # a callback's reason; the phases after the first did not run
+        run_extra["stop"] = progress.stop  # a callback's reason; the phases after the stopped one did not run
     return FitResult(
         state,
         history(records, problem.term_names),

@@ -33,7 +33,9 @@ the run's status is "diverged".
 
 The iterations run on device in scanned chunks of ``log_every``; once a stop condition
 holds the remaining iterations of the chunk are skipped (``lax.cond``), so the result does
-not depend on the chunk length.
+not depend on the chunk length. After each chunk ``refine`` calls its ``on_chunk`` hook, where
+``training.lbfgs_phase`` runs the training's callbacks (progress, stop requests, checkpoints),
+and ``resume`` goes on from a carry such a checkpoint holds.
 """
 
 from __future__ import annotations
