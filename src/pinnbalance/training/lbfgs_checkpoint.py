@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnbalance.training.lbfgs import LBFGS, REASONS, start_carry
+from pinnbalance.training.lbfgs import LBFGS, start_carry
 from pinnbalance.training.loop import Progress
 from pinnbalance.training.precision import cast_floats
 from pinnbalance.training.results import run_slice
@@ -105,10 +105,8 @@ def nothing_left(progress: Progress, train, written: bool) -> str | None:
     """Why a resume inside the L-BFGS phase has nothing to do (None if it has): the phase
     finished, no ``[lm]`` phase follows, and the outputs are written."""
     if written and train.lm is None and finished(progress.state, train.lbfgs):
-        return "the L-BFGS phase has finished; change [lbfgs] to redo it, or add [lm] to go on with Levenberg-Marquardt"
+        return (
+            f"the run has trained its {train.steps} steps and finished its L-BFGS phase; raise train.steps to go on, "
+            "or change [lbfgs]/[lm] to redo that phase (or add one after it)"
+        )
     return None
-
-
-def stopped_reasons(state: LBFGSCheckpoint) -> list[str]:
-    """Each run's L-BFGS stop reason in ``state`` ("running" for a run still going)."""
-    return [REASONS[int(r)] for r in np.atleast_1d(np.asarray(state.carry[3]))]
