@@ -5,9 +5,9 @@ clock starts when training is called (problem and network built), includes compi
 excludes the error evaluations, which are timed separately and subtracted. The relative L2
 error on the problem's standard evaluation grid is recorded at least 100 times per run (the
 history's records: every ``log_every`` steps of the first-order phase, every ``log_every``
-iterations of a Levenberg-Marquardt phase). Each record's wall time: the first-order phase's
-records at the end of their chunk (so never earlier than they were reached); an L-BFGS phase's
-records spread evenly over its measured duration; an LM phase's records by their own clock.
+iterations of an L-BFGS or Levenberg-Marquardt phase). Each record's wall time: the first-order phase's
+records at the end of their chunk (so never earlier than they were reached); an L-BFGS or LM phase's
+records by their own clock (each is one chunk: the phases call the callbacks per record).
 
     python benchmarks/frontier.py --problems klein-gordon --methods lm,adam-lm --seeds 1234
     python benchmarks/frontier.py                        # everything, seed 1234 (screening)
@@ -52,6 +52,7 @@ from pinnbalance.nn import count_params  # noqa: E402
 from pinnbalance.run import resumed_progress  # noqa: E402
 from pinnbalance.run_folder import CHECKPOINT, Checkpoints, checkpoint_writer, new_folder  # noqa: E402
 from pinnbalance.training import Callback, train  # noqa: E402
+from pinnbalance.training.lbfgs_checkpoint import LBFGSCheckpoint  # noqa: E402
 from pinnbalance.training.lm_checkpoint import LMCheckpoint  # noqa: E402
 
 RESULTS = HERE / "results" / "frontier.json"
@@ -129,23 +130,24 @@ RECIPES = {  # runs only when named in --methods (a GPU's size: not part of a CP
 
 
 class Clock(Callback):
-    """The wall time after each chunk, since ``begin``, and whether the chunk was the
-    Levenberg-Marquardt phase's (one record each); stops the loop past ``budget`` seconds."""
+    """The wall time after each chunk, since ``begin``, and whether the chunk was a second-order
+    phase's (L-BFGS or Levenberg-Marquardt: one record each); stops the loop past ``budget`` seconds."""
 
     def __init__(self, begin: float, budget: float | None, marks: list | None = None):
         self.begin, self.budget, self.marks = begin, budget, [tuple(m) for m in marks] if marks else [(0, 0.0, False)]
 
     def on_chunk(self, progress) -> None:
         seconds = time.perf_counter() - self.begin
-        self.marks.append((progress.steps_done, seconds, isinstance(progress.state, LMCheckpoint)))
+        self.marks.append((progress.steps_done, seconds, isinstance(progress.state, (LBFGSCheckpoint, LMCheckpoint))))
         if self.budget is not None and seconds > self.budget and progress.steps_done < progress.total:
             progress.stop = "budget"
 
 
 def record_times(result, marks) -> np.ndarray:
     """The wall time of each history record (see the module docstring), compilation included:
-    a first-order record at the end of its chunk, L-BFGS records spread over that phase, and
-    each LM record at the end of its own chunk (the LM phase calls the callbacks per record)."""
+    a first-order record at the end of its chunk, each L-BFGS or LM record at the end of its own
+    chunk (those phases call the callbacks per record; the spread below serves results whose
+    L-BFGS phase had no marks, from before it called them)."""
     steps = result.history["step"].astype(float)
     first_marks = np.array([(d, t) for d, t, lm in marks if not lm], float)
     lm_times = [t for _, t, lm in marks if lm]

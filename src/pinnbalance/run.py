@@ -39,7 +39,7 @@ from pinnbalance.run_folder import (
     write_config,
     write_outputs,
 )
-from pinnbalance.training import lm_checkpoint
+from pinnbalance.training import lbfgs_checkpoint, lm_checkpoint
 from pinnbalance.training.callbacks import StopOnSignal
 from pinnbalance.training.checkpoint import CheckpointError, read_manifest
 from pinnbalance.training.fit import initial_states, train
@@ -247,7 +247,8 @@ def resumed_progress(config: cfg.RunConfig, run_dir: Path, problem, network, sch
     becomes ``config``. Also used by the benchmarks' resumable runs (benchmarks/frontier.py)."""
     template = _template(config, problem, network, scheme, optimizer)
     runs = len(config.seeds) if len(config.seeds) > 1 else None
-    lm_template = lambda saved: lm_checkpoint.template(template, problem, network, saved, runs=runs)  # noqa: E731
+    phase = lambda saved: lbfgs_checkpoint if lbfgs_checkpoint.in_phase(saved) else lm_checkpoint  # noqa: E731
+    lm_template = lambda saved: phase(saved).template(template, problem, network, saved, runs=runs)  # noqa: E731
     return resume_start(config, run_dir, template, lm_template)
 
 

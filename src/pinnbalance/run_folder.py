@@ -39,7 +39,7 @@ from pinnbalance.metrics import evaluation_set
 from pinnbalance.nn import MLP
 from pinnbalance.report.causal import run_figure as causal_figure_of_run
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
-from pinnbalance.training import lm_checkpoint
+from pinnbalance.training import lbfgs_checkpoint, lm_checkpoint
 from pinnbalance.training.callbacks import DIVERGED
 from pinnbalance.training.checkpoint import CheckpointError, load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.loop import Callback, Progress
@@ -88,6 +88,7 @@ def checkpoint_writer(run_dir: Path, config: cfg.RunConfig):
 
     def write(p: Progress) -> None:
         meta = {"step": p.steps_done, "seeds": list(config.seeds), "config": config.to_dict(), **lm_checkpoint.manifest(p.state)}
+        meta |= lbfgs_checkpoint.manifest(p.state)  # {"phase": "lbfgs"} inside the L-BFGS phase
         save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta)
 
     return write
@@ -105,6 +106,7 @@ def shared_checkpoint_writer(spans: list[tuple[int, int]], folders: list[Path], 
                 "seeds": list(config.seeds),
                 "config": config.to_dict(),
                 **lm_checkpoint.manifest(p.state),
+                **lbfgs_checkpoint.manifest(p.state),
             }
             records = {k: pick(v) for k, v in p.records.items()}
             save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
@@ -191,6 +193,8 @@ def load_progress(run_dir: Path, template, config: cfg.RunConfig, lm_template=No
     try:
         if lm_template is not None and lm_checkpoint.in_phase(saved := read_manifest(run_dir / CHECKPOINT)):
             return lm_checkpoint.resumed(*load_checkpoint(run_dir / CHECKPOINT, lm_template(saved)), config.to_dict())
+        if lm_template is not None and lbfgs_checkpoint.in_phase(saved):  # lm_template(saved) is then the L-BFGS phase's
+            return lbfgs_checkpoint.resumed(*load_checkpoint(run_dir / CHECKPOINT, lm_template(saved)), config.to_dict())
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
     except CheckpointError as err:
         raise RunError(f"cannot resume: {err}") from None
@@ -208,6 +212,11 @@ def resume_start(config: cfg.RunConfig, run_dir: Path, template, lm_template=Non
     start = load_progress(run_dir, template, config, lm_template)
     if lm_checkpoint.in_phase(start):  # inside the LM phase: done only if it finished and its outputs are written
         if message := lm_checkpoint.nothing_left(start, config.train.lm, (run_dir / SUMMARY).exists()):
+            raise RunError(f"{run_dir}: {message}")
+        write_config(run_dir, config)
+        return start
+    if lbfgs_checkpoint.in_phase(start):  # inside the L-BFGS phase: the same, with the phases after it
+        if message := lbfgs_checkpoint.nothing_left(start, config.train, (run_dir / SUMMARY).exists()):
             raise RunError(f"{run_dir}: {message}")
         write_config(run_dir, config)
         return start

@@ -230,7 +230,8 @@ def write_records(writers: list[EventWriter], records: dict[str, np.ndarray], st
 
 class TensorBoardRows(Callback):
     """Write the history rows recorded since the last chunk as TensorBoard events (one writer
-    per seed); ``close(results)`` adds the rows after the loop (an L-BFGS phase)."""
+    per seed); ``close(results)`` adds any rows no chunk handed over (every phase calls the
+    callbacks per chunk now, so normally none)."""
 
     def __init__(self, writers, start: Progress | None):
         self.writers = writers

@@ -10,7 +10,6 @@ one-run and many-run faces.
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import jax
 import jax.numpy as jnp
@@ -20,10 +19,11 @@ from pinnbalance import runtime
 from pinnbalance.metrics import evaluation_grid
 from pinnbalance.nn.with_unknowns import solution_network, unknowns_optimizer, with_unknowns
 from pinnbalance.problems.base import Problem
+from pinnbalance.training import lbfgs_checkpoint
 from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
-from pinnbalance.training.causal_schedule import initial_causal, lbfgs_problem
+from pinnbalance.training.causal_schedule import initial_causal
 from pinnbalance.training.config import TrainConfig
-from pinnbalance.training.lbfgs import refine
+from pinnbalance.training.lbfgs_phase import lbfgs_phase
 from pinnbalance.training.lm_checkpoint import in_phase, lbfgs_extra
 from pinnbalance.training.lm_phase import lm_phase
 from pinnbalance.training.loop import Progress, run_chunks
@@ -200,16 +200,14 @@ def train(
     grid, exact = _place(sharding, start, evaluation_grid(problem, config.eval_grid, config.jnp_dtype), vmapped)
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
-    bar, lm_bar = _progress_bars(progress, problem.reference)
-    extra, first = {"choices": backend_choices(scheme, config, solution_network(network))}, start.state
-    if in_phase(start):  # resumed inside the LM phase: the phases before it are done
-        timing = {"train_seconds": 0.0, "first_chunk_seconds": 0.0, "traces": 0, "compile_seconds": 0.0}
-        extra |= {"lbfgs": lbfgs_extra(start.state, config.lbfgs)} if config.lbfgs is not None else {}
-    else:
-        timing = _first_phase(chunk, start, config, (grid, exact), counter, [StopOnDivergence(), *callbacks, *bar])
-        first = start.state
+    bar, lbfgs_bar, lm_bar = _progress_bars(progress, problem.reference)
+    extra = {"choices": backend_choices(scheme, config, solution_network(network))}
+    callbacks_first = [StopOnDivergence(), *callbacks, *bar]
+    timing, first = _first_or_resumed(chunk, start, config, (grid, exact), counter, callbacks_first, extra)
     if config.lbfgs is not None and start.stop is None and not in_phase(start):
-        start.state, extra["lbfgs"] = _lbfgs_phase(problem, network, scheme, start, config, (grid, exact), vmapped, progress)
+        start.state, extra["lbfgs"] = _lbfgs_phase(
+            problem, network, scheme, start, config, (grid, exact), vmapped, progress, callbacks=[*callbacks, *lbfgs_bar]
+        )
     if config.lm is not None and start.stop is None:
         start.state, extra["lm"] = lm_phase(
             problem,
@@ -237,12 +235,13 @@ def _starting_progress(problem, network, runs, optimizer, *, vmapped: bool, star
     return Progress(start.state, steps_done=start.steps_done, chunks=chunks)
 
 
-def _progress_bars(progress: bool | str, reference: str) -> tuple[list, list]:
-    """The first phase's bar over steps and the LM phase's over its iterations (none if off)."""
+def _progress_bars(progress: bool | str, reference: str) -> tuple[list, list, list]:
+    """The first phase's bar over steps, the L-BFGS and LM phases' over their iterations (none if off)."""
     if not progress:
-        return [], []
+        return [], [], []
     label = progress if isinstance(progress, str) else "training"
-    return [ProgressBar(label, reference)], [ProgressBar(f"{label} (LM)", reference, unit="it")]
+    later = [[ProgressBar(f"{label} ({phase})", reference, unit="it")] for phase in ("L-BFGS", "LM")]
+    return [ProgressBar(label, reference)], *later
 
 
 def _check_train(runs, vmapped: bool, scheme, config) -> None:
@@ -267,6 +266,18 @@ def _place(sharding, start: Progress, evaluation, vmapped: bool):
     return sharding.place(evaluation)
 
 
+def _first_or_resumed(chunk, start: Progress, config: TrainConfig, fixed, counter, callbacks, extra: dict):
+    """``(timings, first phase's end state)``: the first-order phase run from ``start`` (updated in
+    place), or, resumed inside a later phase, no timings and the end state its checkpoint holds
+    (``extra`` gets what an LM checkpoint says of the L-BFGS phase before it)."""
+    if in_phase(start) or lbfgs_checkpoint.in_phase(start):  # resumed inside a later phase: the first is done
+        if config.lbfgs is not None and in_phase(start):
+            extra["lbfgs"] = lbfgs_extra(start.state, config.lbfgs)
+        first = start.state.entry if lbfgs_checkpoint.in_phase(start) else start.state  # an LM checkpoint has its own
+        return {"train_seconds": 0.0, "first_chunk_seconds": 0.0, "traces": 0, "compile_seconds": 0.0}, first
+    return _first_phase(chunk, start, config, fixed, counter, callbacks), start.state
+
+
 def _first_phase(chunk, progress: Progress, config: TrainConfig, fixed, counter, callbacks) -> dict:
     """Run the first-order steps still to do from ``progress`` (updated in place); their timings."""
     plan = remaining_plan(config, progress.steps_done)
@@ -281,23 +292,18 @@ def _first_phase(chunk, progress: Progress, config: TrainConfig, fixed, counter,
     }
 
 
-def _lbfgs_phase(problem, network, scheme, progress: Progress, config, evaluation, vmapped, show):
-    """The L-BFGS phase after the first-order steps: its records (one per ``log_every``
-    iterations, in the first phase's record shape) join ``progress.chunks``; returns the
+def _lbfgs_phase(problem, network, scheme, progress: Progress, config, evaluation, vmapped, show, *, callbacks=()):
+    """The L-BFGS phase after the first-order steps (``training.lbfgs_phase``: ``callbacks`` after
+    every chunk of ``log_every`` iterations, whose records join ``progress.chunks``); returns the
     state and, per run, why it stopped."""
     settings = config.lbfgs
     if show:
         print(f"L-BFGS phase: up to {settings.max_iters} iterations, weights {settings.weights}", flush=True)
-    begin = time.perf_counter()
-    with jax.default_matmul_precision(config.matmul_precision):
-        state, recs, reasons, iters = refine(
-            lbfgs_problem(problem), network, scheme, progress.state, settings, *evaluation, config.jnp_dtype, vmapped
-        )  # lbfgs_problem: without causal weighting (a warning says so)
-    seconds = time.perf_counter() - begin
-    progress.chunks.extend(jax.tree_util.tree_map(lambda x: np.asarray(x)[..., None], r) for r in recs)
+    state, info = lbfgs_phase(problem, network, scheme, progress, config, evaluation, vmapped=vmapped, callbacks=callbacks)
     if show:
+        reasons, iters, seconds = info["reason"], info["iterations"], info["seconds"]
         print(f"L-BFGS stopped ({', '.join(sorted(set(reasons)))}) after {max(iters)} iterations, {seconds:.1f} s", flush=True)
-    return state, {"reason": reasons, "iterations": iters, "seconds": seconds, "weights": settings.weights}
+    return state, info
 
 
 def _result(problem, config, progress: Progress, i: int | None, extra, timing) -> FitResult:
@@ -311,7 +317,7 @@ def _result(problem, config, progress: Progress, i: int | None, extra, timing) -
     diverged = divergence(state, problem.term_names) or _phase_divergence(run_extra, int(state.step))
     status = "diverged" if diverged else _stop_status(progress.stop)
     if progress.stop not in (None, INTERRUPTED, DIVERGED):
-        run_extra["stop"] = progress.stop  # a callback's reason; the phases after the first did not run
+        run_extra["stop"] = progress.stop  # a callback's reason; the phases after the stopped one did not run
     return FitResult(
         state,
         history(records, problem.term_names),

@@ -33,7 +33,9 @@ the run's status is "diverged".
 
 The iterations run on device in scanned chunks of ``log_every``; once a stop condition
 holds the remaining iterations of the chunk are skipped (``lax.cond``), so the result does
-not depend on the chunk length.
+not depend on the chunk length. After each chunk ``refine`` calls its ``on_chunk`` hook, where
+``training.lbfgs_phase`` runs the training's callbacks (progress, stop requests, checkpoints),
+and ``resume`` goes on from a carry such a checkpoint holds.
 """
 
 from __future__ import annotations
@@ -127,50 +129,72 @@ def refine(
     dtype,
     vmapped: bool = False,
     one_seed_at_a_time: bool | None = None,
+    *,
+    on_chunk=None,
+    resume=None,
 ):
     """Run the L-BFGS phase from ``state``; return ``(state, records, reasons, iterations)``.
 
     ``records`` is a list of per-chunk dicts in the shape of the first phase's records;
     with ``vmapped`` every seed of the stacked state runs its own L-BFGS, either vmapped or
-    ``one_seed_at_a_time`` (the same compiled program, seed after seed; the results are
-    stacked as the vmapped ones). Under ``vmap`` the seeds' line searches run in lockstep,
-    each iteration as long as the longest, and a CPU gains nothing from the batching, so
-    the default (None) takes the seeds one at a time on CPU and vmapped elsewhere.
+    ``one_seed_at_a_time`` (the same compiled program, seed after seed, chunk by chunk; the
+    results are stacked as the vmapped ones). Under ``vmap`` the seeds' line searches run in
+    lockstep, each iteration as long as the longest, and a CPU gains nothing from the
+    batching, so the default (None) takes the seeds one at a time on CPU and vmapped elsewhere.
+
+    ``on_chunk(carry, record, position) -> bool`` is called after every chunk of ``log_every``
+    iterations with every run's carry ``(params, optax state, iterations, reason, last loss)``
+    (stacked as vmapped runs' are), the chunk's record and the iterations done; returning True
+    ends the phase there, with the parameters reached (reason "running"). ``resume = (carry,
+    position)``, a carry that ``on_chunk`` was given, goes on from it as if never stopped.
     """
     if one_seed_at_a_time is None:
         one_seed_at_a_time = jax.default_backend() == "cpu"
     settings.check_terms(problem.term_names)
     run_dtype = dtype
-    if settings.dtype is not None:
-        dtype = jnp.dtype(settings.dtype)
-        if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-            raise ValueError("LBFGS(dtype='float64') needs 64-bit JAX: jax.config.update('jax_enable_x64', True) before training")
-        state = state._replace(
-            params=cast_floats(state.params, dtype),
-            points=cast_floats(state.points, dtype),
-            weights=cast_floats(state.weights, dtype),
-        )
-        grid, exact = grid.astype(dtype), exact.astype(dtype)
+    state, grid, exact, dtype = _phase_inputs(state, settings, grid, exact, dtype)
     opt = settings.optimizer()
-    chunk = _phase_chunk(problem, network, scheme, settings, opt, dtype)
     batched = vmapped and not one_seed_at_a_time
-    run_chunk = _compiled(chunk, batched, grid, exact)
-
-    def start(s):
-        return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
-
-    run = lambda s: _iterate_chunks(run_chunk, s, jax.vmap(start)(s) if batched else start(s), settings)  # noqa: E731
-    if vmapped and one_seed_at_a_time:
-        seeds = jax.tree_util.tree_leaves(state.params)[0].shape[0]
-        carry, records = _stack_seeds([run(jax.tree_util.tree_map(lambda x, i=i: x[i], state)) for i in range(seeds)])
+    run_chunk = _compiled(_phase_chunk(problem, network, scheme, settings, opt, dtype), batched, grid, exact)
+    seeds = jax.tree_util.tree_leaves(state.params)[0].shape[0] if vmapped and one_seed_at_a_time else None
+    states = [state] if seeds is None else [jax.tree_util.tree_map(lambda x, i=i: x[i], state) for i in range(seeds)]
+    if resume is None:
+        carry, position = (jax.vmap(start_carry(opt, dtype)) if batched else start_carry(opt, dtype)), 0
+        carries = [carry(s) for s in states]
     else:
-        carry, records = run(state)
-    params, _, iters, reasons, _ = carry
+        carries, position = _split(resume[0], seeds), resume[1]
+    carries, records = _iterate_chunks(run_chunk, states, carries, settings, position=position, on_chunk=on_chunk, seeds=seeds)
+    params, _, iters, reasons, _ = _joined(carries, seeds, jnp)
     back = lambda tree: cast_floats(tree, run_dtype)  # noqa: E731
     weights = state.weights._replace(weights=settings.fixed_weights(state.weights.weights))  # what this phase used
     end = state._replace(params=back(params), points=back(state.points), weights=back(weights), step=state.step + iters)
     reasons = [REASONS[int(r)] for r in np.atleast_1d(np.asarray(reasons))]
     return end, records, reasons, [int(i) for i in np.atleast_1d(np.asarray(iters))]
+
+
+def start_carry(opt, dtype):
+    """``state -> carry``: the carry ``(params, optax state, iterations, reason, last loss)`` of one
+    run entering the phase (``state`` already in the phase's dtype)."""
+
+    def start(s):
+        return (s.params, opt.init(s.params), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dtype))
+
+    return start
+
+
+def _phase_inputs(state, settings: LBFGS, grid, exact, dtype):
+    """``(state, grid, exact, dtype)`` in the phase's dtype (``settings.dtype``, else the run's)."""
+    if settings.dtype is None:
+        return state, grid, exact, dtype
+    dtype = jnp.dtype(settings.dtype)
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        raise ValueError("LBFGS(dtype='float64') needs 64-bit JAX: jax.config.update('jax_enable_x64', True) before training")
+    state = state._replace(
+        params=cast_floats(state.params, dtype),
+        points=cast_floats(state.points, dtype),
+        weights=cast_floats(state.weights, dtype),
+    )
+    return state, grid.astype(dtype), exact.astype(dtype), dtype
 
 
 def _compiled(chunk, batched: bool, grid, exact):
@@ -186,17 +210,40 @@ def _compiled(chunk, batched: bool, grid, exact):
     return lambda s, c, length: compiled(s, c, length, grid, exact)
 
 
-def _iterate_chunks(run_chunk, s, carry, settings: LBFGS):
-    """Chunks of ``settings.log_every`` iterations until every run stopped or ``max_iters``."""
-    records, done = [], 0
-    while done < settings.max_iters:
-        length = min(settings.log_every, settings.max_iters - done)
-        carry, rec = run_chunk(s, carry, length)
-        records.append(jax.device_get(rec))
-        done += length
-        if np.all(np.asarray(carry[3]) != 0):
+def _iterate_chunks(run_chunk, states, carries, settings: LBFGS, *, position: int, on_chunk, seeds):
+    """Chunks of ``settings.log_every`` iterations from ``position`` until every run stopped, or
+    ``max_iters``, or ``on_chunk`` asked to stop; returns the carries and the records.
+
+    ``states``/``carries`` hold the one program's run (single or vmapped), or (``seeds``) one
+    entry per seed taken one at a time: each chunk runs every seed still going, and a seed that
+    stopped repeats its last record (as a stopped vmapped seed records its frozen state)."""
+    records, last = [], [None] * len(carries)
+    while position < settings.max_iters and not all(_stopped(c) for c in carries):
+        length = min(settings.log_every, settings.max_iters - position)
+        for i, (s, c) in enumerate(zip(states, carries)):
+            if last[i] is None or not _stopped(c):
+                carries[i], rec = run_chunk(s, c, length)
+                last[i] = jax.device_get(rec)
+        position += length
+        records.append(_joined(last, seeds, np))
+        if on_chunk is not None and on_chunk(_joined(carries, seeds, jnp), records[-1], position):
             break
-    return carry, records
+    return carries, records
+
+
+def _stopped(carry) -> bool:
+    """Whether every run of ``carry`` has a stop reason."""
+    return bool(np.all(np.asarray(carry[3]) != 0))
+
+
+def _joined(parts: list, seeds: int | None, xp):
+    """The one program's tree (``seeds`` None), or the seeds' trees stacked as a vmapped run's."""
+    return parts[0] if seeds is None else jax.tree_util.tree_map(lambda *xs: xp.stack(xs), *parts)
+
+
+def _split(carry, seeds: int | None) -> list:
+    """``carry`` as ``_iterate_chunks`` takes it: whole, or one per seed."""
+    return [carry] if seeds is None else [jax.tree_util.tree_map(lambda x, i=i: x[i], carry) for i in range(seeds)]
 
 
 def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, dtype):
@@ -262,15 +309,3 @@ def _iteration(loss, opt, settings: LBFGS):
         return params, opt_state, it, reason, new_value
 
     return iterate
-
-
-def _stack_seeds(runs):
-    """Per-seed ``(carry, records)`` stacked as a vmapped run gives them: a seed that stopped
-    early repeats its last record (a stopped vmapped seed records its frozen state)."""
-    carry = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[c for c, _ in runs])
-    length = max(len(recs) for _, recs in runs)
-    records = [
-        jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[recs[min(k, len(recs) - 1)] for _, recs in runs])
-        for k in range(length)
-    ]
-    return carry, records

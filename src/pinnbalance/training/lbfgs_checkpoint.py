@@ -1,0 +1,112 @@
+"""Checkpoints written during the L-BFGS phase, and how a run resumes from one.
+
+During the phase a run folder's checkpoint holds an ``LBFGSCheckpoint`` instead of a bare
+``TrainState``: the state that entered the phase (the first phase's end, what a checkpoint
+held before the phase), every run's L-BFGS carry (parameters in the phase's dtype, the optax
+L-BFGS state with its curvature pairs and line-search state, iterations, stop reason, last
+loss), the iterations done (``position``) and the phase's wall seconds so far. The phase's
+point set and weights are not stored: they are drawn again from the entering state, as the
+phase does at every chunk. The history so far is the checkpoint's records, as always; its
+manifest says ``"phase": "lbfgs"``.
+
+A resume goes on inside the phase when ``train.steps`` and ``[lbfgs]`` are the checkpoint's
+own (``[lm]``, which runs after, may change); the iterations are then those of a straight
+run. Any other change goes on from the first phase's end with the history up to it, as from a
+checkpoint written before the phase.
+
+Example:
+    >>> manifest({"not": "an L-BFGS checkpoint"})
+    {}
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pinnbalance.training.lbfgs import LBFGS, start_carry
+from pinnbalance.training.loop import Progress
+from pinnbalance.training.precision import cast_floats
+from pinnbalance.training.results import run_slice
+from pinnbalance.training.state import TrainState
+
+PHASE = "lbfgs"  # the manifest's "phase" of a checkpoint written during the L-BFGS phase
+
+
+class LBFGSCheckpoint(NamedTuple):
+    """What a checkpoint of the L-BFGS phase holds (see the module docstring); every leaf has the
+    runs' leading axis when several runs train together."""
+
+    entry: TrainState  # the state that entered the phase (the first phase's end)
+    carry: tuple  # (params, optax L-BFGS state, iterations, reason, last loss), in the phase's dtype
+    position: jax.Array  # int32: iterations done (chunks of log_every), the same for every run
+    seconds: jax.Array  # the phase's wall seconds so far (compilation included)
+
+
+def manifest(state) -> dict:
+    """The manifest entries that mark a checkpoint of ``state`` as one of the L-BFGS phase (``{}`` otherwise)."""
+    return {"phase": PHASE} if isinstance(state, LBFGSCheckpoint) else {}
+
+
+def in_phase(manifest_or_progress) -> bool:
+    """Whether a checkpoint's manifest (or a resumed ``Progress``) is one of the L-BFGS phase."""
+    if isinstance(manifest_or_progress, Progress):
+        return isinstance(manifest_or_progress.state, LBFGSCheckpoint)
+    return manifest_or_progress.get("phase") == PHASE
+
+
+def phase_dtype(settings: LBFGS, run_dtype):
+    """The dtype the phase computes in: ``settings.dtype``, else the run's."""
+    return jnp.dtype(run_dtype if settings.dtype is None else settings.dtype)
+
+
+def template(first: TrainState, problem, network, saved_manifest: dict, *, runs: int | None) -> LBFGSCheckpoint:
+    """An ``LBFGSCheckpoint`` of the structure, shapes and dtypes (zeros) of the one whose manifest
+    is ``saved_manifest`` (its ``[lbfgs]`` settings decide them), to load it onto; ``first`` is the
+    run's ``TrainState`` template (``runs`` stacked, or None for one run). ``problem`` and
+    ``network`` are unused (the signature is ``lm_checkpoint.template``'s)."""
+    settings = LBFGS(**saved_manifest["config"]["lbfgs"])
+    one = run_slice(first, None if runs is None else 0)
+    dtype = phase_dtype(settings, jax.tree_util.tree_leaves(one.params)[0].dtype)
+    shapes = jax.eval_shape(start_carry(settings.optimizer(), dtype), one._replace(params=cast_floats(one.params, dtype)))
+    lead = () if runs is None else (runs,)
+    carry = jax.tree_util.tree_map(lambda x: jnp.zeros(lead + tuple(x.shape), x.dtype), shapes)
+    return LBFGSCheckpoint(first, carry, jnp.zeros(lead, jnp.int32), jnp.zeros(lead, dtype))
+
+
+def continues(saved: dict, now: dict) -> bool:
+    """Whether a checkpoint of the L-BFGS phase written under configuration data ``saved`` goes on
+    inside the phase under ``now`` (``RunConfig.to_dict()``; see the module docstring)."""
+    if saved.get("lbfgs") is None or saved.get("lbfgs") != now.get("lbfgs"):
+        return False
+    return saved["train"]["steps"] == now["train"]["steps"]
+
+
+def resumed(state: LBFGSCheckpoint, records: dict, saved_manifest: dict, now: dict) -> Progress:
+    """The ``Progress`` a run resumes from after loading an L-BFGS checkpoint: inside the phase if
+    the configuration ``now`` continues it, else the first phase's end and its history."""
+    if continues(saved_manifest["config"], now):
+        return Progress(state, records, int(saved_manifest["step"]))
+    first_step = int(np.ravel(np.asarray(state.entry.step))[0])
+    keep = np.ravel(np.asarray(records["step"]).reshape(-1, np.shape(records["step"])[-1])[0]) <= first_step
+    return Progress(state.entry, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
+
+
+def finished(state: LBFGSCheckpoint, settings: LBFGS) -> bool:
+    """Whether the phase of this checkpoint has nothing left: ``max_iters`` done, or every run stopped."""
+    position = int(np.ravel(np.asarray(state.position))[0])
+    return position >= settings.max_iters or bool(np.all(np.asarray(state.carry[3]) != 0))
+
+
+def nothing_left(progress: Progress, train, written: bool) -> str | None:
+    """Why a resume inside the L-BFGS phase has nothing to do (None if it has): the phase
+    finished, no ``[lm]`` phase follows, and the outputs are written."""
+    if written and train.lm is None and finished(progress.state, train.lbfgs):
+        return (
+            f"the run has trained its {train.steps} steps and finished its L-BFGS phase; raise train.steps to go on, "
+            "or change [lbfgs]/[lm] to redo that phase (or add one after it)"
+        )
+    return None
