@@ -62,7 +62,7 @@ CANDIDATES = {
     "poisson-2d-holes": ("annealing-lbfgs", "lm", "lm-wide"),
     "ns-2d-lid": ("annealing-lbfgs", "lm"),
     "wave-1d": ("annealing-lbfgs", "lm", "lm400"),
-    "heat-inverse": ("annealing-lbfgs", "lm", "lm-data"),
+    "heat-inverse": ("annealing-lbfgs", "lm", "lm-data", "lm-d30", "lm-d10"),
 }
 BEST_SEEDS = (1234, 1, 2)
 
