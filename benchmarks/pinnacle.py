@@ -73,6 +73,9 @@ CANDIDATES = {
         "lm-holdout-small",
         "lm-holdout-tiny",
         "lm-holdout-small-d10",
+        "lm-holdout-small-8k",
+        "lm-holdout-small-a12",
+        "lm-holdout-small-h10",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)
