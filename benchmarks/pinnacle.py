@@ -58,7 +58,7 @@ MODULES = ("burgers-1d", "poisson-2d-holes", "ns-2d-lid", "wave-1d", "heat-inver
 PROTOCOL = ("constant", "lr-annealing", "lr-annealing-pinnacle", "ntk")
 # Candidate set-ups per problem (configs/pinnacle/PROBLEM-NAME.toml), screened on seed 1234 by --candidates.
 CANDIDATES = {
-    "burgers-1d": ("annealing-lbfgs", "lm", "lm-shock"),
+    "burgers-1d": ("annealing-lbfgs", "lm", "lm-shock", "lm400"),
     "poisson-2d-holes": ("annealing-lbfgs", "lm", "lm-wide"),
     "ns-2d-lid": ("annealing-lbfgs", "lm"),
     "wave-1d": ("annealing-lbfgs", "lm", "lm400"),
