@@ -58,11 +58,25 @@ MODULES = ("burgers-1d", "poisson-2d-holes", "ns-2d-lid", "wave-1d", "heat-inver
 PROTOCOL = ("constant", "lr-annealing", "lr-annealing-pinnacle", "ntk")
 # Candidate set-ups per problem (configs/pinnacle/PROBLEM-NAME.toml), screened on seed 1234 by --candidates.
 CANDIDATES = {
-    "burgers-1d": ("annealing-lbfgs", "lm"),
+    "burgers-1d": ("annealing-lbfgs", "lm", "lm-shock", "lm400"),
     "poisson-2d-holes": ("annealing-lbfgs", "lm", "lm-wide"),
-    "ns-2d-lid": ("annealing-lbfgs", "lm"),
+    "ns-2d-lid": ("annealing-lbfgs", "lm", "lm-long"),
     "wave-1d": ("annealing-lbfgs", "lm", "lm400"),
-    "heat-inverse": ("annealing-lbfgs", "lm", "lm-data"),
+    "heat-inverse": (
+        "annealing-lbfgs",
+        "lm",
+        "lm-data",
+        "lm-d30",
+        "lm-d10",
+        "lm-holdout",
+        "lm-holdout-d10",
+        "lm-holdout-small",
+        "lm-holdout-tiny",
+        "lm-holdout-small-d10",
+        "lm-holdout-small-8k",
+        "lm-holdout-small-a12",
+        "lm-holdout-small-h10",
+    ),
 }
 BEST_SEEDS = (1234, 1, 2)
 
@@ -109,16 +123,22 @@ def run_one(path: str, seed: int, budget: float | None, quick: bool = False, fol
         "extra": {k: v for k, v in result.extra.items() if k in ("lbfgs", "choices")},
         "curve": curve(result.history),
     }
+    if len(problem.components) > 1:  # which output an error comes from, along the run
+        keys = [k for k in result.history if k.startswith(("l2/", "unknown_l2/"))]  # an LM phase records the unknowns' only
+        run["component_curves"] = {k: curve(result.history, k) for k in keys}
+    if "lm" in result.extra:  # how the LM phase ended (with held-out rows: the iteration they picked)
+        keys = ("reason", "iterations", "holdout_iteration", "holdout_loss")
+        run["extra"]["lm"] = {k: v for k, v in result.extra["lm"].items() if k in keys}
     if problem.name == "burgers-1d":  # PINNacle's numbers are against its file, 1.33e-2 off the exact solution
         _, file_u = burgers_file()
         run["l2re_file"] = float(joint_l2re(pred, file_u))
     return run
 
 
-def curve(history: dict, points: int = 25) -> list[list[float]]:
-    """``[step, error]`` at up to ``points`` records (the history's ``l2re``, else ``l2``): whether a run
-    was still improving when it stopped (evaluated during training, in the run's own precision)."""
-    steps, errors = history["step"], history.get("l2re", history["l2"])
+def curve(history: dict, key: str | None = None, points: int = 25) -> list[list[float]]:
+    """``[step, error]`` at up to ``points`` records (the history's ``key``, default ``l2re``, else ``l2``):
+    whether a run was still improving when it stopped (evaluated during training, in the run's own precision)."""
+    steps, errors = history["step"], history[key] if key else history.get("l2re", history["l2"])
     keep = np.unique(np.linspace(0, len(steps) - 1, min(points, len(steps))).round().astype(int))
     return [[int(steps[i]), float(errors[i])] for i in keep]
 

@@ -62,7 +62,11 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
     - ``resample_every`` [None]: draw a fresh point set every this many iterations (a multiple
       of ``log_every``; None: one fixed set). After a draw the current loss is re-evaluated on
       the new points, so a trial is accepted only if it lowers the loss on the points it was
-      computed on; the damping mu and Nielsen's nu carry over unchanged.
+      computed on; the damping mu and Nielsen's nu carry over unchanged;
+    - ``holdout_term`` [None]: hold out ``holdout_fraction`` [0.2] of this term's rows (a
+      random choice on ``holdout_seed`` [0]), train on the rest and end with the parameters at
+      the record where the held-out rows' loss was lowest (``lm.holdout``); ``patience``
+      [None]: stop a run after this many records without a new lowest (None: run on).
     """
 
     max_iters: int = 500
@@ -86,6 +90,10 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
     warn_seconds: float = 30.0
     checkpoint_every: int = 100
     resample_every: int | None = None
+    holdout_term: str | None = None
+    holdout_fraction: float = 0.2
+    holdout_seed: int = 0
+    patience: int | None = None
 
     def __post_init__(self):
         for name in ("max_iters", "max_trials", "log_every", "checkpoint_every"):
@@ -135,6 +143,27 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
                     f"{self.log_every * max(1, round(self.resample_every / self.log_every))}"
                 )
         weight_policy.check_policy("LevenbergMarquardt", self.weights, "the weight policy of the phase")
+        self._check_holdout()
+
+    def _check_holdout(self) -> None:
+        if self.holdout_term is not None and not isinstance(self.holdout_term, str):
+            raise ValueError(f"LevenbergMarquardt.holdout_term must be a term name or None, got {self.holdout_term!r}")
+        if not (_number(self.holdout_fraction) and 0 < self.holdout_fraction < 1):
+            raise ValueError(f"LevenbergMarquardt.holdout_fraction must be a number in (0, 1), got {self.holdout_fraction!r}")
+        if not isinstance(self.holdout_seed, int) or isinstance(self.holdout_seed, bool) or self.holdout_seed < 0:
+            raise ValueError(f"LevenbergMarquardt.holdout_seed must be an integer >= 0, got {self.holdout_seed!r}")
+        if self.patience is not None:
+            _positive_int("patience", self.patience, "or None")
+            if self.holdout_term is None:
+                raise ValueError("LevenbergMarquardt.patience counts records of a held-out loss: set holdout_term too")
+
+    def check_terms(self, names) -> None:
+        """The weights' and ``holdout_term``'s names must be terms the problem has (``names``)."""
+        super().check_terms(names)
+        if self.holdout_term is not None and self.holdout_term not in names:
+            raise ValueError(
+                f"LevenbergMarquardt.holdout_term={self.holdout_term!r} is not a term of the problem; its terms: {list(names)}"
+            )
 
     __hash__ = weight_policy.settings_hash  # weights may be a dict
 

@@ -33,6 +33,7 @@ from pinnbalance.geometry import boundary_sampler, split_normal
 from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.cole_hopf import NU, cole_hopf
 from pinnbalance.problems.domain import Box, uniform
+from pinnbalance.problems.refined import band, mixture
 
 X, T = 0, 1
 FILE = "burgers1d.dat"
@@ -79,8 +80,11 @@ def bc(u, row):
     return u(z)
 
 
-def burgers_1d(batch_size: int = 128) -> Problem:
+def burgers_1d(batch_size: int = 128, shock_fraction: float = 0.0, shock_width: float = 0.1) -> Problem:
     """Burgers 1d-C with PINNacle's terms (``res``, ``ic``, ``bc``), measured against Cole-Hopf.
+
+    ``shock_fraction`` of each ``res`` batch is drawn uniformly in the band ``|x| <= shock_width``
+    around the shock, the rest on the whole domain (``problems.refined.mixture``; 0: uniform).
 
     Example:
         >>> problem = burgers_1d()
@@ -89,7 +93,7 @@ def burgers_1d(batch_size: int = 128) -> Problem:
     """
     domain = Box((-1.0, 0.0), (1.0, 1.0), ("x", "t"))
     terms = {
-        "res": Term(res, uniform(domain), batch_size, "u_t + u u_x - nu u_xx at interior points"),
+        "res": Term(res, _interior(domain, shock_fraction, shock_width), batch_size, "u_t + u u_x - nu u_xx at interior points"),
         "ic": Term(ic, uniform(domain, {"t": 0.0}), batch_size, "u(x, 0) + sin(pi x)"),
         "bc": Term(bc, boundary_sampler(domain, ("x_min", "x_max")), batch_size, "u on x = -1 and x = 1"),
     }
@@ -102,3 +106,10 @@ def burgers_1d(batch_size: int = 128) -> Problem:
         description=__doc__.splitlines()[0],
         reference_data=exact_reference(),
     )
+
+
+def _interior(domain: Box, shock_fraction: float, shock_width: float):
+    """Uniform interior points, ``shock_fraction`` of them in the band ``|x| <= shock_width``."""
+    if shock_fraction == 0.0:
+        return uniform(domain)
+    return mixture(uniform(domain), uniform(band(domain, "x", -shock_width, shock_width)), shock_fraction)

@@ -59,7 +59,8 @@ from pinnbalance.unknown_records import unknown_record
 from pinnbalance.weighting.interface import traits
 
 POLICIES = weight_policy.POLICIES  # re-exported: the policy names
-REASONS = ("running", "max_iters", "grad_tol", "no progress", "non-finite loss")
+# the last, "held-out loss", is the LM phase's only (lm.holdout)
+REASONS = ("running", "max_iters", "grad_tol", "no progress", "non-finite loss", "held-out loss")
 
 
 @dataclass(frozen=True)

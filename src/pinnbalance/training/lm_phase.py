@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnbalance.lm import LevenbergMarquardt
+from pinnbalance.lm import LevenbergMarquardt, holdout
 from pinnbalance.lm.causal import entering_schedule, leaving_schedule
 from pinnbalance.lm.loop import REASONS, cast_floats, phase_dtype, solver_and_cost
 from pinnbalance.lm.program import lm_programs
@@ -83,6 +83,7 @@ def lm_phase(
     )
     solver, cost = solver_and_cost(problem, network, states[0].params, points[0], settings=settings, dtype=dtype, runs=n)
     loop = _Loop(problem, programs, settings, entries, weights, (grid, exact), dtype)
+    loop.held = _held_rows(problem, network, entries, settings, dtype)
     record_seconds = loop.run(progress, start, points, states, callbacks, runs=runs)
     ends = [_end(e, s, settings) for e, s in zip(entries, loop.states)]
     estimate = {"bytes": cost.bytes, "flops": cost.flops, "seconds_per_iteration": cost.seconds}
@@ -95,6 +96,9 @@ def lm_phase(
         "estimate": [estimate] * n,
         "record_seconds": [record_seconds] * n,
     }
+    if loop.held is not None:  # the held-out loss that picked each run's parameters (lm.holdout)
+        info["holdout_loss"] = [sel.best for sel in loop.selections]
+        info["holdout_iteration"] = [sel.at for sel in loop.selections]
     return (ends[0] if runs is None else _stack(ends)), info
 
 
@@ -114,7 +118,7 @@ def _fresh(entry, first, settings: LevenbergMarquardt, lbfgs) -> LMCheckpoint:
 def _starting_runs(problem, start: LMCheckpoint, entries, weights, *, settings, dtype, programs, runs):
     """Each run's point set and LM state to go on from: the checkpoint's, or new ones."""
     if start.lm is None:
-        points = [cast_floats(lm_points(problem, e, settings, dtype), dtype) for e in entries]
+        points = [_training_points(cast_floats(lm_points(problem, e, settings, dtype), dtype), settings) for e in entries]
         schedules = [entering_schedule(e.causal) for e in entries]  # causal weighting: the eps reached ({} without)
         states = [programs.init(cast_floats(e.params, dtype), p, w, c) for e, p, w, c in zip(entries, points, weights, schedules)]
         return points, states
@@ -122,6 +126,23 @@ def _starting_runs(problem, start: LMCheckpoint, entries, weights, *, settings, 
     points = [run_slice(start.points, i) for i in picks]
     states = [_reopen(run_slice(start.lm, i), settings) for i in picks]
     return points, states
+
+
+def _training_points(points: dict, settings: LevenbergMarquardt) -> dict:
+    """``points`` less the held-out rows of ``settings.holdout_term`` (all of them without one)."""
+    if settings.holdout_term is None:
+        return points
+    return holdout.split_points(points, settings.holdout_term, settings.holdout_fraction, settings.holdout_seed)[0]
+
+
+def _held_rows(problem, network, entries, settings: LevenbergMarquardt, dtype):
+    """``(loss, [held rows per run], [the term's whole rows per run])``, or None without a held-out term."""
+    term = settings.holdout_term
+    if term is None:
+        return None
+    whole = [cast_floats(lm_points(problem, e, settings, dtype), dtype)[term] for e in entries]
+    held = [holdout.split_points({term: w}, term, settings.holdout_fraction, settings.holdout_seed)[1] for w in whole]
+    return holdout.held_loss(problem, network, term), held, whole
 
 
 def _reopen(state, settings: LevenbergMarquardt):
@@ -137,6 +158,7 @@ class _Loop:
         self.problem, self.programs, self.settings = problem, programs, settings
         self.entries, self.weights, self.evaluation, self.dtype = entries, weights, evaluation, dtype
         self.states, self.seconds = [], 0.0
+        self.held, self.selections = None, [holdout.Selection.start(settings.patience) for _ in entries]
 
     def run(self, progress: Progress, start: LMCheckpoint, points, states, callbacks, *, runs) -> list[float]:
         """Run until every run stopped or ``max_iters``; returns the record seconds of this session."""
@@ -153,10 +175,13 @@ class _Loop:
                 if s.resample_every and position and position % s.resample_every == 0:
                     points = self._resample(points, position // s.resample_every)
                 records = [self._chunk(i, points[i], length, last) for i in range(len(self.states))]
+                self._select()
                 self.seconds = time.perf_counter() - began
                 record_seconds.append(self.seconds)
                 block = _as_block(records[0] if runs is None else _stack(records, np))
                 done = position + length >= s.max_iters or all(int(st.reason) != 0 for st in self.states)
+                if done:
+                    self._selected()
                 crossed = (position + length) // s.checkpoint_every > position // s.checkpoint_every
                 position += length
                 progress.state = start._replace(
@@ -171,6 +196,7 @@ class _Loop:
                     cb.on_chunk(progress)
                 if progress.stop is not None:
                     break
+            self._selected()  # also when a callback stopped the phase (its checkpoint holds the last parameters)
         finally:
             for cb in callbacks:
                 cb.on_end(progress)
@@ -186,6 +212,22 @@ class _Loop:
         last[i] = {k: v for k, v in jax.device_get(rec).items() if k in RECORD_KEYS or k in UNKNOWN_GROUPS}
         return last[i]
 
+    def _select(self) -> None:
+        """After a chunk: each running run's held-out loss; ``patience`` records without a new lowest stop it."""
+        if self.held is None:
+            return
+        loss, held, _ = self.held
+        for i, st in enumerate(self.states):  # a run stopped earlier keeps its parameters: no new lowest there
+            self.selections[i] = self.selections[i].update(float(loss(st.params, held[i])), st.params, int(st.iteration))
+            if self.selections[i].exhausted and int(st.reason) == 0:
+                self.states[i] = st._replace(reason=jnp.asarray(REASONS.index("held-out loss"), st.reason.dtype))
+
+    def _selected(self) -> None:
+        """At the end: every run's parameters at its lowest held-out loss."""
+        for i, sel in enumerate(self.selections if self.held is not None else ()):
+            if sel.params is not None:
+                self.states[i] = self.states[i]._replace(params=sel.params)
+
     def _resample(self, points, draw: int) -> list:
         """A fresh point set for every running run, its loss re-evaluated there (non-finite: stop)."""
         out = []
@@ -194,6 +236,10 @@ class _Loop:
                 out.append(points[i])
                 continue
             fresh = cast_floats(lm_points(self.problem, entry, self.settings, self.dtype, draw), self.dtype)
+            if self.held is not None:  # the held-out term's rows must not change, else they would be trained on
+                term = self.settings.holdout_term
+                holdout.same_rows(self.held[2][i], fresh[term], term)
+                fresh = _training_points(fresh, self.settings)
             loss = self.programs.loss(st.params, fresh, self.weights[i])
             reason = jnp.where(jnp.isfinite(loss), st.reason, REASONS.index("non-finite loss")).astype(st.reason.dtype)
             self.states[i] = st._replace(loss=loss, reason=reason)
