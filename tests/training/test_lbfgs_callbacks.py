@@ -5,14 +5,13 @@ one-dimensional fit by a small network: no derivatives, so it compiles fast)."""
 import dataclasses
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
+from small_fit import fit_problem
 
 from pinnbalance import Constant, TrainConfig
 from pinnbalance.lm import LevenbergMarquardt
 from pinnbalance.nn import mlp_for
-from pinnbalance.problems import Box, Problem, Term, uniform
 from pinnbalance.training import Callback
 from pinnbalance.training.callbacks import INTERRUPTED, ProgressBar
 from pinnbalance.training.checkpoint import load_checkpoint, read_manifest, save_checkpoint
@@ -26,20 +25,6 @@ LOG = 5  # L-BFGS iterations per chunk
 CONFIG = TrainConfig(
     steps=10, log_every=5, chunk_logs=1, dtype="float64", eval_grid=16, lbfgs=LBFGS(max_iters=20, log_every=LOG, grad_tol=0.0)
 )
-
-
-def target(z):
-    return jnp.sin(3 * z[0]) + 0.5 * z[0]
-
-
-def fit_problem():
-    """u(x) ~ sin 3x + x/2 on [0, 1], and u = target + 0.05 near x = 0 (the terms disagree a little)."""
-    box, near = Box((0.0,), (1.0,), ("x",)), Box((0.0,), (0.1,), ("x",))
-    terms = {
-        "res": Term(lambda u, z: u(z) - target(z), uniform(box), 16),
-        "bcs": Term(lambda u, z: u(z) - target(z) - 0.05, uniform(near), 4),
-    }
-    return Problem("fit", box, terms, exact=target)
 
 
 PROBLEM = fit_problem()

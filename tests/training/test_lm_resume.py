@@ -7,13 +7,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from small_fit import fit_problem
 
 import pinnbalance.training.lm_phase as phase
 from pinnbalance import Constant, TrainConfig
 from pinnbalance.lm import LevenbergMarquardt
 from pinnbalance.losses import term_losses, weighted_sum
 from pinnbalance.nn import mlp_for
-from pinnbalance.problems import Box, Problem, Term, uniform
 from pinnbalance.training import fit_seeds
 from pinnbalance.training.checkpoint import load_checkpoint, read_manifest, save_checkpoint
 from pinnbalance.training.fit import Interrupted, fit, initial_states, train
@@ -22,20 +22,6 @@ from pinnbalance.training.lm_phase import lm_points
 
 LM = LevenbergMarquardt(max_iters=20, log_every=5, step_tol=0.0, checkpoint_every=10)
 CONFIG = TrainConfig(steps=0, lm=LM, dtype="float64", eval_grid=16, log_every=5, chunk_logs=1)
-
-
-def target(z):
-    return jnp.sin(3 * z[0]) + 0.5 * z[0]
-
-
-def fit_problem():
-    """u(x) ~ sin 3x + x/2 on [0, 1], and u = target + 0.05 near x = 0 (the terms disagree a little)."""
-    box, near = Box((0.0,), (1.0,), ("x",)), Box((0.0,), (0.1,), ("x",))
-    terms = {
-        "res": Term(lambda u, z: u(z) - target(z), uniform(box), 16),
-        "bcs": Term(lambda u, z: u(z) - target(z) - 0.05, uniform(near), 4),
-    }
-    return Problem("fit", box, terms, exact=target)
 
 
 def setup():
