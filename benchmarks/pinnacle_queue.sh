@@ -5,7 +5,8 @@
 # A finished (problem, method) is skipped and a run in progress resumes from its checkpoint
 # (runs/pinnacle-bench/), so this goes on across sessions. Touch benchmarks/STOP_PINNACLE to end it
 # after the run in progress; kill it (and its python child) to stop at once: the next start resumes.
-# Commit benchmarks/results/pinnacle.{json,md} as runs finish.
+# Commit benchmarks/results/pinnacle.{json,md} as runs finish. --budget 86400: a protocol run goes to its step count
+# (pinnacle.py's default 2-hour cap cut the first one at step 9,000 of 20,000 on a shared core).
 #   nohup bash benchmarks/pinnacle_queue.sh 0 > pinnacle.log 2>&1 &
 set -u
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ core="${1:-0}"
 for method in lr-annealing constant ntk lr-annealing-pinnacle; do
     for problem in poisson-2d-holes ns-2d-lid wave-1d heat-inverse burgers-1d; do
         if [ -e benchmarks/STOP_PINNACLE ]; then echo "stopped: benchmarks/STOP_PINNACLE exists"; exit 0; fi
-        taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method --seeds 1234
+        taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method --seeds 1234 --budget 86400
     done
 done
 echo "queue done"
