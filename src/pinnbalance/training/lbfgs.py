@@ -158,7 +158,7 @@ def refine(
     batched = vmapped and not one_seed_at_a_time
     run_chunk = _compiled(_phase_chunk(problem, network, scheme, settings, opt, dtype), batched, grid, exact)
     seeds = jax.tree_util.tree_leaves(state.params)[0].shape[0] if vmapped and one_seed_at_a_time else None
-    states = [state] if seeds is None else [jax.tree_util.tree_map(lambda x, i=i: x[i], state) for i in range(seeds)]
+    states = _split(state, seeds)
     if resume is None:
         carry, position = (jax.vmap(start_carry(opt, dtype)) if batched else start_carry(opt, dtype)), 0
         carries = [carry(s) for s in states]
@@ -219,10 +219,10 @@ def _iterate_chunks(run_chunk, states, carries, settings: LBFGS, *, position: in
     entry per seed taken one at a time: each chunk runs every seed still going, and a seed that
     stopped repeats its last record (as a stopped vmapped seed records its frozen state)."""
     records, last = [], [None] * len(carries)
-    while position < settings.max_iters and not all(_stopped(c) for c in carries):
+    while position < settings.max_iters and not all(stopped(c) for c in carries):
         length = min(settings.log_every, settings.max_iters - position)
         for i, (s, c) in enumerate(zip(states, carries)):
-            if last[i] is None or not _stopped(c):
+            if last[i] is None or not stopped(c):
                 carries[i], rec = run_chunk(s, c, length)
                 last[i] = jax.device_get(rec)
         position += length
@@ -232,8 +232,8 @@ def _iterate_chunks(run_chunk, states, carries, settings: LBFGS, *, position: in
     return carries, records
 
 
-def _stopped(carry) -> bool:
-    """Whether every run of ``carry`` has a stop reason."""
+def stopped(carry) -> bool:
+    """Whether every run of ``carry`` (a carry ``refine`` hands ``on_chunk``) has a stop reason."""
     return bool(np.all(np.asarray(carry[3]) != 0))
 
 
@@ -242,9 +242,9 @@ def _joined(parts: list, seeds: int | None, xp):
     return parts[0] if seeds is None else jax.tree_util.tree_map(lambda *xs: xp.stack(xs), *parts)
 
 
-def _split(carry, seeds: int | None) -> list:
-    """``carry`` as ``_iterate_chunks`` takes it: whole, or one per seed."""
-    return [carry] if seeds is None else [jax.tree_util.tree_map(lambda x, i=i: x[i], carry) for i in range(seeds)]
+def _split(tree, seeds: int | None) -> list:
+    """``tree`` (a state or a carry) as ``_iterate_chunks`` takes it: whole, or one per seed."""
+    return [tree] if seeds is None else [jax.tree_util.tree_map(lambda x, i=i: x[i], tree) for i in range(seeds)]
 
 
 def _phase_chunk(problem: Problem, network, scheme, settings: LBFGS, opt, dtype):

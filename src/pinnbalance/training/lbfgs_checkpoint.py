@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnbalance.training.lbfgs import LBFGS, start_carry
+from pinnbalance.training.lbfgs import LBFGS, start_carry, stopped
 from pinnbalance.training.loop import Progress
 from pinnbalance.training.precision import cast_floats
 from pinnbalance.training.results import run_slice
@@ -98,7 +98,7 @@ def resumed(state: LBFGSCheckpoint, records: dict, saved_manifest: dict, now: di
 def finished(state: LBFGSCheckpoint, settings: LBFGS) -> bool:
     """Whether the phase of this checkpoint has nothing left: ``max_iters`` done, or every run stopped."""
     position = int(np.ravel(np.asarray(state.position))[0])
-    return position >= settings.max_iters or bool(np.all(np.asarray(state.carry[3]) != 0))
+    return position >= settings.max_iters or stopped(state.carry)
 
 
 def nothing_left(progress: Progress, train, written: bool) -> str | None:

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance.training.causal_schedule import lbfgs_problem
-from pinnbalance.training.lbfgs import refine
+from pinnbalance.training.lbfgs import refine, stopped
 from pinnbalance.training.lbfgs_checkpoint import LBFGSCheckpoint
 from pinnbalance.training.loop import Progress
 
@@ -89,7 +89,7 @@ class _Hook:
         )
         p.last, p.steps_done = block, self.base + position
         p.chunks.append(block)
-        done = p.steps_done >= p.total or bool(np.all(np.asarray(carry[3]) != 0))
+        done = p.steps_done >= p.total or stopped(carry)
         p.due = True if done else None
         for cb in self.callbacks:
             cb.on_chunk(p)

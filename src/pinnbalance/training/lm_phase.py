@@ -82,8 +82,8 @@ def lm_phase(
         problem, start, entries, weights, settings=settings, dtype=dtype, programs=programs, runs=runs
     )
     solver, cost = solver_and_cost(problem, network, states[0].params, points[0], settings=settings, dtype=dtype, runs=n)
-    loop = _Loop(problem, programs, settings, entries, weights, (grid, exact), dtype)
-    loop.held = _held_rows(problem, network, entries, settings, dtype)
+    held = _held_rows(problem, network, entries, settings, dtype)  # lm.holdout (None without)
+    loop = _Loop(problem, programs, settings, entries, weights, (grid, exact), dtype, held=held)
     record_seconds = loop.run(progress, start, points, states, callbacks, runs=runs)
     ends = [_end(e, s, settings) for e, s in zip(entries, loop.states)]
     estimate = {"bytes": cost.bytes, "flops": cost.flops, "seconds_per_iteration": cost.seconds}
@@ -154,11 +154,11 @@ def _reopen(state, settings: LevenbergMarquardt):
 class _Loop:
     """The host loop of the phase: chunks of ``log_every`` iterations over every run, callbacks between."""
 
-    def __init__(self, problem, programs, settings, entries, weights, evaluation, dtype):
+    def __init__(self, problem, programs, settings, entries, weights, evaluation, dtype, *, held=None):
         self.problem, self.programs, self.settings = problem, programs, settings
         self.entries, self.weights, self.evaluation, self.dtype = entries, weights, evaluation, dtype
         self.states, self.seconds = [], 0.0
-        self.held, self.selections = None, [holdout.Selection.start(settings.patience) for _ in entries]
+        self.held, self.selections = held, [holdout.Selection.start(settings.patience) for _ in entries]  # lm.holdout
 
     def run(self, progress: Progress, start: LMCheckpoint, points, states, callbacks, *, runs) -> list[float]:
         """Run until every run stopped or ``max_iters``; returns the record seconds of this session."""
