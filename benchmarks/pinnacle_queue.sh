@@ -13,9 +13,12 @@ cd "$(dirname "$0")/.."
 rm -f benchmarks/STOP_PINNACLE
 core="${1:-0}"
 for method in lr-annealing constant ntk lr-annealing-pinnacle; do
-    for problem in poisson-2d-holes ns-2d-lid wave-1d heat-inverse burgers-1d; do
+    for problem in ns-2d-lid wave-1d heat-inverse burgers-1d poisson-2d-holes; do
         if [ -e benchmarks/STOP_PINNACLE ]; then echo "stopped: benchmarks/STOP_PINNACLE exists"; exit 0; fi
+        # Poisson under our annealing stalled at 0.63 (PINNacle's LRA 0.117): last, once that is understood.
+        if [ "$problem/$method" = poisson-2d-holes/lr-annealing ]; then continue; fi
         taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method --seeds 1234 --budget 86400
     done
 done
+taskset -c "$core" python benchmarks/pinnacle.py --problems poisson-2d-holes --methods lr-annealing --seeds 1234 --budget 86400
 echo "queue done"
