@@ -82,10 +82,10 @@ METHODS = {
         "lm-causal": "configs/frontier/wave-lm-causal.toml",  # wave-lm with [causal] (issue 19)
         "adam-lm": "configs/frontier/wave-adam-lm.toml",
         "adam-lm-resampled": "configs/frontier/wave-adam-lm-resampled.toml",  # fresh LM points every 50 (lm_robustness.md)
-        **{  # the 2026 toolkit (issue 19): each with and without causal weighting
+        **{  # the 2026 toolkit (issue 19): each with and without causal weighting (the recipe's eps = 1; the paper's schedule)
             f"{m}{c}": f"configs/frontier/wave-{m}{c}.toml"
             for m in ("adam-mlp", "soap-mlp", "adam-piratenet", "soap-piratenet")
-            for c in ("", "-causal")
+            for c in ("", "-causal", "-causal-schedule")
         },
     },
     "cavity": {  # its error also without the grid's boundary nodes (INTERIOR: the lid's corners are singular)
