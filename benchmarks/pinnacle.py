@@ -3,7 +3,7 @@
 For each problem (burgers-1d, poisson-2d-holes, ns-2d-lid, wave-1d, heat-inverse) and method (a
 committed TOML under configs/pinnacle/), one training per seed. Protocol methods follow PINNacle
 (5 x 100 tanh; heat-inverse: 5 x 50 for u and 5 x 50 for a; Adam 1e-3, 20,000 steps, its loss
-split and fixed points; docs/pinnacle.md):
+split; our points: fresh uniform points every step, a quarter of its fixed counts; docs/pinnacle.md):
 ``constant`` (its PINN column), ``lr-annealing`` (ours as it ships), ``lr-annealing-pinnacle``
 (as PINNacle runs it), ``ntk`` (our NTK-trace weighting). Candidates are further set-ups of
 ours; ``--best`` reruns the best screened configuration (lowest seed-1234 l2re) on seeds
@@ -116,6 +116,7 @@ def run_one(path: str, seed: int, budget: float | None, quick: bool = False, fol
         "steps": int(result.state.step),
         "status": result.status,
         "points": {name: t.batch_size for name, t in problem.terms.items()},
+        "sampling": tconf.sampling,  # "random": fresh points every step; "fixed": one set for the run
         "device": device_name(),
         "cores": cores(),
         "load_average": t.load_average,  # 1-minute, before and after
@@ -151,7 +152,7 @@ def summarize(entry: dict) -> dict:
         "median": float(np.median([r["l2re"] for r in runs])),
         "seconds": [round(r["seconds"], 1) for r in runs],
         "steps": runs[0]["steps"],
-        "points": ", ".join(f"{k} {v}" for k, v in runs[0]["points"].items()),
+        "points": ", ".join(f"{k} {v}" for k, v in runs[0]["points"].items()) + (f" ({runs[0]['sampling']})" if "sampling" in runs[0] else ""),
         "device": runs[0]["device"],
     }
     if "l2re_file" in runs[0]:
