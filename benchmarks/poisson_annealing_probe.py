@@ -81,6 +81,11 @@ RULES = {
     "pinnacle": lambda: LearningRateAnnealing(period=1, leaves="all", term_statistic=PooledMeanAbs()),
     "unweighted": lambda: LearningRateAnnealing(grad_of="unweighted", period=1, leaves="all"),
     "constant": lambda: Constant(),
+    # options of the scheme (not as it ships): a floor at 1, a large start, the per-layer ratio
+    "shipped-wmin1": lambda: LearningRateAnnealing(w_min=1.0),
+    "shipped-init10": lambda: LearningRateAnnealing(initial={"outer": 10.0, "holes": 10.0}),
+    "shipped-per-layer": lambda: LearningRateAnnealing(ratio="max_per_layer"),
+    "pinnacle-wmin1": lambda: LearningRateAnnealing(period=1, leaves="all", term_statistic=PooledMeanAbs(), w_min=1.0),
 }
 
 
@@ -112,7 +117,7 @@ def deepxde_holes_sampler(key, n, dtype=jnp.float32):
 
 
 def problem_for(config, sizes: dict[str, int], split: str):
-    problem = problem_for(config, sizes, split)
+    problem = config.build_problem().with_batch_sizes(sizes)
     if split != "deepxde":
         return problem
     holes = dataclasses.replace(problem.terms["holes"], sampler=deepxde_holes_sampler)
