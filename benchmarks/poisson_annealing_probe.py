@@ -156,7 +156,8 @@ def network_for(config, problem, inputs: str):
 def probe(variant: str, *, steps: int, n_res: int, n_bc: int, seed: int, every: int) -> dict:
     rule, inputs, split = parse_variant(variant)
     sizes = batch_sizes(n_res, n_bc, split)
-    config = load(BASE, [f"train.steps={steps}", f"train.log_every={every}", "train.chunk_logs=1"])
+    overrides = [f"train.steps={steps}", f"train.log_every={every}", "train.chunk_logs=1", 'network.normalization="exact"']
+    config = load(BASE, overrides)
     problem = problem_for(config, sizes, split)
     network = network_for(config, problem, inputs)
     tconf = config.train_config(seed)
