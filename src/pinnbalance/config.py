@@ -10,7 +10,7 @@ Every run is fully described by one TOML file::
     type = "mlp"                     # or "modified-mlp", "fourier", "piratenet"
     hidden = [50, 50, 50, 50, 50]    # piratenet: one (equal) width per residual block
     activation = "tanh"
-    normalization = "exact"          # or "sampled" (100,000 uniform draws, as published)
+    normalization = "exact"          # or "sampled" (100,000 uniform draws, as published), or "none" (raw inputs, as DeepXDE)
     # rwf = [1.0, 0.1]               # random weight factorisation (mu, sigma), any type
     # encoder_bias = "zeros"         # modified-mlp: or "glorot" (published code)
     # fourier_sigmas = [1.0, 10.0]   # fourier: one embedding per scale
@@ -133,7 +133,7 @@ class ConfigError(ValueError):
 BUILDERS = {"mlp": mlp_for, "modified-mlp": modified_mlp_for, "fourier": fourier_for, "piratenet": piratenet_for}
 PREFIXES = {"fourier": "fourier_", "piratenet": "piratenet_"}  # a type's own keywords as [network] keys: prefixed for these
 SHARED = ("box", "hidden", "activation", "outputs", "samples", "rwf", "time_coordinate")  # every type's (time: always "t")
-NORMALIZATION = {"exact": None, "sampled": 100_000}  # exact moments of the box, or from this many uniform draws
+NORMALIZATION = {"exact": None, "sampled": 100_000, "none": None}  # the box's moments, from N uniform draws, or raw inputs
 NAMED = {"reference": "reference term", "initial": "weight", "weights": "weight", "terms": "self-adaptive term"}
 STATISTIC_KEYS = ("reference_statistic", "term_statistic")  # scheme fields given by name (weighting.STATISTICS)
 KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's own (the run-level keys)
@@ -347,7 +347,9 @@ class RunConfig:
         return problem.with_batch_sizes(self.batch_size)
 
     def build_network(self, problem):
-        return self.network.build(problem.domain, problem.outputs, NORMALIZATION[self.network.normalization])
+        network = self.network.build(problem.domain, problem.outputs, NORMALIZATION[self.network.normalization])
+        raw = self.network.normalization == "none"  # the coordinates as they are (PINNacle: DeepXDE's FNN)
+        return dataclasses.replace(network, input_mean=None, input_std=None) if raw else network
 
     def build_scheme(self, problem):
         """The scheme (its own checks raised naming ``weighting.<field>``); ``problem``: a ``Problem`` or a ``Declared``."""

@@ -89,7 +89,7 @@ def test_statistics_keep_the_gradient_dtype(name):
 
 
 def test_registry_and_errors():
-    assert set(STATISTICS) == {"max_abs", "mean_abs", "l2_norm", "quantile_0.99", "log_mean"}
+    assert set(STATISTICS) == {"max_abs", "mean_abs", "l2_norm", "quantile_0.99", "log_mean", "pooled_mean_abs"}
     assert float(MEAN_ABS(weight_matrices(grads()))) == pytest.approx((13.5 / 6 + 7 / 3) / 2, rel=1e-14)
     with pytest.raises(ValueError, match="no gradient leaves"):
         L2_NORM(weight_matrices({"b": jnp.zeros(3)}))

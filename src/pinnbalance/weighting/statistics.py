@@ -11,7 +11,10 @@ matrices) to one non-negative number. Two kinds:
   is the global Euclidean norm of the selected leaves.
 - pooled statistics: all entries of the selected leaves pooled into one vector ``a = |g|``
   (each entry counts once, whatever its layer): ``Quantile(q)``, the q-quantile of ``a``;
-  ``LogMean()``, the geometric mean ``exp(mean(log(a + tiny)))``.
+  ``LogMean()``, the geometric mean ``exp(mean(log(a + tiny)))``; ``POOLED_MEAN_ABS``, the
+  arithmetic mean ``sum |g| / count`` (PINNacle's ``LR_Adaptor`` term statistic, over every
+  parameter; with ``leaves="all"`` it is dominated by the large hidden matrices, where
+  ``MEAN_ABS`` gives the small first and last layers as much say as a 100 x 100 one).
 
 Every statistic here is positively homogeneous, ``S(c g) = c S(g)`` for ``c > 0``
 (``LogMean`` up to its ``tiny``), which the "weighted" annealing rule relies on.
@@ -135,12 +138,23 @@ class LogMean:
         return jnp.exp(jnp.mean(jnp.log(a + tiny)))
 
 
+@dataclass(frozen=True)
+class PooledMeanAbs:
+    """The mean of ``|g|`` over every entry of the selected leaves: ``sum_l sum_ij |g^l_ij| / sum_l n_l``."""
+
+    name = "pooled_mean_abs"
+
+    def __call__(self, leaves: list[jax.Array]) -> jax.Array:
+        return jnp.mean(pooled_abs(_check_leaves(leaves, self.name)))
+
+
 MAX_ABS = LayerStatistic("max_abs", lambda g: jnp.max(jnp.abs(g)), jnp.max)
 MEAN_ABS = LayerStatistic("mean_abs", lambda g: jnp.mean(jnp.abs(g)), jnp.mean)
 L2_NORM = LayerStatistic("l2_norm", lambda g: jnp.sum(jnp.square(g)), lambda s: jnp.sqrt(jnp.sum(s)))
 QUANTILE_99 = Quantile(0.99)
 LOG_MEAN = LogMean()
-STATISTICS: dict[str, Statistic] = {s.name: s for s in (MAX_ABS, MEAN_ABS, L2_NORM, QUANTILE_99, LOG_MEAN)}
+POOLED_MEAN_ABS = PooledMeanAbs()
+STATISTICS: dict[str, Statistic] = {s.name: s for s in (MAX_ABS, MEAN_ABS, L2_NORM, QUANTILE_99, LOG_MEAN, POOLED_MEAN_ABS)}
 
 
 def check_statistic(value, field: str) -> None:
