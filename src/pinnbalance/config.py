@@ -133,7 +133,7 @@ class ConfigError(ValueError):
 BUILDERS = {"mlp": mlp_for, "modified-mlp": modified_mlp_for, "fourier": fourier_for, "piratenet": piratenet_for}
 PREFIXES = {"fourier": "fourier_", "piratenet": "piratenet_"}  # a type's own keywords as [network] keys: prefixed for these
 SHARED = ("box", "hidden", "activation", "outputs", "samples", "rwf", "time_coordinate")  # every type's (time: always "t")
-NORMALIZATION = {"exact": None, "sampled": 100_000, "none": None}  # the box's moments, from N uniform draws, or raw inputs
+NORMALIZATION = {"exact": None, "sampled": 100_000, "none": 0}  # the box's moments, from N uniform draws, or raw inputs (0)
 NAMED = {"reference": "reference term", "initial": "weight", "weights": "weight", "terms": "self-adaptive term"}
 STATISTIC_KEYS = ("reference_statistic", "term_statistic")  # scheme fields given by name (weighting.STATISTICS)
 KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's own (the run-level keys)
@@ -347,9 +347,7 @@ class RunConfig:
         return problem.with_batch_sizes(self.batch_size)
 
     def build_network(self, problem):
-        network = self.network.build(problem.domain, problem.outputs, NORMALIZATION[self.network.normalization])
-        raw = self.network.normalization == "none"  # the coordinates as they are (PINNacle: DeepXDE's FNN)
-        return dataclasses.replace(network, input_mean=None, input_std=None) if raw else network
+        return self.network.build(problem.domain, problem.outputs, NORMALIZATION[self.network.normalization])
 
     def build_scheme(self, problem):
         """The scheme (its own checks raised naming ``weighting.<field>``); ``problem``: a ``Problem`` or a ``Declared``."""

@@ -162,13 +162,16 @@ def count_params(params) -> int:
 
 def normalization(
     box: Box, samples: int | None = None, key: jax.Array | None = None
-) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Mean and std of the inputs over ``box``: exact for the uniform law, or from samples.
+) -> tuple[tuple[float, ...], tuple[float, ...]] | tuple[None, None]:
+    """Mean and std of the inputs over ``box``: exact for the uniform law (``samples=None``), or from
+    samples; ``samples=0``: ``(None, None)``, raw inputs (as DeepXDE's networks take them).
 
     ``samples=100_000`` reproduces the published code, which estimated them from a draw.
     """
     if samples is None:
         return box.mean(), box.std()
+    if samples == 0:
+        return None, None
     key = jax.random.PRNGKey(0) if key is None else key
     lower, upper = box.bounds()  # any geometry: its bounding box
     lo, hi = jnp.array(lower), jnp.array(upper)
