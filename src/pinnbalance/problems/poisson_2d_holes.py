@@ -11,6 +11,11 @@ Terms, one per equation and condition as PINNacle (DeepXDE) splits the loss:
 - ``outer``: ``u - 1`` on the square's four sides (uniform in length);
 - ``holes``: ``u`` on the four circles (uniform in length).
 
+``boundary_split`` sets how the ``holes`` points are shared among the circles: ``"length"``
+(default) uniform over the four circles' total length; ``"pinnacle"`` as PINNacle's nested DeepXDE
+differences share them, 1 : 2 : 4 : 8 over the circles in ``CENTRES``' order (fixed counts,
+``problems.nested_split``; the batch sizes, e.g. outer 32 and holes 480 of 512, are the config's).
+
 Boundary rows carry the point and its OUTWARD unit normal (``geometry.split_normal``): on the
 sides the axis normals, on the circles the normal pointing out of the domain, into the hole.
 Reference: PINNacle's finite-element solution at its 1,246 nodes (``poisson1_cg_data.dat``).
@@ -27,11 +32,13 @@ from pinnbalance.data import pinnacle_file
 from pinnbalance.derivatives import axis_derivatives
 from pinnbalance.geometry import Box, Disk, boundary_sampler, interior_sampler, split_normal
 from pinnbalance.problems.base import Problem, Term
+from pinnbalance.problems.nested_split import circles_sampler, nested_difference_weights
 from pinnbalance.problems.observations import load_observations
 
 FILE = "poisson1_cg_data.dat"
 CENTRES = ((0.3, 0.3), (-0.3, 0.3), (0.3, -0.3), (-0.3, -0.3))
 RADIUS = 0.1
+BOUNDARY_SPLITS = ("length", "pinnacle")
 
 # PINNacle's main table (arXiv v2), L2RE, mean of 3 runs; "NTK": PINNacle's NTK surrogate.
 PUBLISHED = {"PINN": 6.94e-1, "PINN-w": 3.49e-2, "LRA": 1.17e-1, "NTK": 1.23e-2, "best": {"method": "NTK", "l2re": 1.23e-2}}
@@ -67,8 +74,9 @@ def holes(u, row):
     return u(z)
 
 
-def poisson_2d_holes(batch_size: int = 128) -> Problem:
-    """Poisson 2d-C with PINNacle's terms (``res``, ``outer``, ``holes``) and reference nodes.
+def poisson_2d_holes(batch_size: int = 128, boundary_split: str = "length") -> Problem:
+    """Poisson 2d-C with PINNacle's terms (``res``, ``outer``, ``holes``) and reference nodes;
+    ``boundary_split`` (``BOUNDARY_SPLITS``): the ``holes`` points uniform in length or as PINNacle's.
 
     Example:
         >>> problem = poisson_2d_holes()
@@ -79,7 +87,7 @@ def poisson_2d_holes(batch_size: int = 128) -> Problem:
     terms = {
         "res": Term(res, interior_sampler(domain), batch_size, "u_xx + u_yy at interior points"),
         "outer": Term(outer, boundary_sampler(domain, "outer"), batch_size, "u - 1 on the outer square"),
-        "holes": Term(holes, boundary_sampler(domain, "holes"), batch_size, "u on the four circles"),
+        "holes": Term(holes, _holes_sampler(domain, boundary_split), batch_size, "u on the four circles"),
     }
     return Problem(
         name="poisson-2d-holes",
@@ -88,4 +96,16 @@ def poisson_2d_holes(batch_size: int = 128) -> Problem:
         components=("u",),
         description=__doc__.splitlines()[0],
         reference_data=file_reference(),
+    )
+
+
+def _holes_sampler(domain, boundary_split: str):
+    """The ``holes`` term's sampler for ``boundary_split`` (``BOUNDARY_SPLITS``)."""
+    if boundary_split == "length":
+        return boundary_sampler(domain, "holes")
+    if boundary_split == "pinnacle":  # DeepXDE's nested differences: circle k of 4 gets 2^(k-1) / 15 of the points
+        return circles_sampler(CENTRES, RADIUS, nested_difference_weights(len(CENTRES)))
+    raise ValueError(
+        f'boundary_split must be one of {BOUNDARY_SPLITS}, got {boundary_split!r}: "length" (uniform over the circles\' '
+        'length) or "pinnacle" (PINNacle\'s nested-difference shares 1 : 2 : 4 : 8)'
     )
