@@ -117,6 +117,7 @@ def run_one(path: str, seed: int, budget: float | None, quick: bool = False, fol
         "status": result.status,
         "points": {name: t.batch_size for name, t in problem.terms.items()},
         "sampling": tconf.sampling,  # "random": fresh points every step; "fixed": one set for the run
+        "problem_parameters": dict(base.problem.parameters),  # e.g. poisson-2d-holes' boundary_split
         "device": device_name(),
         "cores": cores(),
         "load_average": t.load_average,  # 1-minute, before and after
@@ -157,6 +158,8 @@ def summarize(entry: dict) -> dict:
     }
     if "l2re_file" in runs[0]:
         out["l2re_file"] = [r["l2re_file"] for r in runs]
+    if runs[0].get("problem_parameters"):  # how the points were drawn, e.g. {"boundary_split": "pinnacle"}
+        out["problem_parameters"] = runs[0]["problem_parameters"]
     return out
 
 
