@@ -1,5 +1,6 @@
 """PINNacle's boundary split for Poisson 2d-C (``problems.nested_split``, ``poisson_2d_holes(boundary_split=...)``)."""
 
+import doctest
 import inspect
 from fractions import Fraction
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from pinnbalance.config import ConfigError, load
 from pinnbalance.geometry import boundary_sampler
-from pinnbalance.problems import poisson_2d_holes
+from pinnbalance.problems import nested_split, poisson_2d_holes
 from pinnbalance.problems.nested_split import circles_sampler, nested_difference_shares, nested_difference_weights, split_counts
 from pinnbalance.problems.poisson_2d_holes import CENTRES, RADIUS, holed_square
 
@@ -121,3 +122,8 @@ def test_toml_parameter_loads(tmp_path):
         assert sizes == {"res": 2048, "outer": 32, "holes": 480}, path.name
     holes = np.asarray(problem.terms["holes"].sampler(jax.random.PRNGKey(0), 480, jnp.float64))
     assert tuple(np.bincount(nearest_circle(holes[:, :2]), minlength=4)) == (32, 64, 128, 256)
+
+
+def test_module_example_runs():
+    result = doctest.testmod(nested_split)
+    assert result.attempted >= 3 and result.failed == 0
