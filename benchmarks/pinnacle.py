@@ -76,6 +76,9 @@ CANDIDATES = {
         "lm-holdout-small-8k",
         "lm-holdout-small-a12",
         "lm-holdout-small-h10",
+        "lm-hard",
+        "lm-hard-d100",
+        "lm-hard-d300",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)
