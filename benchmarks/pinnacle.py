@@ -79,6 +79,8 @@ CANDIDATES = {
         "lm-hard",
         "lm-hard-d100",
         "lm-hard-d300",
+        "lm-holdout-small-a30",
+        "lm-holdout-small-md10",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)
