@@ -60,7 +60,7 @@ PROTOCOL = ("constant", "lr-annealing", "lr-annealing-pinnacle", "ntk")
 CANDIDATES = {
     "burgers-1d": ("annealing-lbfgs", "lm", "lm-shock", "lm400"),
     "poisson-2d-holes": ("annealing-lbfgs", "lm", "lm-wide"),
-    "ns-2d-lid": ("annealing-lbfgs", "lm", "lm-long", "lm-fresh"),
+    "ns-2d-lid": ("annealing-lbfgs", "lm", "lm-long", "lm-fresh", "lm-corners"),
     "wave-1d": ("annealing-lbfgs", "lm", "lm400"),
     "heat-inverse": (
         "annealing-lbfgs",
