@@ -60,7 +60,7 @@ PROTOCOL = ("constant", "lr-annealing", "lr-annealing-pinnacle", "ntk")
 CANDIDATES = {
     "burgers-1d": ("annealing-lbfgs", "lm", "lm-shock", "lm400"),
     "poisson-2d-holes": ("annealing-lbfgs", "lm", "lm-wide"),
-    "ns-2d-lid": ("annealing-lbfgs", "lm", "lm-long"),
+    "ns-2d-lid": ("annealing-lbfgs", "lm", "lm-long", "lm-fresh", "lm-corners"),
     "wave-1d": ("annealing-lbfgs", "lm", "lm400"),
     "heat-inverse": (
         "annealing-lbfgs",
@@ -76,6 +76,11 @@ CANDIDATES = {
         "lm-holdout-small-8k",
         "lm-holdout-small-a12",
         "lm-holdout-small-h10",
+        "lm-hard",
+        "lm-hard-d100",
+        "lm-hard-d300",
+        "lm-holdout-small-a30",
+        "lm-holdout-small-md10",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)

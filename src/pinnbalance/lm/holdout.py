@@ -14,6 +14,12 @@ choice of ``round(fraction n)`` of the term's n rows (numpy's generator on ``see
 for every draw: it is meant for a term whose point set never changes (a data term given
 whole), and a redraw that changes that term's rows is refused.
 
+For a residual term, whose collocation points are drawn (and redrawn), the same role is
+played by a fixed FRESH draw (``fresh_points``): points of every term from a key of their
+own, never trained on, on which the phase's weighted loss ``||r(theta)||^2`` is watched. Fitting
+one draw of points too closely (the network bending between them) raises the residual
+between them, which the fresh draw sees; only the PDE and its conditions decide.
+
 The selection lives on the host, between compiled chunks: a resumed phase starts it afresh
 from the resumed parameters.
 
@@ -70,6 +76,18 @@ def same_rows(previous: jax.Array, fresh: jax.Array, term: str) -> None:
 def held_loss(problem, network, term: str):
     """A compiled ``loss(params, rows)``: ``term``'s unweighted mean squared residual on ``rows``."""
     return jax.jit(lambda params, rows: term_loss(problem, network, params, rows, term))
+
+
+FRESH_STREAM = 29  # the fresh held-out draw: folded from the run's key (the training draws use other streams)
+
+
+def fresh_points(problem, key: jax.Array, dtype, points: int | None = None) -> dict:
+    """A draw of every term's points from ``fold_in(key, FRESH_STREAM)`` (``points`` per term, None:
+    each term's batch size): independent of the training draws, which fold other numbers in."""
+    from pinnbalance.problems.base import sample_batch  # problems import losses; keep this module light
+
+    source = problem if points is None else problem.with_batch_sizes(points)
+    return sample_batch(source, jax.random.fold_in(key, FRESH_STREAM), dtype)
 
 
 class Selection(NamedTuple):

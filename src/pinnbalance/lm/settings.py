@@ -66,7 +66,11 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
     - ``holdout_term`` [None]: hold out ``holdout_fraction`` [0.2] of this term's rows (a
       random choice on ``holdout_seed`` [0]), train on the rest and end with the parameters at
       the record where the held-out rows' loss was lowest (``lm.holdout``); ``patience``
-      [None]: stop a run after this many records without a new lowest (None: run on).
+      [None]: stop a run after this many records without a new lowest (None: run on);
+    - ``holdout_fresh`` [False]: instead (for residual terms, whose points are redrawn), end
+      with the parameters at the record where the weighted loss on a fixed FRESH draw of
+      collocation points (the training draw's sizes, an independent key, never trained on)
+      was lowest (``lm.holdout.fresh_points``); ``patience`` as above.
     """
 
     max_iters: int = 500
@@ -94,6 +98,7 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
     holdout_fraction: float = 0.2
     holdout_seed: int = 0
     patience: int | None = None
+    holdout_fresh: bool = False
 
     def __post_init__(self):
         for name in ("max_iters", "max_trials", "log_every", "checkpoint_every"):
@@ -152,10 +157,19 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
             raise ValueError(f"LevenbergMarquardt.holdout_fraction must be a number in (0, 1), got {self.holdout_fraction!r}")
         if not isinstance(self.holdout_seed, int) or isinstance(self.holdout_seed, bool) or self.holdout_seed < 0:
             raise ValueError(f"LevenbergMarquardt.holdout_seed must be an integer >= 0, got {self.holdout_seed!r}")
+        if not isinstance(self.holdout_fresh, bool):
+            raise ValueError(f"LevenbergMarquardt.holdout_fresh must be true or false, got {self.holdout_fresh!r}")
+        if self.holdout_fresh and self.holdout_term is not None:
+            raise ValueError(
+                f"LevenbergMarquardt: holdout_fresh and holdout_term={self.holdout_term!r} are two ways to pick the iterate; "
+                "set one of them"
+            )
         if self.patience is not None:
             _positive_int("patience", self.patience, "or None")
-            if self.holdout_term is None:
-                raise ValueError("LevenbergMarquardt.patience counts records of a held-out loss: set holdout_term too")
+            if self.holdout_term is None and not self.holdout_fresh:
+                raise ValueError(
+                    "LevenbergMarquardt.patience counts records of a held-out loss: set holdout_term too (or holdout_fresh)"
+                )
 
     def check_terms(self, names) -> None:
         """The weights' and ``holdout_term``'s names must be terms the problem has (``names``)."""

@@ -166,9 +166,32 @@ def stacked_quantity(u, z):
     return jnp.stack([jnp.where(is_a, zero, u_value), jnp.where(is_a, a_value, zero)])
 
 
-def heat_inverse(batch_size: int = 128, evaluation_n: int = 30, a_width: int = 50, a_depth: int = 5) -> Problem:
+def hard_wall(network):
+    """``a(x, y) = 2 + (1 - x^2)(1 - y^2) N(x, y)``: a = 2 exactly on the walls x = +-1, y = +-1, any N.
+
+    The one thing known of a, imposed by an output transform (``nn.hard``) instead of the
+    ``a_bc`` penalty, which then leaves the loss. The factor vanishes on the walls only (it is
+    positive inside the square), so the network still represents any a that equals 2 there.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from pinnbalance.nn import MLP
+        >>> net = hard_wall(MLP((2, 8, 1)))
+        >>> a = net.field(net.init(jax.random.PRNGKey(0)))
+        >>> float(a(jnp.array([1.0, 0.3]))), float(a(jnp.array([-0.2, -1.0])))
+        (2.0, 2.0)
+    """
+    from pinnbalance.nn.hard import HardConstrained  # nn imports problems: import it when a problem is built
+
+    return HardConstrained(network, g=lambda z: A_WALL, d=lambda z: (1.0 - z[X] ** 2) * (1.0 - z[Y] ** 2))
+
+
+def heat_inverse(
+    batch_size: int = 128, evaluation_n: int = 30, a_width: int = 50, a_depth: int = 5, a_hard: bool = False
+) -> Problem:
     """HInv with PINNacle's terms, data and metric (see the module docstring); ``a_width`` x
-    ``a_depth``: the hidden layers of a's network (PINNacle: 5 x 50 tanh).
+    ``a_depth``: the hidden layers of a's network (PINNacle: 5 x 50 tanh); ``a_hard``: a = 2 on
+    the walls as a hard constraint instead of the ``a_bc`` term (``hard_wall``).
 
     Example:
         >>> problem = heat_inverse()
@@ -186,7 +209,10 @@ def heat_inverse(batch_size: int = 128, evaluation_n: int = 30, a_width: int = 5
         "data": data_term(observations(), description="u - u_obs at the 2,500 noisy observations"),
     }
     points = evaluation_points(evaluation_n)
-    a_field = FieldUnknown(mlp_for(plane, (a_width,) * a_depth), inputs=("x", "y"))
+    a_net = mlp_for(plane, (a_width,) * a_depth)
+    if a_hard:  # the wall condition met exactly: its penalty term goes
+        a_net, terms = hard_wall(a_net), {k: v for k, v in terms.items() if k != "a_bc"}
+    a_field = FieldUnknown(a_net, inputs=("x", "y"))
     return Problem(
         name="heat-inverse",
         domain=domain,

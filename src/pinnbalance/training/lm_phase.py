@@ -83,6 +83,7 @@ def lm_phase(
     )
     solver, cost = solver_and_cost(problem, network, states[0].params, points[0], settings=settings, dtype=dtype, runs=n)
     held = _held_rows(problem, network, entries, settings, dtype)  # lm.holdout (None without)
+    held = _held_fresh(problem, entries, weights, settings, dtype, programs) if settings.holdout_fresh else held
     loop = _Loop(problem, programs, settings, entries, weights, (grid, exact), dtype, held=held)
     record_seconds = loop.run(progress, start, points, states, callbacks, runs=runs)
     ends = [_end(e, s, settings) for e, s in zip(entries, loop.states)]
@@ -143,6 +144,13 @@ def _held_rows(problem, network, entries, settings: LevenbergMarquardt, dtype):
     whole = [cast_floats(lm_points(problem, e, settings, dtype), dtype)[term] for e in entries]
     held = [holdout.split_points({term: w}, term, settings.holdout_fraction, settings.holdout_seed)[1] for w in whole]
     return holdout.held_loss(problem, network, term), held, whole
+
+
+def _held_fresh(problem, entries, weights, settings: LevenbergMarquardt, dtype, programs):
+    """``(loss, [(fresh points, weights) per run], None)``: the phase's weighted loss on a fixed fresh draw
+    (``lm.holdout.fresh_points``), the ``_held_rows`` shape for ``_Loop._select``."""
+    draws = [cast_floats(holdout.fresh_points(problem, e.key, dtype, settings.points), dtype) for e in entries]
+    return (lambda params, held: programs.loss(params, *held)), list(zip(draws, weights)), None
 
 
 def _reopen(state, settings: LevenbergMarquardt):
@@ -236,7 +244,7 @@ class _Loop:
                 out.append(points[i])
                 continue
             fresh = cast_floats(lm_points(self.problem, entry, self.settings, self.dtype, draw), self.dtype)
-            if self.held is not None:  # the held-out term's rows must not change, else they would be trained on
+            if self.settings.holdout_term is not None:  # the held-out term's rows must not change, else they would be trained on
                 term = self.settings.holdout_term
                 holdout.same_rows(self.held[2][i], fresh[term], term)
                 fresh = _training_points(fresh, self.settings)
