@@ -26,6 +26,9 @@ def test_list_names_problems_methods_schemes_networks_and_optimizers(capsys):
         "piratenet",
         "soap",
         "[lbfgs]",
+        "[lm]",
+        "[causal]",
+        "least-squares",
     ):
         assert name in out
 

@@ -105,6 +105,7 @@ def cmd_list() -> int:
     from pinnbalance.problems import PROBLEMS
     from pinnbalance.training.lbfgs import LBFGS
     from pinnbalance.weighting import SCHEMES
+    from pinnbalance.weighting.causal import Causal
 
     _print_section("problems:", ((name, factory().description) for name, factory in PROBLEMS.items()))
     _print_section("methods:", ((name, m.description) for name, m in METHODS.items()))
@@ -112,7 +113,12 @@ def cmd_list() -> int:
     _print_section("networks ([network] type):", ((name, _first_line(cls)) for name, cls in ARCHITECTURES.items()))
     optimizers = [("soap", _first_line(soap)), ("adam, sgd, ...", "any optax optimizer taking a learning rate first")]
     _print_section("optimizers ([optimizer] name):", optimizers)
-    _print_section("second-order phases:", [("[lbfgs]", _first_line(LBFGS)), ("lm (library)", _first_line(LevenbergMarquardt))])
+    _print_section("second-order phases:", [("[lbfgs]", _first_line(LBFGS)), ("[lm]", _first_line(LevenbergMarquardt))])
+    options = [
+        ("[causal]", _first_line(Causal)),
+        ("least-squares", '[network] init = "least-squares": a PirateNet\'s output layer fitted to the exact solution at step 0'),
+    ]
+    _print_section("training options:", options)
     return 0
 
 
