@@ -178,8 +178,7 @@ def summarize(entry: dict) -> dict:
         "median": float(np.median([r["l2re"] for r in runs])),
         "seconds": [round(r["seconds"], 1) for r in runs],
         "steps": runs[0]["steps"],
-        "points": ", ".join(f"{k} {v}" for k, v in runs[0]["points"].items())
-        + (f" ({runs[0]['sampling']})" if "sampling" in runs[0] else ""),
+        "points": ", ".join(f"{k} {v}" for k, v in runs[0]["points"].items()) + (f" ({runs[0]['sampling']})" if "sampling" in runs[0] else ""),
         "device": runs[0]["device"],
     }
     if "l2re_file" in runs[0]:
