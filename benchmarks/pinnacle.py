@@ -85,6 +85,8 @@ CANDIDATES = {
         "lm-holdout-small-mu1",
         "lm-holdout-small-d100",
         "lm-refit-small",
+        "lm-holdout-small-early25",
+        "lm-holdout-small-early50",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)
