@@ -81,9 +81,20 @@ CANDIDATES = {
         "lm-hard-d300",
         "lm-holdout-small-a30",
         "lm-holdout-small-md10",
+        "lm-holdout-small-mu01",
+        "lm-holdout-small-mu1",
+        "lm-holdout-small-d100",
+        "lm-refit-small",
+        "lm-holdout-small-early25",
+        "lm-holdout-small-early50",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)
+# Two-stage candidates (early stopping, then a refit on every row): NAME -> the held-out candidate (lm.holdout_term)
+# whose picked iteration k* it trains to. Stage 1 runs that candidate on the seed and reads k*; stage 2 runs NAME's
+# config (the same, less the held-out rows: all observations) from the same initialisation, with the same point
+# redraws, for exactly k* LM iterations. Only the observations decide k*; both stages count in the seconds.
+REFIT = {"heat-inverse": {"lm-refit-small": "lm-holdout-small"}}
 
 
 def config_path(problem: str, method: str) -> str:
@@ -99,10 +110,21 @@ def published(problem: str) -> dict:
     return out
 
 
-def run_one(path: str, seed: int, budget: float | None, quick: bool = False, folder: Path | None = None) -> dict:
+def refit_iteration(path: str, seed: int, budget: float | None) -> tuple[int, float]:
+    """Stage 1 of a ``REFIT`` candidate: ``(k*, seconds)``, the LM iteration the held-out rows of
+    ``path`` picked on ``seed`` (its ``holdout_iteration``) and the wall seconds it took."""
+    t = timed_training(path, [f"train.seeds=[{seed}]"], budget)
+    picked = t.result.extra["lm"]["holdout_iteration"]
+    return int(picked[0] if isinstance(picked, list) else picked), t.wall
+
+
+def run_one(
+    path: str, seed: int, budget: float | None, quick: bool = False, folder: Path | None = None, extra: tuple = ()
+) -> dict:
     """One training of ``path`` on ``seed``: final L2RE (and per component), seconds, points, device
-    (``folder``: checkpointed there and resumed from it, see ``frontier.timed_training``)."""
-    overrides = [f"train.seeds=[{seed}]"]
+    (``folder``: checkpointed there and resumed from it, see ``frontier.timed_training``; ``extra``:
+    further ``key=value`` overrides)."""
+    overrides = [f"train.seeds=[{seed}]", *extra]
     base = cfg.load(ROOT / path)
     if quick:  # a few steps on small fixed sets: checks the script end to end
         overrides += ["train.steps=20", "train.log_every=10", "train.chunk_logs=1", "sampling.batch_size=64"]
@@ -175,7 +197,14 @@ def record(results: dict, problem: str, section: str, name: str, path: str, seed
         return
     print(f"== {problem} {section} {name} seed {seed}: {path}", flush=True)
     folder = None if args.quick else args.runs / f"{problem}-{name}-seed{seed}"
-    run = run_one(path, seed, args.budget, args.quick, folder)
+    stage1 = REFIT.get(problem, {}).get(Path(path).stem.removeprefix(f"{problem}-"))
+    if stage1 is not None:  # early stopping on held-out rows, then the refit on all of them (REFIT)
+        k, first_seconds = refit_iteration(config_path(problem, stage1), seed, args.budget)
+        run = run_one(path, seed, args.budget, args.quick, folder, extra=(f"lm.max_iters={k}",))
+        run["seconds"] += first_seconds
+        run["refit"] = {"from": config_path(problem, stage1), "iterations": k, "stage1_seconds": first_seconds}
+    else:
+        run = run_one(path, seed, args.budget, args.quick, folder)
     print(f"   l2re {run['l2re']:.3e}, {run['seconds']:.0f} s, {run['status']}", flush=True)
     entry["runs"][str(seed)] = run
     entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))

@@ -61,6 +61,7 @@ from pinnbalance.geometry import boundary_sampler, split_normal
 from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.domain import Box, uniform
 from pinnbalance.problems.observations import Observations, data_term, load_observations
+from pinnbalance.problems.refined import band, mixture
 from pinnbalance.problems.unknowns import FieldUnknown
 
 FILE = "heatinv_observations.csv"
@@ -187,11 +188,20 @@ def hard_wall(network):
 
 
 def heat_inverse(
-    batch_size: int = 128, evaluation_n: int = 30, a_width: int = 50, a_depth: int = 5, a_hard: bool = False
+    batch_size: int = 128,
+    evaluation_n: int = 30,
+    a_width: int = 50,
+    a_depth: int = 5,
+    a_hard: bool = False,
+    early_fraction: float = 0.0,
+    early_width: float = 0.1,
 ) -> Problem:
     """HInv with PINNacle's terms, data and metric (see the module docstring); ``a_width`` x
     ``a_depth``: the hidden layers of a's network (PINNacle: 5 x 50 tanh); ``a_hard``: a = 2 on
-    the walls as a hard constraint instead of the ``a_bc`` term (``hard_wall``).
+    the walls as a hard constraint instead of the ``a_bc`` term (``hard_wall``);
+    ``early_fraction``: that share of each ``res`` batch drawn uniformly in the early slab
+    ``0 <= t <= early_width`` (``problems.refined.mixture``; 0: all uniform), where nothing but
+    the observations near t = 0 fixes the initial state.
 
     Example:
         >>> problem = heat_inverse()
@@ -204,7 +214,9 @@ def heat_inverse(
     plane = Box((-1.0, -1.0), (1.0, 1.0), ("x", "y"))
     walls = boundary_sampler(domain, ("x_min", "x_max", "y_min", "y_max"))
     terms = {
-        "res": Term(res, uniform(domain), batch_size, "u_t - div(a grad u) - f at interior points"),
+        "res": Term(
+            res, _interior(domain, early_fraction, early_width), batch_size, "u_t - div(a grad u) - f at interior points"
+        ),
         "a_bc": Term(a_bc, walls, batch_size, "a - 2 on the spatial boundary x = +-1, y = +-1"),
         "data": data_term(observations(), description="u - u_obs at the 2,500 noisy observations"),
     }
@@ -225,3 +237,10 @@ def heat_inverse(
         unknowns={"a": a_field},
         exact_unknowns={"a": exact_a},
     )
+
+
+def _interior(domain: Box, early_fraction: float, early_width: float):
+    """Uniform interior points, ``early_fraction`` of them in the slab ``0 <= t <= early_width``."""
+    if early_fraction == 0.0:
+        return uniform(domain)
+    return mixture(uniform(domain), uniform(band(domain, "t", 0.0, early_width)), early_fraction)
