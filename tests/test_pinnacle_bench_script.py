@@ -1,19 +1,17 @@
 """benchmarks/pinnacle.py's bookkeeping (no training): candidates per problem, the error curve it
 records, the candidates table, and --best starting from a completed screening run."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
+
+from bench_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("pinnacle_bench", ROOT / "benchmarks" / "pinnacle.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("pinnacle", "pinnacle_bench")
 
 
 def test_every_candidate_names_a_committed_config_of_its_problem():

@@ -2,26 +2,19 @@
 candidate less the held-out rows, so that stage 2 starts from the same initialisation, draws the same
 points and differs only in training on every observation for the k* iterations stage 1 picked."""
 
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from bench_scripts import load_script
 from pinnbalance import config as cfg
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("pinnacle_bench_refit", ROOT / "benchmarks" / "pinnacle.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCRIPT = _script()
+SCRIPT = load_script("pinnacle", "pinnacle_bench_refit")
 PAIRS = [(p, name, first) for p, names in SCRIPT.REFIT.items() for name, first in names.items()]
 
 

@@ -109,7 +109,5 @@ def burgers_1d(batch_size: int = 128, shock_fraction: float = 0.0, shock_width: 
 
 
 def _interior(domain: Box, shock_fraction: float, shock_width: float):
-    """Uniform interior points, ``shock_fraction`` of them in the band ``|x| <= shock_width``."""
-    if shock_fraction == 0.0:
-        return uniform(domain)
+    """Uniform interior points, ``shock_fraction`` of them in the band ``|x| <= shock_width`` (0: all uniform)."""
     return mixture(uniform(domain), uniform(band(domain, "x", -shock_width, shock_width)), shock_fraction)

@@ -240,7 +240,5 @@ def heat_inverse(
 
 
 def _interior(domain: Box, early_fraction: float, early_width: float):
-    """Uniform interior points, ``early_fraction`` of them in the slab ``0 <= t <= early_width``."""
-    if early_fraction == 0.0:
-        return uniform(domain)
+    """Uniform interior points, ``early_fraction`` of them in the slab ``0 <= t <= early_width`` (0: all uniform)."""
     return mixture(uniform(domain), uniform(band(domain, "t", 0.0, early_width)), early_fraction)

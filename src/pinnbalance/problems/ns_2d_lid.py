@@ -135,7 +135,7 @@ def ns_2d_lid(batch_size: int = 128, corner_fraction: float = 0.0, corner_width:
     """
     domain = Box((0.0, 0.0), (1.0, 1.0), ("x", "y"))
     lid, walls = boundary_sampler(domain, "y_max"), boundary_sampler(domain, ("x_min", "x_max", "y_min"))
-    inside = uniform(domain) if corner_fraction == 0.0 else mixture(uniform(domain), top_corners(corner_width), corner_fraction)
+    inside = mixture(uniform(domain), top_corners(corner_width), corner_fraction)  # 0: all uniform
     terms = {
         "mom_x": Term(_equation(0), inside, batch_size, "x momentum at interior points"),
         "mom_y": Term(_equation(1), inside, batch_size, "y momentum at interior points"),

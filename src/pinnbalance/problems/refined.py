@@ -44,7 +44,8 @@ def band(box: Box, name: str, lower: float, upper: float) -> Box:
 
 
 def mixture(base: Sampler, extra: Sampler, fraction: float) -> Sampler:
-    """``round(fraction n)`` points from ``extra`` after ``n - round(fraction n)`` from ``base``."""
+    """``round(fraction n)`` points from ``extra`` after ``n - round(fraction n)`` from ``base``; none from
+    ``extra`` (``fraction`` 0, or ``n`` small): exactly ``base``'s points for the same key."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"mixture fraction must be in [0, 1) (the share drawn from the extra sampler), got {fraction!r}")
 

@@ -82,8 +82,12 @@ def lm_phase(
         problem, start, entries, weights, settings=settings, dtype=dtype, programs=programs, runs=runs
     )
     solver, cost = solver_and_cost(problem, network, states[0].params, points[0], settings=settings, dtype=dtype, runs=n)
-    held = _held_rows(problem, network, entries, settings, dtype)  # lm.holdout (None without)
-    held = _held_fresh(problem, entries, weights, settings, dtype, programs) if settings.holdout_fresh else held
+    fresh = settings.holdout_fresh  # lm.holdout: held-out rows of a term, a fresh draw, or None
+    held = (
+        _held_fresh(problem, entries, weights, settings, dtype, programs)
+        if fresh
+        else _held_rows(problem, network, entries, settings, dtype)
+    )
     loop = _Loop(problem, programs, settings, entries, weights, (grid, exact), dtype, held=held)
     record_seconds = loop.run(progress, start, points, states, callbacks, runs=runs)
     ends = [_end(e, s, settings) for e, s in zip(entries, loop.states)]
