@@ -31,10 +31,14 @@ may use and the 1-minute load average before and after: pin it to a core of its 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import importlib
 import json
+import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -190,10 +194,27 @@ def summarize(entry: dict) -> dict:
     return out
 
 
-def record(results: dict, problem: str, section: str, name: str, path: str, seed: int, args) -> None:
-    """Train ``(problem, name, seed)`` unless present, merge it into ``results`` and write the file."""
-    entry = _entry(results, problem, section, name, path)
-    if str(seed) in entry["runs"] and not args.force:
+@contextmanager
+def results_file(path: Path) -> Iterator[dict]:
+    """The results in ``path``, read afresh under an exclusive lock (on its folder) and written back
+    when the block ends: two of these scripts, one per core, merge their runs into one file instead
+    of each writing back what it read when it started (hours earlier) over the other's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        results = json.loads(path.read_text()) if path.exists() else {}
+        yield results
+        write_json(path, results)
+    finally:
+        os.close(folder)  # releases the lock
+
+
+def record(problem: str, section: str, name: str, path: str, seed: int, args) -> None:
+    """Train ``(problem, name, seed)`` unless the results file has it, then merge it into the file."""
+    with results_file(args.out) as results:
+        done = str(seed) in _entry(results, problem, section, name, path)["runs"]
+    if done and not args.force:
         return
     print(f"== {problem} {section} {name} seed {seed}: {path}", flush=True)
     folder = None if args.quick else args.runs / f"{problem}-{name}-seed{seed}"
@@ -206,10 +227,11 @@ def record(results: dict, problem: str, section: str, name: str, path: str, seed
     else:
         run = run_one(path, seed, args.budget, args.quick, folder)
     print(f"   l2re {run['l2re']:.3e}, {run['seconds']:.0f} s, {run['status']}", flush=True)
-    entry["runs"][str(seed)] = run
-    entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))
-    entry.update(summarize(entry), config=path)
-    write_json(args.out, results)
+    with results_file(args.out) as results:
+        entry = _entry(results, problem, section, name, path)
+        entry["runs"][str(seed)] = run
+        entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))
+        entry.update(summarize(entry), config=path)
     if folder is not None:
         shutil.rmtree(folder)  # recorded above: its checkpoint is no longer needed
 
@@ -224,7 +246,9 @@ def _entry(results: dict, problem: str, section: str, name: str, path: str) -> d
             found = block["candidates"][-1:]
         return found[0]
     if section == "best":
-        return block.setdefault("best", {"config": path, "runs": {}})
+        if block.get("best", {}).get("config") != path:  # a new best: its seeds start over
+            block["best"] = {"config": path, "runs": {}}
+        return block["best"]
     return block.setdefault("protocol", {}).setdefault(name, {"config": path, "runs": {}})
 
 
@@ -239,8 +263,8 @@ def best_config(block: dict) -> str | None:
 def reuse_screening(results: dict, problem: str, path: str, force: bool) -> None:
     """Start ``--best`` from the screened seed-1234 run of ``path`` when it completed: the same
     configuration and seed train the same way on the same machine, so --best adds seeds 1 and 2 only."""
-    screened = [e for e in results[problem].get("candidates", []) if e["config"] == path and "1234" in e["runs"]]
-    best = results[problem].setdefault("best", {"config": path, "runs": {}})
+    screened = [e for e in results.get(problem, {}).get("candidates", []) if e["config"] == path and "1234" in e["runs"]]
+    best = _entry(results, problem, "best", "best", path)
     if screened and screened[0]["runs"]["1234"]["status"] == "completed" and "1234" not in best["runs"] and not force:
         best["runs"]["1234"] = dict(screened[0]["runs"]["1234"], note="the screening run (same config and seed)")
 
@@ -323,34 +347,32 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="a few steps of each run: checks the script (write elsewhere, --out)")
     p.add_argument("--runs", type=Path, default=ROOT / "runs" / "pinnacle-bench", help="checkpoints of unfinished runs (resumed)")
     args = p.parse_args(argv)
-    results = json.loads(args.out.read_text()) if args.out.exists() else {}
     seeds = [int(s) for s in args.seeds.split(",")]
     for problem in [] if args.table else args.problems.split(","):
         if problem not in MODULES:
             raise SystemExit(f"unknown problem {problem!r}; choose from {list(MODULES)}")
         if args.best:
             picks = dict(item.split("=", 1) for item in args.pick.split(",") if item)
-            path = config_path(problem, picks[problem]) if problem in picks else best_config(results.get(problem, {}))
+            with results_file(args.out) as results:
+                path = config_path(problem, picks[problem]) if problem in picks else best_config(results.get(problem, {}))
+                if path is not None:
+                    reuse_screening(results, problem, path, args.force)
             if path is None:
                 print(f"{problem}: nothing screened yet (run the protocol at seed 1234 first)", flush=True)
                 continue
-            if results[problem].get("best", {}).get("config") not in (None, path):
-                results[problem].pop("best")  # a new best: its seeds start over
-            reuse_screening(results, problem, path, args.force)
             for seed in BEST_SEEDS:
-                record(results, problem, "best", "best", path, seed, args)
+                record(problem, "best", "best", path, seed, args)
             continue
         for method in [m for m in args.methods.split(",") if m]:
             for seed in seeds:
-                record(results, problem, "protocol", method, config_path(problem, method), seed, args)
+                record(problem, "protocol", method, config_path(problem, method), seed, args)
         names = [n for n in args.names.split(",") if n] or CANDIDATES.get(problem, ())
         for name in names if args.candidates else ():
             for seed in seeds:
-                record(results, problem, "candidates", name, config_path(problem, name), seed, args)
-    if results:
-        atomic_write_text(args.out.with_suffix(".md"), table(results))
+                record(problem, "candidates", name, config_path(problem, name), seed, args)
+    if args.out.exists():
+        atomic_write_text(args.out.with_suffix(".md"), table(json.loads(args.out.read_text())))
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -5,20 +5,26 @@
 # A finished (problem, method) is skipped and a run in progress resumes from its checkpoint
 # (runs/pinnacle-bench/), so this goes on across sessions. Touch benchmarks/STOP_PINNACLE to end it
 # after the run in progress; kill it (and its python child) to stop at once: the next start resumes.
-# Commit benchmarks/results/pinnacle.{json,md} as runs finish. --budget 86400: a protocol run goes to its step count
+# $2 (default all five) restricts the queue to a comma-separated list of problems, so that two queues
+# (one per core, disjoint problems) share the work: each run merges into pinnacle.json as the file is
+# when it ends. Commit benchmarks/results/pinnacle.{json,md} as runs finish. --budget 86400: a protocol run goes to its step count
 # (pinnacle.py's default 2-hour cap cut the first one at step 9,000 of 20,000 on a shared core).
-#   nohup bash benchmarks/pinnacle_queue.sh 0 > pinnacle.log 2>&1 &
+#   nohup bash benchmarks/pinnacle_queue.sh 0 ns-2d-lid,burgers-1d > pinnacle0.log 2>&1 &
+#   nohup bash benchmarks/pinnacle_queue.sh 1 wave-1d,heat-inverse,poisson-2d-holes > pinnacle1.log 2>&1 &
 set -u
 cd "$(dirname "$0")/.."
 rm -f benchmarks/STOP_PINNACLE
 core="${1:-0}"
+problems="${2:-ns-2d-lid,wave-1d,heat-inverse,burgers-1d,poisson-2d-holes}"
 for method in lr-annealing constant ntk lr-annealing-pinnacle; do
-    for problem in ns-2d-lid wave-1d heat-inverse burgers-1d poisson-2d-holes; do
+    for problem in ${problems//,/ }; do
         if [ -e benchmarks/STOP_PINNACLE ]; then echo "stopped: benchmarks/STOP_PINNACLE exists"; exit 0; fi
         # Poisson under our annealing stalled at 0.63 (PINNacle's LRA 0.117): last, once that is understood.
         if [ "$problem/$method" = poisson-2d-holes/lr-annealing ]; then continue; fi
         taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method --seeds 1234 --budget 86400
     done
 done
-taskset -c "$core" python benchmarks/pinnacle.py --problems poisson-2d-holes --methods lr-annealing --seeds 1234 --budget 86400
+if [[ ",$problems," == *,poisson-2d-holes,* ]]; then
+    taskset -c "$core" python benchmarks/pinnacle.py --problems poisson-2d-holes --methods lr-annealing --seeds 1234 --budget 86400
+fi
 echo "queue done"

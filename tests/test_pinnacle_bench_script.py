@@ -1,7 +1,10 @@
 """benchmarks/pinnacle.py's bookkeeping (no training): candidates per problem, the error curve it
-records, the candidates table, and --best starting from a completed screening run."""
+records, the candidates table, --best starting from a completed screening run, and two scripts
+(one per core) merging their runs into one results file."""
 
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -52,3 +55,31 @@ def test_best_reuses_a_completed_screening_run_only():
 def test_table_lists_every_screened_candidate():
     text = _script().table(_results("stopped"))
     assert "| wave-1d | `configs/pinnacle/wave-1d-lm.toml` | 2.00e-03 | 90 | 500 | stopped |" in text
+
+
+def test_a_run_merges_into_the_results_file_as_it_is_when_the_run_ends(tmp_path, monkeypatch):
+    """Two scripts share pinnacle.json: what the other wrote while this one trained is kept."""
+    script = _script()
+    out = tmp_path / "pinnacle.json"
+    out.write_text(json.dumps(_results("completed")))
+
+    def train(path, seed, budget, quick, folder, extra=()):  # meanwhile the other script records its run
+        with script.results_file(out) as results:
+            results["wave-1d"]["candidates"].append({"name": "lm400", "config": "x.toml", "runs": {"1234": {}}})
+        return {**_results("completed")["wave-1d"]["candidates"][0]["runs"]["1234"], "l2re": 5e-2}
+
+    monkeypatch.setattr(script, "run_one", train)
+    args = SimpleNamespace(out=out, force=False, quick=True, budget=None, runs=tmp_path)
+    script.record("wave-1d", "protocol", "ntk", "configs/pinnacle/wave-1d-ntk.toml", 1234, args)
+    results = json.loads(out.read_text())
+    assert [c["name"] for c in results["wave-1d"]["candidates"]] == ["lm", "lm400"]
+    assert results["wave-1d"]["protocol"]["ntk"]["median"] == 5e-2
+    script.record("wave-1d", "protocol", "ntk", "configs/pinnacle/wave-1d-ntk.toml", 1234, args)  # recorded: skipped
+    assert [c["name"] for c in json.loads(out.read_text())["wave-1d"]["candidates"]] == ["lm", "lm400"]
+
+
+def test_a_new_best_config_starts_its_seeds_over():
+    results = _results("completed")
+    results["wave-1d"]["best"] = {"config": "configs/pinnacle/wave-1d-lm400.toml", "runs": {"1": {}}}
+    _script().reuse_screening(results, "wave-1d", "configs/pinnacle/wave-1d-lm.toml", force=False)
+    assert list(results["wave-1d"]["best"]["runs"]) == ["1234"]
