@@ -167,6 +167,19 @@ def record_times(result, marks) -> np.ndarray:
     return np.asarray(times + lm_times)
 
 
+def without_evaluations(times: np.ndarray, per_eval: float) -> np.ndarray:
+    """Record times less the error evaluations done by then: ``t_i - e * n_i``, ``n_i`` the records
+    with ``t_j <= t_i`` (``times`` never decrease). A record's time is the end of its chunk, when
+    every evaluation of that chunk is done, so records of one chunk lose the same amount and the
+    curve never goes back in time (``e * i`` would take ``e`` more from each later record of the chunk).
+
+        >>> without_evaluations(np.array([1.0, 1.0, 3.0]), 0.25).tolist()
+        [0.5, 0.5, 2.25]
+    """
+    times = np.asarray(times, float)
+    return times - per_eval * np.searchsorted(times, times, side="right")
+
+
 def evaluation_seconds(problem, network, params, grid, exact) -> float:
     """The median wall time of one error evaluation on the grid (compiled, warm)."""
     evaluate = jax.jit(lambda p: relative_l2(predict(network, p, grid, problem), exact))
@@ -279,7 +292,7 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
     grid, exact = evaluation_grid(problem, tconf.eval_grid, tconf.jnp_dtype)
     per_eval = evaluation_seconds(problem, network, result.params, grid, exact)
     l2 = result.history["l2"].astype(float)
-    times = record_times(result, clock.marks) - per_eval * np.arange(1, len(l2) + 1)
+    times = without_evaluations(record_times(result, clock.marks), per_eval)
     points = sum(t.batch_size for t in problem.terms.values())
     interior = interior_errors(problem, predict(network, result.params, grid, problem), exact, grid)
     return {

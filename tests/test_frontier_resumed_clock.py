@@ -66,7 +66,15 @@ def config_file(tmp_path, points: int) -> str:
 
 
 def check_curve(run: dict) -> None:
+    times = np.array([t for t, _ in run["curve"]])
     assert run["evaluations"] == len(run["curve"]) == RECORDS
+    assert np.all(np.diff(times) >= 0), times
+
+
+def test_evaluations_come_off_each_chunk_once():
+    """Two records of a chunk ending at 1 s, one of a chunk ending at 3 s, 0.25 s an evaluation:
+    the first two lose both of their chunk's evaluations (0.5 s), the third all three (0.75 s)."""
+    np.testing.assert_allclose(frontier.without_evaluations(np.array([1.0, 1.0, 3.0]), 0.25), [0.5, 0.5, 2.25])
 
 
 def test_kept_marks_follow_the_resumed_history():
