@@ -30,7 +30,7 @@ import numpy as np
 
 from pinnbalance.training.lbfgs import LBFGS, REASONS, start_carry, stopped
 from pinnbalance.training.loop import Progress
-from pinnbalance.training.precision import cast_floats
+from pinnbalance.training.precision import cast_floats, phase_dtype
 from pinnbalance.training.results import run_slice
 from pinnbalance.training.state import TrainState
 
@@ -58,11 +58,6 @@ def in_phase(manifest_or_progress) -> bool:
     if isinstance(manifest_or_progress, Progress):
         return isinstance(manifest_or_progress.state, LBFGSCheckpoint)
     return manifest_or_progress.get("phase") == PHASE
-
-
-def phase_dtype(settings: LBFGS, run_dtype):
-    """The dtype the phase computes in: ``settings.dtype``, else the run's."""
-    return jnp.dtype(run_dtype if settings.dtype is None else settings.dtype)
 
 
 def template(first: TrainState, problem, network, saved_manifest: dict, *, runs: int | None) -> LBFGSCheckpoint:
