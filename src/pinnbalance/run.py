@@ -35,12 +35,12 @@ from pinnbalance.run_folder import (
     config_differences,
     load_progress,
     new_folder,
+    phase_of,
     resume_start,
     shared_checkpoint_writer,
     write_config,
     write_outputs,
 )
-from pinnbalance.training import lbfgs_checkpoint, lm_checkpoint
 from pinnbalance.training.callbacks import StopOnSignal
 from pinnbalance.training.checkpoint import CheckpointError, read_manifest
 from pinnbalance.training.fit import initial_states, train
@@ -237,11 +237,8 @@ def _resumes_alone(start: Progress, config: cfg.RunConfig, folder: Path) -> bool
     """Whether a resumed ``start`` of ``folder`` is not one to stack: its first phase's steps are
     done (what is left, a later phase from its start or only the outputs, ``run`` does alone), or
     the later phase it is inside has finished."""
-    written = (folder / SUMMARY).exists()
-    if lm_checkpoint.in_phase(start):
-        return lm_checkpoint.nothing_left(start, config.train.lm, written) is not None
-    if lbfgs_checkpoint.in_phase(start):
-        return lbfgs_checkpoint.nothing_left(start, config.train, written) is not None
+    if (phase := phase_of(start)) is not None:
+        return phase.nothing_left(start, config.train, (folder / SUMMARY).exists()) is not None
     return start.steps_done >= config.train.steps
 
 
@@ -250,8 +247,7 @@ def _phase_template(template, problem, network, runs: int | None):
     (``template``: the run's initial states, ``runs`` stacked or None for one)."""
 
     def phase_template(saved: dict):
-        phase = lbfgs_checkpoint if lbfgs_checkpoint.in_phase(saved) else lm_checkpoint
-        return phase.template(template, problem, network, saved, runs=runs)
+        return phase_of(saved).template(template, problem, network, saved, runs=runs)
 
     return phase_template
 
