@@ -17,16 +17,15 @@ from pinnbalance.training.lbfgs_checkpoint import reopened
 
 CONFIG = """
 [network]
-hidden = [8]
+hidden = [6]
 [sampling]
-batch_size = 16
+batch_size = 12
 [train]
-dtype = "float64"
 steps = 20
+dtype = "float64"
 log_every = 10
-chunk_logs = 1
-checkpoint_every = 10
-seeds = [1234]
+checkpoint_every = 20
+chunk_logs = 2
 [lbfgs]
 max_iters = {iters}
 log_every = 4
