@@ -152,13 +152,32 @@ def record_times(result, marks) -> np.ndarray:
     first_marks = np.array([(d, t) for d, t, lm in marks if not lm], float)
     lm_times = [t for _, t, lm in marks if lm]
     done, at = first_marks[:, 0], first_marks[:, 1]
+    first = int(np.sum(steps < done[-1]))  # the first-order phase's records (each before its chunk's end)
     rest = len(steps) - len(lm_times)  # the records before the LM phase
-    first = int(np.sum(steps[:rest] < done[-1]))  # the first-order phase's records
+    if rest < first or (rest > first and "lbfgs" not in result.extra):
+        raise ValueError(
+            f"the clock's marks do not fit the history: {len(steps)} records, {first} of them the first phase's, "
+            f"and {len(lm_times)} marks of later phases; marks and records must come from the same training "
+            "(a resume keeps only the marks of its history: kept_marks)"
+        )
     times = list(at[np.searchsorted(done, steps[:first], side="right")])  # its chunk's end: never early
     if rest > first:  # L-BFGS records, spread evenly over its measured duration
         seconds = float(np.ravel([result.extra["lbfgs"]["seconds"]])[0])
         times += list(at[-1] + seconds * np.arange(1, rest - first + 1) / (rest - first))
     return np.asarray(times + lm_times)
+
+
+def without_evaluations(times: np.ndarray, per_eval: float) -> np.ndarray:
+    """Record times less the error evaluations done by then: ``t_i - e * n_i``, ``n_i`` the records
+    with ``t_j <= t_i`` (``times`` never decrease). A record's time is the end of its chunk, when
+    every evaluation of that chunk is done, so records of one chunk lose the same amount and the
+    curve never goes back in time (``e * i`` would take ``e`` more from each later record of the chunk).
+
+        >>> without_evaluations(np.array([1.0, 1.0, 3.0]), 0.25).tolist()
+        [0.5, 0.5, 2.25]
+    """
+    times = np.asarray(times, float)
+    return times - per_eval * np.searchsorted(times, times, side="right")
 
 
 def evaluation_seconds(problem, network, params, grid, exact) -> float:
@@ -223,17 +242,36 @@ def resumed(folder: Path, config, built: tuple) -> tuple[object, dict | None]:
         return None, None
     start = resumed_progress(config, folder, *built)  # a changed configuration is refused, naming the differences
     saved = json.loads((folder / CLOCK).read_text())
+    saved["marks"] = kept_marks(saved["marks"], start)  # the clock goes back with the history (a phase redone)
+    saved["seconds"] = saved["marks"][-1][1]
     print(f"   resuming {folder} at step {start.steps_done} ({saved['seconds']:.0f} s so far)", flush=True)
     return start, saved
 
 
+def kept_marks(marks: list, start) -> list[tuple]:
+    """The clock's ``marks`` that a run resumed from ``start`` (a ``Progress``) keeps: those up to
+    its step, and a second-order phase's only if it resumes inside such a phase. A resume that
+    goes back to the first phase's end (a changed ``[lm]`` or ``[lbfgs]`` redoes the phase) drops
+    the marks of the phase it redoes, as its history drops that phase's records; so do marks
+    written after the checkpoint (the clock is written first). The discarded work's seconds go too.
+
+        >>> from pinnbalance.training.loop import Progress
+        >>> kept_marks([(0, 0.0, False), (20, 5.0, False), (22, 7.0, True)], Progress(None, steps_done=20))
+        [(0, 0.0, False), (20, 5.0, False)]
+    """
+    inside = isinstance(start.state, (LBFGSCheckpoint, LMCheckpoint))
+    return [tuple(m) for m in marks if m[0] <= start.steps_done and (inside or not m[2])]
+
+
 def clock_writer(folder: Path, config, clock: Clock):
-    """``write(progress)`` for ``Checkpoints``: the run folder's checkpoint, then the clock up to it."""
+    """``write(progress)`` for ``Checkpoints``: the clock up to now, then the run folder's checkpoint
+    (a kill between the two leaves marks past the checkpoint, which ``kept_marks`` drops on resume;
+    the other order would leave records without marks)."""
     write_checkpoint = checkpoint_writer(folder, config)
 
     def write(progress) -> None:
-        write_checkpoint(progress)
         atomic_write_text(folder / CLOCK, json.dumps({"seconds": clock.marks[-1][1], "marks": clock.marks}))
+        write_checkpoint(progress)
 
     return write
 
@@ -254,7 +292,7 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
     grid, exact = evaluation_grid(problem, tconf.eval_grid, tconf.jnp_dtype)
     per_eval = evaluation_seconds(problem, network, result.params, grid, exact)
     l2 = result.history["l2"].astype(float)
-    times = record_times(result, clock.marks) - per_eval * np.arange(1, len(l2) + 1)
+    times = without_evaluations(record_times(result, clock.marks), per_eval)
     points = sum(t.batch_size for t in problem.terms.values())
     interior = interior_errors(problem, predict(network, result.params, grid, problem), exact, grid)
     return {

@@ -26,6 +26,7 @@ from pinnbalance import runtime
 from pinnbalance.report.tensorboard import TensorBoardRows, run_writers
 from pinnbalance.run_folder import (
     CHECKPOINT,
+    SUMMARY,
     Checkpoints,
     RunError,
     RunInterrupted,
@@ -34,12 +35,12 @@ from pinnbalance.run_folder import (
     config_differences,
     load_progress,
     new_folder,
+    phase_of,
     resume_start,
     shared_checkpoint_writer,
     write_config,
     write_outputs,
 )
-from pinnbalance.training import lbfgs_checkpoint, lm_checkpoint
 from pinnbalance.training.callbacks import StopOnSignal
 from pinnbalance.training.checkpoint import CheckpointError, read_manifest
 from pinnbalance.training.fit import initial_states, train
@@ -153,7 +154,8 @@ def run_shared(
     Returns the summaries.
 
     With ``resume`` every folder must hold a checkpoint of its configuration, all at the same
-    step short of ``train.steps``: the runs are stacked from them and go on together.
+    step short of ``train.steps``, or all inside the same unfinished L-BFGS or LM phase at the
+    same step: the runs are stacked from them and go on together.
 
     Raises ``NotShared`` (before anything is written) if the configurations differ in more, ask
     for several devices, or (resuming) have checkpoints at different steps or none left to
@@ -204,13 +206,19 @@ def _fresh_progress(configs, problem, network) -> Progress:
 
 def _stacked_progress(configs, folders, problem, network) -> Progress:
     """The checkpoints of ``folders`` (one per configuration) stacked into one vmapped
-    ``Progress``, a run per seed, in the order ``run_shared`` lays the runs out."""
+    ``Progress``, a run per seed, in the order ``run_shared`` lays the runs out. Checkpoints
+    written inside the L-BFGS or LM phase stack too (all inside the same phase at the same step),
+    as ``run_shared`` writes them: each folder's slice of the one program's state."""
     parts = []
     for folder, config in zip(folders, configs):
         check_resumable(config, folder)
-        p = load_progress(
-            folder, _template(config, problem, network, config.build_scheme(problem), config.build_optimizer()), config
-        )
+        template = _template(config, problem, network, config.build_scheme(problem), config.build_optimizer())
+        runs = len(config.seeds) if len(config.seeds) > 1 else None
+        p = load_progress(folder, template, config, _phase_template(template, problem, network, runs))
+        if _resumes_alone(p, config, folder):
+            raise NotShared(
+                f"{folder} has nothing left to train in the first phase or inside a later one: each run resumes alone"
+            )
         if len(config.seeds) == 1:  # a run axis of one (jnp: the PRNG keys are typed arrays)
             p = Progress(
                 jax.tree_util.tree_map(lambda x: jnp.expand_dims(x, 0), p.state),
@@ -218,12 +226,30 @@ def _stacked_progress(configs, folders, problem, network) -> Progress:
                 p.steps_done,
             )
         parts.append(p)
-    steps = {p.steps_done for p in parts}
-    if len(steps) != 1 or steps.pop() >= configs[0].train.steps:
-        raise NotShared("checkpoints at different steps, or nothing left to train: each run resumes alone")
+    if len({(p.steps_done, type(p.state).__name__, int(np.ravel(getattr(p.state, "position", -1))[0])) for p in parts}) != 1:
+        raise NotShared("checkpoints at different steps, or in different phases or iterations: each run resumes alone")
     state = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *[p.state for p in parts])
     records = {k: np.concatenate([p.records[k] for p in parts]) for k in parts[0].records}
     return Progress(state, records, parts[0].steps_done)
+
+
+def _resumes_alone(start: Progress, config: cfg.RunConfig, folder: Path) -> bool:
+    """Whether a resumed ``start`` of ``folder`` is not one to stack: its first phase's steps are
+    done (what is left, a later phase from its start or only the outputs, ``run`` does alone), or
+    the later phase it is inside has finished."""
+    if (phase := phase_of(start)) is not None:
+        return phase.nothing_left(start, config.train, (folder / SUMMARY).exists()) is not None
+    return start.steps_done >= config.train.steps
+
+
+def _phase_template(template, problem, network, runs: int | None):
+    """``saved manifest -> template`` of a checkpoint written inside the L-BFGS or LM phase
+    (``template``: the run's initial states, ``runs`` stacked or None for one)."""
+
+    def phase_template(saved: dict):
+        return phase_of(saved).template(template, problem, network, saved, runs=runs)
+
+    return phase_template
 
 
 def _sharding(config: cfg.RunConfig, problem, seeds):
@@ -247,9 +273,7 @@ def resumed_progress(config: cfg.RunConfig, run_dir: Path, problem, network, sch
     becomes ``config``. Also used by the benchmarks' resumable runs (benchmarks/frontier.py)."""
     template = _template(config, problem, network, scheme, optimizer)
     runs = len(config.seeds) if len(config.seeds) > 1 else None
-    phase = lambda saved: lbfgs_checkpoint if lbfgs_checkpoint.in_phase(saved) else lm_checkpoint  # noqa: E731
-    lm_template = lambda saved: phase(saved).template(template, problem, network, saved, runs=runs)  # noqa: E731
-    return resume_start(config, run_dir, template, lm_template)
+    return resume_start(config, run_dir, template, _phase_template(template, problem, network, runs))
 
 
 def _template(config: cfg.RunConfig, problem, network, scheme, optimizer):

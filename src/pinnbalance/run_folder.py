@@ -46,6 +46,8 @@ from pinnbalance.training.loop import Callback, Progress
 from pinnbalance.training.results import flatten_records
 from pinnbalance.unknown_outputs import write_unknowns
 
+PHASES = (lm_checkpoint, lbfgs_checkpoint)  # the later phases a checkpoint may be written inside: each module
+# has manifest(state), in_phase(manifest or Progress), template(...), resumed(...) and nothing_left(progress, train, written)
 CHECKPOINT = "checkpoint.npz"
 CONFIG = "config.toml"
 SUMMARY = "summary.json"
@@ -82,13 +84,23 @@ class Checkpoints(Callback):
             self.write(progress)
 
 
+def phase_of(manifest_or_progress):
+    """The module of the later phase (in ``PHASES``) that a checkpoint's manifest, or a resumed
+    ``Progress``, is inside; None for the first phase."""
+    return next((phase for phase in PHASES if phase.in_phase(manifest_or_progress)), None)
+
+
+def phase_manifest(state) -> dict:
+    """The manifest entries of a checkpoint of ``state``: ``{"phase": ...}`` inside a later phase, else ``{}``."""
+    return {k: v for phase in PHASES for k, v in phase.manifest(state).items()}
+
+
 def checkpoint_writer(run_dir: Path, config: cfg.RunConfig):
     """``write(progress)`` for ``Checkpoints``: the whole state and records to ``RUN/checkpoint.npz``,
     with the step, the seeds and the configuration in its manifest."""
 
     def write(p: Progress) -> None:
-        meta = {"step": p.steps_done, "seeds": list(config.seeds), "config": config.to_dict(), **lm_checkpoint.manifest(p.state)}
-        meta |= lbfgs_checkpoint.manifest(p.state)  # {"phase": "lbfgs"} inside the L-BFGS phase
+        meta = {"step": p.steps_done, "seeds": list(config.seeds), "config": config.to_dict(), **phase_manifest(p.state)}
         save_checkpoint(run_dir / CHECKPOINT, p.state, p.records, meta)
 
     return write
@@ -105,8 +117,7 @@ def shared_checkpoint_writer(spans: list[tuple[int, int]], folders: list[Path], 
                 "step": p.steps_done,
                 "seeds": list(config.seeds),
                 "config": config.to_dict(),
-                **lm_checkpoint.manifest(p.state),
-                **lbfgs_checkpoint.manifest(p.state),
+                **phase_manifest(p.state),
             }
             records = {k: pick(v) for k, v in p.records.items()}
             save_checkpoint(folder / CHECKPOINT, jax.tree_util.tree_map(pick, p.state), records, meta)
@@ -186,15 +197,14 @@ def write_config(run_dir: Path, config: cfg.RunConfig) -> None:
     atomic_write_text(run_dir / CONFIG, cfg.dumps(config))
 
 
-def load_progress(run_dir: Path, template, config: cfg.RunConfig, lm_template=None) -> Progress:
+def load_progress(run_dir: Path, template, config: cfg.RunConfig, phase_template=None) -> Progress:
     """The ``Progress`` saved in ``RUN/checkpoint.npz``, restored into the shapes of ``template``
     (the initial states of the run); refuses a checkpoint off a chunk boundary. A checkpoint
-    written inside the LM phase is restored into ``lm_template(manifest)`` (None: refused)."""
+    written inside the L-BFGS or LM phase is restored into ``phase_template(manifest)`` (None: refused)."""
     try:
-        if lm_template is not None and lm_checkpoint.in_phase(saved := read_manifest(run_dir / CHECKPOINT)):
-            return lm_checkpoint.resumed(*load_checkpoint(run_dir / CHECKPOINT, lm_template(saved)), config.to_dict())
-        if lm_template is not None and lbfgs_checkpoint.in_phase(saved):  # lm_template(saved) is then the L-BFGS phase's
-            return lbfgs_checkpoint.resumed(*load_checkpoint(run_dir / CHECKPOINT, lm_template(saved)), config.to_dict())
+        phase = None if phase_template is None else phase_of(saved := read_manifest(run_dir / CHECKPOINT))
+        if phase is not None:
+            return phase.resumed(*load_checkpoint(run_dir / CHECKPOINT, phase_template(saved)), config.to_dict())
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
     except CheckpointError as err:
         raise RunError(f"cannot resume: {err}") from None
@@ -205,18 +215,13 @@ def load_progress(run_dir: Path, template, config: cfg.RunConfig, lm_template=No
     return Progress(state, records, step)
 
 
-def resume_start(config: cfg.RunConfig, run_dir: Path, template, lm_template=None) -> Progress:
+def resume_start(config: cfg.RunConfig, run_dir: Path, template, phase_template=None) -> Progress:
     """The saved ``Progress`` of ``run_dir`` to go on from, after checking the configuration
     may resume it and that something is left to do; the folder's config becomes this one."""
     lbfgs_changed = check_resumable(config, run_dir)
-    start = load_progress(run_dir, template, config, lm_template)
-    if lm_checkpoint.in_phase(start):  # inside the LM phase: done only if it finished and its outputs are written
-        if message := lm_checkpoint.nothing_left(start, config.train.lm, (run_dir / SUMMARY).exists()):
-            raise RunError(f"{run_dir}: {message}")
-        write_config(run_dir, config)
-        return start
-    if lbfgs_checkpoint.in_phase(start):  # inside the L-BFGS phase: the same, with the phases after it
-        if message := lbfgs_checkpoint.nothing_left(start, config.train, (run_dir / SUMMARY).exists()):
+    start = load_progress(run_dir, template, config, phase_template)
+    if (phase := phase_of(start)) is not None:  # inside a later phase: done only if it finished and its outputs are written
+        if message := phase.nothing_left(start, config.train, (run_dir / SUMMARY).exists()):
             raise RunError(f"{run_dir}: {message}")
         write_config(run_dir, config)
         return start

@@ -61,7 +61,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem
 from pinnbalance.training.lbfgs import REASONS  # one list of stop reasons for both second-order phases
-from pinnbalance.training.precision import cast_floats  # also imported from here by training.lm_phase, lm_checkpoint
+from pinnbalance.training.precision import cast_floats, phase_dtype  # also imported from here by training.lm_phase, lm_checkpoint
 from pinnbalance.unknown_records import unknown_record
 
 
@@ -253,16 +253,3 @@ def _run_chunks(problem: Problem, network, params, points: TermArrays, *, settin
         records.append({**jax.device_get(rec), "seconds": time.perf_counter() - begin})
         done += length
     return state, records, time.perf_counter() - begin
-
-
-def phase_dtype(settings: LevenbergMarquardt, run_dtype):
-    """The dtype the phase computes in: ``settings.dtype``, or the run's (None); float64 needs 64-bit JAX."""
-    if settings.dtype is None:
-        return jnp.dtype(run_dtype)
-    dtype = jnp.dtype(settings.dtype)
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise ValueError(
-            "LevenbergMarquardt(dtype='float64') needs 64-bit JAX: jax.config.update('jax_enable_x64', True) before "
-            "training, or dtype=None to run in the parameters' dtype"
-        )
-    return dtype

@@ -53,7 +53,7 @@ from pinnbalance.losses import term_loss
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.problems.base import Problem, sample_batch
 from pinnbalance.training import weight_policy
-from pinnbalance.training.precision import cast_floats
+from pinnbalance.training.precision import cast_floats, phase_dtype
 from pinnbalance.training.step import global_norm
 from pinnbalance.unknown_records import unknown_record
 from pinnbalance.weighting.interface import traits
@@ -187,9 +187,7 @@ def _phase_inputs(state, settings: LBFGS, grid, exact, dtype):
     """``(state, grid, exact, dtype)`` in the phase's dtype (``settings.dtype``, else the run's)."""
     if settings.dtype is None:
         return state, grid, exact, dtype
-    dtype = jnp.dtype(settings.dtype)
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise ValueError("LBFGS(dtype='float64') needs 64-bit JAX: jax.config.update('jax_enable_x64', True) before training")
+    dtype = phase_dtype(settings, dtype)
     state = state._replace(
         params=cast_floats(state.params, dtype),
         points=cast_floats(state.points, dtype),

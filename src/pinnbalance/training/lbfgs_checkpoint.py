@@ -10,9 +10,10 @@ phase does at every chunk. The history so far is the checkpoint's records, as al
 manifest says ``"phase": "lbfgs"``.
 
 A resume goes on inside the phase when ``train.steps`` and ``[lbfgs]`` are the checkpoint's
-own (``[lm]``, which runs after, may change); the iterations are then those of a straight
-run. Any other change goes on from the first phase's end with the history up to it, as from a
-checkpoint written before the phase.
+own, except ``[lbfgs]`` fields that do not change the iterations (``CONTINUE_CHANGES``:
+``max_iters`` may grow, so a run stopped by it goes on; ``[lm]``, which runs after, may change);
+the iterations are then those of a straight run. Any other change goes on from the first phase's
+end with the history up to it, as from a checkpoint written before the phase.
 
 Example:
     >>> manifest({"not": "an L-BFGS checkpoint"})
@@ -27,13 +28,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pinnbalance.training.lbfgs import LBFGS, start_carry, stopped
+from pinnbalance.training.lbfgs import LBFGS, REASONS, start_carry, stopped
 from pinnbalance.training.loop import Progress
-from pinnbalance.training.precision import cast_floats
+from pinnbalance.training.precision import cast_floats, phase_dtype
 from pinnbalance.training.results import run_slice
 from pinnbalance.training.state import TrainState
 
 PHASE = "lbfgs"  # the manifest's "phase" of a checkpoint written during the L-BFGS phase
+CONTINUE_CHANGES = ("max_iters",)  # [lbfgs] keys a resume may change
 
 
 class LBFGSCheckpoint(NamedTuple):
@@ -58,11 +60,6 @@ def in_phase(manifest_or_progress) -> bool:
     return manifest_or_progress.get("phase") == PHASE
 
 
-def phase_dtype(settings: LBFGS, run_dtype):
-    """The dtype the phase computes in: ``settings.dtype``, else the run's."""
-    return jnp.dtype(run_dtype if settings.dtype is None else settings.dtype)
-
-
 def template(first: TrainState, problem, network, saved_manifest: dict, *, runs: int | None) -> LBFGSCheckpoint:
     """An ``LBFGSCheckpoint`` of the structure, shapes and dtypes (zeros) of the one whose manifest
     is ``saved_manifest`` (its ``[lbfgs]`` settings decide them), to load it onto; ``first`` is the
@@ -80,9 +77,10 @@ def template(first: TrainState, problem, network, saved_manifest: dict, *, runs:
 def continues(saved: dict, now: dict) -> bool:
     """Whether a checkpoint of the L-BFGS phase written under configuration data ``saved`` goes on
     inside the phase under ``now`` (``RunConfig.to_dict()``; see the module docstring)."""
-    if saved.get("lbfgs") is None or saved.get("lbfgs") != now.get("lbfgs"):
+    if saved.get("lbfgs") is None or now.get("lbfgs") is None:
         return False
-    return saved["train"]["steps"] == now["train"]["steps"]
+    strip = lambda d: {k: v for k, v in d["lbfgs"].items() if k not in CONTINUE_CHANGES}  # noqa: E731
+    return strip(saved) == strip(now) and saved["train"]["steps"] == now["train"]["steps"]
 
 
 def resumed(state: LBFGSCheckpoint, records: dict, saved_manifest: dict, now: dict) -> Progress:
@@ -95,10 +93,21 @@ def resumed(state: LBFGSCheckpoint, records: dict, saved_manifest: dict, now: di
     return Progress(state.entry, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
 
 
+def reopened(carry, settings: LBFGS):
+    """``carry`` with the runs stopped by ``max_iters`` running again if ``settings.max_iters`` has
+    grown past their iterations. Such a run's carry is the one a run with the larger ``max_iters``
+    had at that iteration (a stop reason is the first condition that holds, ``max_iters`` the
+    last checked), so it goes on as that run did."""
+    params, opt_state, iters, reason, last = carry
+    grown = (reason == REASONS.index("max_iters")) & (iters < settings.max_iters)
+    return params, opt_state, iters, jnp.where(grown, 0, reason).astype(jnp.asarray(reason).dtype), last
+
+
 def finished(state: LBFGSCheckpoint, settings: LBFGS) -> bool:
-    """Whether the phase of this checkpoint has nothing left: ``max_iters`` done, or every run stopped."""
+    """Whether the phase of this checkpoint has nothing left under ``settings``: ``max_iters`` done,
+    or every run stopped (by ``max_iters`` only if it has not grown)."""
     position = int(np.ravel(np.asarray(state.position))[0])
-    return position >= settings.max_iters or stopped(state.carry)
+    return position >= settings.max_iters or stopped(reopened(state.carry, settings))
 
 
 def nothing_left(progress: Progress, train, written: bool) -> str | None:

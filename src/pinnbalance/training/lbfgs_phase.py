@@ -11,7 +11,8 @@ stops early on its own still leaves a checkpoint) and None before it (a checkpoi
 ``progress.stop`` ends the phase after that chunk: its runs keep the parameters reached and
 the stop reason "running"; ``train`` then records the request (``FitResult.extra["stop"]``,
 status "stopped", or ``Interrupted``) and runs no later phase. Given such a checkpoint the phase
-goes on where it stopped, equal to a straight run.
+goes on where it stopped, equal to a straight run; a run that stopped at ``max_iters`` goes on
+when that has grown (``lbfgs_checkpoint.reopened``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from pinnbalance.training.causal_schedule import lbfgs_problem
 from pinnbalance.training.lbfgs import refine, stopped
-from pinnbalance.training.lbfgs_checkpoint import LBFGSCheckpoint
+from pinnbalance.training.lbfgs_checkpoint import LBFGSCheckpoint, reopened
 from pinnbalance.training.loop import Progress
 
 
@@ -57,7 +58,7 @@ def lbfgs_phase(problem, network, scheme, progress: Progress, config, evaluation
                 config.jnp_dtype,
                 vmapped,
                 on_chunk=hook,
-                resume=None if saved is None else (saved.carry, position),
+                resume=None if saved is None else (reopened(saved.carry, settings), position),
             )
     finally:
         for cb in callbacks:

@@ -110,9 +110,11 @@ def resumed(state: LMCheckpoint, records: dict, saved_manifest: dict, now: dict)
     return Progress(state.first, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
 
 
-def nothing_left(progress: Progress, settings: LevenbergMarquardt, written: bool) -> str | None:
+def nothing_left(progress: Progress, train, written: bool) -> str | None:
     """Why a resume inside the LM phase has nothing to do (None if it has): every run stopped
-    or reached ``max_iters``, and the outputs are written."""
+    or reached ``max_iters`` (``train.lm``'s), and the outputs are written. ``train`` is the
+    ``[train]`` settings, as ``lbfgs_checkpoint.nothing_left`` takes them."""
+    settings = train.lm
     lm, position = progress.state.lm, int(np.ravel(np.asarray(progress.state.position))[0])
     going_on = (np.asarray(lm.reason) == 0) | (
         (np.asarray(lm.reason) == REASONS.index("max_iters")) & (np.asarray(lm.iteration) < settings.max_iters)
