@@ -70,6 +70,9 @@ Every run is fully described by one TOML file::
     [output]
     dir = "runs/kg-m2"
 
+    [ensemble]                       # optional: K trainings (lanes of one program) whose seeds derive from
+    members = 6                      # train.seeds' ONE seed; their mean prediction and spread (ensemble.py)
+
     [unknowns.k]                     # an inverse problem's declared scalar unknown k (problems.unknowns.Scalar),
     init = 2.0                       # e.g. problem "poisson-inverse": its initial value,
     positive = true                  # trained as exp(raw), so it stays > 0 (init must then be > 0),
@@ -113,6 +116,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pinnbalance.ensemble import Ensemble
 from pinnbalance.io import read_toml, toml_text
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
@@ -143,6 +147,7 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
 SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
+SECTIONS += ("ensemble",)  # K trainings of one configuration: ensemble.Ensemble
 OBJECTS = {"lbfgs": LBFGS, "lm": LevenbergMarquardt, "causal": Causal}  # sections that are one object's keywords
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
@@ -307,6 +312,7 @@ class RunConfig:
     output_dir: str = "runs/run"
     causal: Causal | None = None  # [causal]: causal weighting of a time-dependent term (weighting.causal)
     unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME]: unknown_tables.UnknownTable keys
+    ensemble: Ensemble | None = None  # [ensemble]: then ``seeds`` are its members' (TOML's train.seeds: its one seed)
 
     def __post_init__(self):
         """The run-level keys, then everything against the problem's declaration (no problem is
@@ -314,6 +320,10 @@ class RunConfig:
         (terms, coordinates, unknowns), each library check's error raised under its key path."""
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ConfigError(f"train.seeds must list at least one seed, e.g. [1234], and no seed twice; got {list(self.seeds)}")
+        if self.ensemble is not None and tuple(self.seeds) != self.ensemble.seeds:  # from_dict expands them so
+            raise ConfigError(
+                f"with [ensemble], seeds must be its member seeds {list(self.ensemble.seeds)}; got {list(self.seeds)}"
+            )
         chunk = self.train.log_every * self.train.chunk_logs
         if not positive_int(self.checkpoint_every) or self.checkpoint_every % chunk:
             raise ConfigError(
@@ -385,6 +395,8 @@ class RunConfig:
         objects = {"lbfgs": t.lbfgs, "lm": t.lm, "causal": self.causal, "unknowns": self.unknowns}  # OBJECTS' sections
         for section, obj in ((s, dataclasses.asdict(o) if dataclasses.is_dataclass(o) else o) for s, o in objects.items() if o):
             d[section] = {k: v for k, v in obj.items() if v is not None}
+        if self.ensemble is not None:  # the TOML's own form: the one seed the members' derive from
+            d["train"]["seeds"], d["ensemble"] = [self.ensemble.seed], {"members": self.ensemble.members}
         return json.loads(json.dumps(d))  # plain data: JSON's types (tuples as lists), as summary.json holds it
 
 
@@ -450,7 +462,25 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     unknowns = {n: _table(f"unknowns.{n}", t, _fields(UnknownTable)) for n, t in data.get("unknowns", {}).items()}
     causal, (train, run) = objects.pop("causal", None), _train(data, objects)
     problem, network = _object("problem", ProblemConfig, data.get("problem", {})), _network(data.get("network", {}))
+    if "ensemble" in data:  # [ensemble]: the members' seeds stand for train.seeds' one (trained as several seeds are)
+        run["ensemble"] = _ensemble(data["ensemble"], run.get("seeds", RunConfig.seeds))
+        run["seeds"] = run["ensemble"].seeds
     return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)
+
+
+def _ensemble(table, seeds) -> Ensemble:
+    """``[ensemble]`` with the run's ``train.seeds``, which must hold exactly one seed."""
+    values = _table("ensemble", table, {"members": ("int", None)})
+    if "members" not in values:
+        raise ConfigError("[ensemble] needs members = K, the number of trainings (K >= 2), e.g. members = 6")
+    if len(seeds) != 1:
+        raise ConfigError(
+            f"[ensemble] derives its members' seeds from ONE seed, but train.seeds = {list(seeds)}; set train.seeds = "
+            f"[{seeds[0] if seeds else 1234}] (or leave [ensemble] out to train these seeds as separate runs)"
+        )
+    return _built(
+        "ensemble", lambda: Ensemble(values["members"], seeds[0]), {"members": "ensemble.members", "seed": "train.seeds"}
+    )
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from pinnbalance import config as cfg
 from pinnbalance import runtime
+from pinnbalance.ensemble_outputs import ensemble_line
 from pinnbalance.report.tensorboard import TensorBoardRows, run_writers
 from pinnbalance.run_folder import (
     CHECKPOINT,
@@ -301,6 +302,8 @@ def main_run(
         print(f"pinnbalance: error: {err}", file=sys.stderr)
         return 130 if isinstance(err, RunInterrupted) else 2
     print(json.dumps({k: summary[k] for k in ("min_l2", "final_l2", "final_weights") if k in summary}, indent=1))
+    if "ensemble" in summary:  # [ensemble]: the mean prediction's error and the members' spread
+        print(ensemble_line(summary["ensemble"]))
     print(f"results in {resume or out or config.output_dir}/")
     for d in summary.get("diverged", []):
         print(f"pinnbalance: seed {d['seed']} diverged: {d['term']} became non-finite at step {d['step']}", file=sys.stderr)
