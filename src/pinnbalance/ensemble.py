@@ -21,7 +21,9 @@ per-seed folders are those of a multi-seed run. The rule:
 
     member_seeds(S, K) = numpy.random.SeedSequence(S).generate_state(K, dtype=uint32) mod 2^31
 
-(non-negative int32 values; independent well-mixed seeds, fixed across numpy versions).
+(non-negative int32 values; well-mixed seeds, fixed across numpy versions). The first k of
+``member_seeds(S, K)`` are ``member_seeds(S, k)``: a larger ensemble keeps the smaller one's
+members. The run seed S itself is not among them.
 
 Example:
     >>> member_seeds(1234, 3)
@@ -37,7 +39,6 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from pinnbalance.component_metrics import component_errors, joint_l2re
 from pinnbalance.metrics import predict
 from pinnbalance.nn.with_unknowns import with_unknowns
 
@@ -112,19 +113,31 @@ def ensemble_prediction(problem, network, stacked_params, points) -> tuple[np.nd
 
 
 def _errors(pred: np.ndarray, reference: np.ndarray, names: tuple) -> tuple[float, dict]:
-    """``(joint l2re, {component: l2})``; without named components only the joint one."""
+    """``(joint l2re, {component: l2})``; without named components only the joint one.
+
+    ``component_metrics``' formulas in NumPy float64 (its JAX ones would run in float32 where
+    64-bit JAX is off, as in a float32 run): the joint L2RE ``||P - R|| / ||R||`` over every
+    entry (equal to PINNacle's root-mean-square ratio) and each column's ``||P_c - R_c|| / ||R_c||``.
+    """
+    pred, reference = np.asarray(pred, np.float64), np.asarray(reference, np.float64)
+    joint = float(np.linalg.norm(pred - reference) / np.linalg.norm(reference))
     if not names:
-        return float(joint_l2re(pred, reference)), {}
-    errors = {k: float(v) for k, v in component_errors(pred, reference, names).items()}
-    return errors.pop("l2re"), {k.removeprefix("l2/"): v for k, v in errors.items()}
+        return joint, {}
+    pred, reference = pred.reshape(len(pred), -1), reference.reshape(len(reference), -1)
+    if pred.shape != reference.shape or pred.shape[1] != len(names):
+        raise ValueError(
+            f"the prediction {pred.shape} and reference {reference.shape} need one column per component {list(names)}"
+        )
+    columns = np.linalg.norm(pred - reference, axis=0) / np.linalg.norm(reference, axis=0)
+    return joint, {name: float(c) for name, c in zip(names, columns)}
 
 
 def ensemble_errors(problem, network, stacked_params, points, reference) -> dict:
     """The mean prediction's errors against ``reference`` at ``points`` and each member's.
 
     ``{"l2re": ..., "components": {name: l2}, "member_l2re": [...], "member_components": {name: [...]}}``:
-    the joint L2RE over every component (``component_metrics.joint_l2re``; for one component it
-    is the relative L2 error) and each named component's own (``problem.components``; ``{}``
+    the joint L2RE over every component (as ``component_metrics.joint_l2re``; for one component
+    it is the relative L2 error) and each named component's own (``problem.components``; ``{}``
     without names), in float64.
     """
     predictions = member_predictions(problem, network, stacked_params, points)
