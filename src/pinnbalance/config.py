@@ -321,9 +321,7 @@ class RunConfig:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ConfigError(f"train.seeds must list at least one seed, e.g. [1234], and no seed twice; got {list(self.seeds)}")
         if self.ensemble is not None and tuple(self.seeds) != self.ensemble.seeds:  # from_dict expands them so
-            raise ConfigError(
-                f"with [ensemble], seeds must be its member seeds {list(self.ensemble.seeds)}; got {list(self.seeds)}"
-            )
+            raise ConfigError(f"with [ensemble], seeds must be its members' {list(self.ensemble.seeds)}; got {list(self.seeds)}")
         chunk = self.train.log_every * self.train.chunk_logs
         if not positive_int(self.checkpoint_every) or self.checkpoint_every % chunk:
             raise ConfigError(
@@ -463,24 +461,11 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     causal, (train, run) = objects.pop("causal", None), _train(data, objects)
     problem, network = _object("problem", ProblemConfig, data.get("problem", {})), _network(data.get("network", {}))
     if "ensemble" in data:  # [ensemble]: the members' seeds stand for train.seeds' one (trained as several seeds are)
-        run["ensemble"] = _ensemble(data["ensemble"], run.get("seeds", RunConfig.seeds))
+        table = _table("ensemble", data["ensemble"], {"members": ("int", None)})
+        paths = {"members": "ensemble.members", "seed": "train.seeds", "train.seeds": "train.seeds"}  # Ensemble's errors
+        run["ensemble"] = _built("ensemble", lambda: Ensemble.of_run(run.get("seeds", RunConfig.seeds), **table), paths)
         run["seeds"] = run["ensemble"].seeds
     return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)
-
-
-def _ensemble(table, seeds) -> Ensemble:
-    """``[ensemble]`` with the run's ``train.seeds``, which must hold exactly one seed."""
-    values = _table("ensemble", table, {"members": ("int", None)})
-    if "members" not in values:
-        raise ConfigError("[ensemble] needs members = K, the number of trainings (K >= 2), e.g. members = 6")
-    if len(seeds) != 1:
-        raise ConfigError(
-            f"[ensemble] derives its members' seeds from ONE seed, but train.seeds = {list(seeds)}; set train.seeds = "
-            f"[{seeds[0] if seeds else 1234}] (or leave [ensemble] out to train these seeds as separate runs)"
-        )
-    return _built(
-        "ensemble", lambda: Ensemble(values["members"], seeds[0]), {"members": "ensemble.members", "seed": "train.seeds"}
-    )
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

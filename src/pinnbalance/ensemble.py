@@ -74,6 +74,23 @@ class Ensemble:
         if len(set(seeds)) != len(seeds):  # two draws of 31 bits alike: about K^2 / 2^32, so never in practice
             raise ValueError(f"Ensemble: two member seeds of seed {self.seed} coincide ({list(seeds)}); choose another seed")
 
+    @classmethod
+    def of_run(cls, seeds, members: int | None = None) -> Ensemble:
+        """The ``[ensemble]`` table's ensemble of a run whose ``train.seeds`` are ``seeds`` (exactly one).
+
+        Example:
+            >>> Ensemble.of_run([7], members=3)
+            Ensemble(members=3, seed=7)
+        """
+        if members is None:
+            raise ValueError("members: [ensemble] needs members = K, the number of trainings (K >= 2), e.g. members = 6")
+        if len(seeds) != 1:
+            raise ValueError(
+                f"train.seeds = {list(seeds)}, but [ensemble] derives its members' seeds from ONE seed: set train.seeds = "
+                f"[{seeds[0] if seeds else 1234}] (or leave [ensemble] out to train these seeds as separate runs)"
+            )
+        return cls(members, seeds[0])
+
     @property
     def seeds(self) -> tuple[int, ...]:
         """The members' training seeds, in lane order."""
