@@ -206,7 +206,8 @@ def load_progress(run_dir: Path, template, config: cfg.RunConfig, phase_template
     try:
         phase = None if phase_template is None else phase_of(saved := read_manifest(run_dir / CHECKPOINT))
         if phase is not None:
-            return phase.resumed(*load_checkpoint(run_dir / CHECKPOINT, phase_template(saved)), config.to_dict())
+            loaded = load_checkpoint(run_dir / CHECKPOINT, phase_template(saved))
+            return phase.resumed(*loaded, config.to_dict(), where=run_dir)  # a redone phase prints why
         state, records, manifest = load_checkpoint(run_dir / CHECKPOINT, template)
     except CheckpointError as err:
         raise RunError(f"cannot resume: {err}") from None

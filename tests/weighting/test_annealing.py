@@ -206,3 +206,25 @@ def test_statistic_fields_take_objects_and_bounds_are_checked():
         LearningRateAnnealing(w_min=10.0, w_max=1.0)
     with pytest.raises(ValueError, match="w_min must be >= 0"):
         LearningRateAnnealing(w_min=-1.0)
+
+
+@pytest.mark.parametrize("ratio", ["aggregate", "max_per_layer"])
+def test_a_reference_group_is_the_summed_loss_of_its_terms(ratio):
+    """reference = ("res", "ics"): S_ref reads the gradient of L_res + L_ics (Wang et al.'s residual
+    loss of a system, one term per equation); both keep weight 1, and bcs gets what a single
+    reference term carrying that summed gradient would give it."""
+    g = toy_grads()
+    summed = [{k: a[k] + b[k] for k in a} for a, b in zip(g["res"], g["ics"])]
+    group = LearningRateAnnealing(reference=("res", "ics"), ratio=ratio)
+    single = LearningRateAnnealing(reference="res", ratio=ratio)
+    by_group = group.update(group.init(NAMES, jnp.float64), g, {}, 0)
+    by_sum = single.update(single.init(("res", "bcs"), jnp.float64), {"res": summed, "bcs": g["bcs"]}, {}, 0)
+    assert float(by_group.weights["res"]) == float(by_group.weights["ics"]) == 1.0
+    np.testing.assert_allclose(by_group.weights["bcs"], by_sum.weights["bcs"], rtol=1e-12)
+    if ratio == "aggregate":  # the summed matrices: layer 1's -7 - 0.1 = -7.1 is the largest entry (layer 2: 5, 1, -1)
+        max_sum = 7.1
+        np.testing.assert_allclose(by_group.weights["bcs"], 0.9 + 0.1 * max_sum / (MEAN_BCS + EPS), rtol=1e-9)
+    with pytest.raises(KeyError, match="valid term names are"):
+        LearningRateAnnealing(reference=("res", "pde")).init(NAMES)
+    with pytest.raises(ValueError, match="non-empty"):
+        LearningRateAnnealing(reference=()).init(NAMES)

@@ -13,7 +13,9 @@ A resume goes on inside the phase when ``train.steps`` and ``[lbfgs]`` are the c
 own, except ``[lbfgs]`` fields that do not change the iterations (``CONTINUE_CHANGES``:
 ``max_iters`` may grow, so a run stopped by it goes on; ``[lm]``, which runs after, may change);
 the iterations are then those of a straight run. Any other change goes on from the first phase's
-end with the history up to it, as from a checkpoint written before the phase.
+end with the history up to it, as from a checkpoint written before the phase, and prints one line
+naming the keys that changed. A key the checkpoint's table lacks (a field added since it was
+written) is read as its default (``resume_settings``), so a new field does not redo the phase.
 
 Example:
     >>> manifest({"not": "an L-BFGS checkpoint"})
@@ -28,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pinnbalance.training import resume_settings
 from pinnbalance.training.lbfgs import LBFGS, REASONS, start_carry, stopped
 from pinnbalance.training.loop import Progress
 from pinnbalance.training.precision import cast_floats, phase_dtype
@@ -74,21 +77,32 @@ def template(first: TrainState, problem, network, saved_manifest: dict, *, runs:
     return LBFGSCheckpoint(first, carry, jnp.zeros(lead, jnp.int32), jnp.zeros(lead, dtype))
 
 
+def changes(saved: dict, now: dict) -> list[str]:
+    """What differs between configuration data ``saved`` (a checkpoint's) and ``now``
+    (``RunConfig.to_dict()``) that stops a resume from going on inside the L-BFGS phase:
+    ``train.steps``, ``[lbfgs]`` but ``CONTINUE_CHANGES``; keys a saved table lacks are its
+    settings' defaults (``resume_settings.filled``). ``[]``: it goes on inside the phase."""
+    if saved.get("lbfgs") is None:  # no settings to go on with (not written by this phase)
+        return ["[lbfgs] (absent in the checkpoint)"]
+    lbfgs = resume_settings.changes(saved["lbfgs"], now.get("lbfgs"), LBFGS, section="lbfgs", ignore=CONTINUE_CHANGES)
+    return resume_settings.steps_change(saved, now) + lbfgs
+
+
 def continues(saved: dict, now: dict) -> bool:
     """Whether a checkpoint of the L-BFGS phase written under configuration data ``saved`` goes on
-    inside the phase under ``now`` (``RunConfig.to_dict()``; see the module docstring)."""
-    if saved.get("lbfgs") is None or now.get("lbfgs") is None:
-        return False
-    strip = lambda d: {k: v for k, v in d["lbfgs"].items() if k not in CONTINUE_CHANGES}  # noqa: E731
-    return strip(saved) == strip(now) and saved["train"]["steps"] == now["train"]["steps"]
+    inside the phase under ``now`` (``RunConfig.to_dict()``; see the module docstring and ``changes``)."""
+    return not changes(saved, now)
 
 
-def resumed(state: LBFGSCheckpoint, records: dict, saved_manifest: dict, now: dict) -> Progress:
+def resumed(state: LBFGSCheckpoint, records: dict, saved_manifest: dict, now: dict, *, where=None) -> Progress:
     """The ``Progress`` a run resumes from after loading an L-BFGS checkpoint: inside the phase if
-    the configuration ``now`` continues it, else the first phase's end and its history."""
-    if continues(saved_manifest["config"], now):
+    the configuration ``now`` continues it, else the first phase's end and its history, after
+    printing one line that names the changed keys (``where``: the run folder, for that line)."""
+    if not (changed := changes(saved_manifest["config"], now)):
         return Progress(state, records, int(saved_manifest["step"]))
     first_step = int(np.ravel(np.asarray(state.entry.step))[0])
+    step = int(saved_manifest["step"])
+    print(resume_settings.notice("L-BFGS", changed, step=step, first_step=first_step, where=where), flush=True)
     keep = np.ravel(np.asarray(records["step"]).reshape(-1, np.shape(records["step"])[-1])[0]) <= first_step
     return Progress(state.entry, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
 

@@ -12,7 +12,10 @@ A resume goes on inside the phase when the configuration is the checkpoint's own
 ``[lm]`` fields that do not change the iterations (``CONTINUE_CHANGES``: ``max_iters`` may
 grow, so a run stopped by it goes on); the iterations are then those of a straight run.
 Any other change (``train.steps``, ``[lbfgs]``, other ``[lm]`` fields) goes on from the first
-phase's end with the history up to it, as from a checkpoint written before the phase.
+phase's end with the history up to it, as from a checkpoint written before the phase, and
+prints one line naming the keys that changed. A key the checkpoint's table lacks (a field added
+since it was written) is read as its default (``resume_settings``), so a new field does not redo
+the phase.
 
 Example:
     >>> manifest({"not": "an LM checkpoint"})
@@ -29,7 +32,9 @@ import numpy as np
 
 from pinnbalance.lm.loop import REASONS, LMState, cast_floats, phase_dtype
 from pinnbalance.lm.settings import LevenbergMarquardt
+from pinnbalance.training import resume_settings
 from pinnbalance.training.causal_schedule import initial_causal
+from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.loop import Progress
 from pinnbalance.training.results import run_slice
 from pinnbalance.training.state import TrainState
@@ -89,23 +94,33 @@ def template(first: TrainState, problem, network, saved_manifest: dict, *, runs:
     return LMCheckpoint(first, first, lm, zeros(shapes), scalar(jnp.int32), scalar(dtype), jnp.zeros(lead + (3,), dtype))
 
 
+def changes(saved: dict, now: dict) -> list[str]:
+    """What differs between configuration data ``saved`` (a checkpoint's) and ``now``
+    (``RunConfig.to_dict()``) that stops a resume from going on inside the LM phase: ``train.steps``,
+    ``[lbfgs]``, ``[lm]`` but ``CONTINUE_CHANGES``; keys a saved table lacks are its settings'
+    defaults (``resume_settings.filled``). ``[]``: it goes on inside the phase."""
+    if saved.get("lm") is None:  # no settings to go on with (not written by this phase)
+        return ["[lm] (absent in the checkpoint)"]
+    lm = resume_settings.changes(saved["lm"], now.get("lm"), LevenbergMarquardt, section="lm", ignore=CONTINUE_CHANGES)
+    lbfgs = resume_settings.changes(saved.get("lbfgs"), now.get("lbfgs"), LBFGS, section="lbfgs")
+    return resume_settings.steps_change(saved, now) + lbfgs + lm
+
+
 def continues(saved: dict, now: dict) -> bool:
     """Whether a checkpoint of the LM phase written under configuration data ``saved`` goes on
-    inside the phase under ``now`` (``RunConfig.to_dict()``; see the module docstring)."""
-    if saved.get("lm") is None or now.get("lm") is None:
-        return False
-    if saved["train"]["steps"] != now["train"]["steps"] or saved.get("lbfgs") != now.get("lbfgs"):
-        return False
-    strip = lambda d: {k: v for k, v in d["lm"].items() if k not in CONTINUE_CHANGES}  # noqa: E731
-    return strip(saved) == strip(now)
+    inside the phase under ``now`` (``RunConfig.to_dict()``; see the module docstring and ``changes``)."""
+    return not changes(saved, now)
 
 
-def resumed(state: LMCheckpoint, records: dict, saved_manifest: dict, now: dict) -> Progress:
+def resumed(state: LMCheckpoint, records: dict, saved_manifest: dict, now: dict, *, where=None) -> Progress:
     """The ``Progress`` a run resumes from after loading an LM checkpoint: inside the phase if the
-    configuration ``now`` continues it, else the first phase's end and its history."""
-    if continues(saved_manifest["config"], now):
+    configuration ``now`` continues it, else the first phase's end and its history, after printing
+    one line that names the changed keys (``where``: the run folder, for that line)."""
+    if not (changed := changes(saved_manifest["config"], now)):
         return Progress(state, records, int(saved_manifest["step"]))
     first_step = int(np.ravel(np.asarray(state.first.step))[0])
+    step = int(saved_manifest["step"])
+    print(resume_settings.notice("Levenberg-Marquardt", changed, step=step, first_step=first_step, where=where), flush=True)
     keep = np.ravel(np.asarray(records["step"]).reshape(-1, np.shape(records["step"])[-1])[0]) <= first_step
     return Progress(state.first, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
 

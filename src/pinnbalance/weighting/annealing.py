@@ -1,6 +1,8 @@
 """Learning-rate annealing: weights from gradient statistics (Wang, Teng & Perdikaris 2021).
 
-Every ``period`` steps, with the reference term r (the PDE residual, weight 1):
+Every ``period`` steps, with the reference term r (the PDE residual, weight 1; for a system
+written as one term per equation, ``reference`` may name them all: r is then their summed loss,
+the residual loss of Wang et al.'s systems, and each keeps weight 1):
 
     lam_hat_i = S_ref(grad L_r) / (S_i(G_i) + eps)
     lam_i    <- beta * lam_i + (1 - beta) * lam_hat_i          (``ema``)
@@ -65,6 +67,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+import jax
 import jax.numpy as jnp
 
 from pinnbalance.problems.base import check_names
@@ -95,7 +98,7 @@ ANNEALING_VARIANTS: dict[str, tuple[Statistic, Statistic]] = {
 class LearningRateAnnealing:
     """Gradient-statistics weights with an EMA, every ``period`` steps (see module doc)."""
 
-    reference: str = "res"
+    reference: str | tuple[str, ...] = "res"
     grad_of: Literal["weighted", "unweighted"] = "weighted"
     beta: float = 0.9
     period: int = 10
@@ -133,8 +136,20 @@ class LearningRateAnnealing:
         reference_statistic, term_statistic = ANNEALING_VARIANTS[name]
         return cls(reference_statistic=reference_statistic, term_statistic=term_statistic, **fields)
 
+    @property
+    def reference_terms(self) -> tuple[str, ...]:
+        """The reference term(s): one name, or a group whose losses are summed (they keep their weights)."""
+        return (self.reference,) if isinstance(self.reference, str) else tuple(self.reference)
+
+    def _reference_grads(self, term_grads: Mapping[str, object]):
+        """The gradient of the reference loss: of the one term, or of the group's summed losses."""
+        return jax.tree_util.tree_map(lambda *g: sum(g), *(term_grads[n] for n in self.reference_terms))
+
     def init(self, term_names, dtype=jnp.float32) -> WeightState:
-        check_names(self.reference, term_names, what="reference term")
+        if not self.reference_terms:
+            raise ValueError("reference must name a term or a non-empty list of terms, e.g. 'res' or ['mom_x', 'mom_y']")
+        for name in self.reference_terms:
+            check_names(name, term_names, what="reference term")
         check_names(self.initial, term_names)
         return initial_state(term_names, self.initial, dtype, hyper_leaves(self, dtype))
 
@@ -144,10 +159,10 @@ class LearningRateAnnealing:
     def statistics(self, state: WeightState, term_grads: Mapping[str, object]) -> tuple[jnp.ndarray, dict]:
         """``(S_ref, {term: S_i(G_i)})`` for the current gradients and weights."""
         select = LEAF_FILTERS[self.leaves]
-        ref = self.reference_statistic(select(term_grads[self.reference]))
+        ref = self.reference_statistic(select(self._reference_grads(term_grads)))
         stats = {}
         for name, grads in term_grads.items():
-            if name == self.reference:
+            if name in self.reference_terms:
                 continue
             s = self.term_statistic(select(grads))
             stats[name] = state.weights[name] * s if self.grad_of == "weighted" else s
@@ -156,10 +171,10 @@ class LearningRateAnnealing:
     def layer_ratios(self, state: WeightState, term_grads: Mapping[str, object]) -> dict:
         """``{term: [S_ref(g_r^l) / S_i(G_i^l) for each selected leaf l]}`` (``ratio="max_per_layer"``)."""
         select = LEAF_FILTERS[self.leaves]
-        ref = [self.reference_statistic([g]) for g in select(term_grads[self.reference])]
+        ref = [self.reference_statistic([g]) for g in select(self._reference_grads(term_grads))]
         ratios = {}
         for name, grads in term_grads.items():
-            if name == self.reference:
+            if name in self.reference_terms:
                 continue
             scale = state.weights[name] if self.grad_of == "weighted" else 1.0
             eps = state.hyper["eps"]
