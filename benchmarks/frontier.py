@@ -219,7 +219,7 @@ def timed_training(config_path: str, overrides: list[str], budget: float | None,
     runtime.prepare(config.train_config())
     problem = config.build_problem()
     network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
-    optimizer = config.build_optimizer()
+    optimizer = config.train.optimizer()
     start, saved = resumed(folder, config, (problem, network, scheme, optimizer)) if folder is not None else (None, None)
     load_before = os.getloadavg()[0]
     begin = time.perf_counter()

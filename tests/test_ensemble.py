@@ -102,7 +102,7 @@ def test_ensemble_section_expands_the_one_seed_and_writes_it_back():
         ),
         ({"ensemble": {}}, r"\[ensemble\] needs members = K"),
         ({"ensemble": {"member": 3}}, r"did you mean 'members'"),
-        ({"ensemble": {"members": 3}, "train": {"seeds": [-1]}}, r"train.seeds must be an integer >= 0"),
+        ({"ensemble": {"members": 3}, "train": {"seeds": [-1]}}, r"Ensemble.seed must be an integer >= 0"),
     ],
 )
 def test_bad_ensemble_sections_name_the_key_and_the_fix(data, message):
@@ -112,5 +112,5 @@ def test_bad_ensemble_sections_name_the_key_and_the_fix(data, message):
 
 def test_a_run_config_with_other_seeds_than_its_members_is_refused():
     config = cfg.from_dict({"problem": {"name": "poisson-inverse"}, "ensemble": {"members": 2}})
-    with pytest.raises(cfg.ConfigError, match="seeds must be its members"):
+    with pytest.raises(cfg.ConfigError, match=r"seeds must be distinct, at least one \(\[ensemble\]: its members'\)"):
         dataclasses.replace(config, seeds=(1234,))

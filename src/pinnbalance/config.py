@@ -146,9 +146,8 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
-SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
-SECTIONS += ("ensemble",)  # K trainings of one configuration: ensemble.Ensemble
 OBJECTS = {"lbfgs": LBFGS, "lm": LevenbergMarquardt, "causal": Causal}  # sections that are one object's keywords
+SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "train", "output", "unknowns", "ensemble", *OBJECTS)
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
 KINDS |= {"tuple": (list, tuple), "Sequence": (list, tuple)}  # annotation -> the TOML values that fit
@@ -156,12 +155,7 @@ WHAT = {"int": "an integer", "float": "a number", "str": "a string", "Literal": 
 
 
 def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _unknown(where: str, key: str, options) -> ConfigError:
-    return ConfigError(f"unknown key {where}{key!r}{_suggest(key, options)}; valid keys are {sorted(options)}")
+    return f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(str(word), list(options), n=1)) else ""
 
 
 def _choose(where: str, name, registry):
@@ -215,7 +209,7 @@ def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
     """The table's values checked against ``fields`` (``{key: (annotation, default)}``)."""
     for key in _typed(where if "." in where else f"[{where}]", table, "Mapping"):
         if key not in fields:
-            raise _unknown(f"{where}.", key, fields)
+            raise ConfigError(f"unknown key {where}.{key!r}{_suggest(key, fields)}; valid keys are {sorted(fields)}")
     return {key: _typed(f"{where}.{key}", value, *fields[key]) for key, value in table.items()}
 
 
@@ -318,10 +312,8 @@ class RunConfig:
         """The run-level keys, then everything against the problem's declaration (no problem is
         built): the network on a stand-in box, the scheme, then the names each section gives
         (terms, coordinates, unknowns), each library check's error raised under its key path."""
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ConfigError(f"train.seeds must list at least one seed, e.g. [1234], and no seed twice; got {list(self.seeds)}")
-        if self.ensemble is not None and tuple(self.seeds) != self.ensemble.seeds:  # from_dict expands them so
-            raise ConfigError(f"with [ensemble], seeds must be its members' {list(self.ensemble.seeds)}; got {list(self.seeds)}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or (self.ensemble and self.seeds != self.ensemble.seeds):
+            raise ConfigError(f"train.seeds must be distinct, at least one ([ensemble]: its members'); got {list(self.seeds)}")
         chunk = self.train.log_every * self.train.chunk_logs
         if not positive_int(self.checkpoint_every) or self.checkpoint_every % chunk:
             raise ConfigError(
@@ -372,11 +364,6 @@ class RunConfig:
         sharding = None if self.devices == 1 else DataParallel(None if self.devices == "all" else self.devices)
         return None if sharding is None or sharding.count == 1 else sharding
 
-    def build_optimizer(self):
-        """``train.optimizer()``: the configured optimizer with its decay schedule, the initial rate a
-        leaf of its state (``training.config.with_rate_in_state``)."""
-        return self.train.optimizer()
-
     def to_dict(self) -> dict:
         """The resolved configuration as plain data (the shape of the TOML file; lists, dicts, scalars)."""
         n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
@@ -417,17 +404,9 @@ def _network(table) -> NetworkConfig:
     _choose("network.activation", values.get("activation", "tanh"), ACTIVATIONS)
     _choose("network.normalization", values.get("normalization", "exact"), NORMALIZATION)
     if _choose("network.init", values.get("init", "random"), ("random", "least-squares")) != "random" and kind != "piratenet":
-        raise ConfigError(
-            f'network.init = {values["init"]!r} applies to type = "piratenet" only; this network has type = {kind!r}'
-        )
+        raise ConfigError(f'network.init = {values["init"]!r} applies to type = "piratenet" only, not {kind!r}')
     options = {key: values.pop(key, default) for key, (_, default) in own.items()}  # what remains: the common keys
     return NetworkConfig(**values, options={k: v for k, v in options.items() if v is not None})
-
-
-def _weighting(table) -> WeightingConfig:
-    scheme = _choose("weighting.scheme", table.get("scheme", "lr-annealing"), SCHEMES)
-    options = _table("weighting", table, {"scheme": ("str", None), **_fields(SCHEMES[scheme])})
-    return WeightingConfig(options.pop("scheme", scheme), options)
 
 
 def _train(data, phases: Mapping) -> tuple[TrainConfig, dict]:
@@ -454,18 +433,20 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     off. Nothing is built and no JAX backend starts (term names come from the declarations)."""
     for section in data:
         if section not in SECTIONS:
-            raise _unknown("section ", section, SECTIONS)
+            raise ConfigError(f"unknown key section {section!r}{_suggest(section, SECTIONS)}; valid keys are {sorted(SECTIONS)}")
         _typed(f"[{section}]", data[section], "Mapping")
     objects = {s: _object(s, cls, data[s]) for s, cls in OBJECTS.items() if s in data}
     unknowns = {n: _table(f"unknowns.{n}", t, _fields(UnknownTable)) for n, t in data.get("unknowns", {}).items()}
     causal, (train, run) = objects.pop("causal", None), _train(data, objects)
     problem, network = _object("problem", ProblemConfig, data.get("problem", {})), _network(data.get("network", {}))
     if "ensemble" in data:  # [ensemble]: the members' seeds stand for train.seeds' one (trained as several seeds are)
-        table = _table("ensemble", data["ensemble"], {"members": ("int", None)})
-        paths = {"members": "ensemble.members", "seed": "train.seeds", "train.seeds": "train.seeds"}  # Ensemble's errors
-        run["ensemble"] = _built("ensemble", lambda: Ensemble.of_run(run.get("seeds", RunConfig.seeds), **table), paths)
+        table = _table("ensemble", data["ensemble"], {"members": ("int", None)})  # its keys and types
+        run["ensemble"] = _built("ensemble", lambda: Ensemble.of_run(run.get("seeds", RunConfig.seeds), **table), ["members"])
         run["seeds"] = run["ensemble"].seeds
-    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)
+    scheme = _choose("weighting.scheme", (weighting := data.get("weighting", {})).get("scheme", "lr-annealing"), SCHEMES)
+    options = _table("weighting", weighting, {"scheme": ("str", None), **_fields(SCHEMES[scheme])})
+    weighting = WeightingConfig(options.pop("scheme", scheme), options)  # [weighting]: the scheme and its fields
+    return RunConfig(problem, network, weighting, train, **run, causal=causal, unknowns=unknowns)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
