@@ -27,6 +27,7 @@ cores it may use and the load average before and after: pin it to a core of its 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -203,6 +204,7 @@ class TimedTraining:
     clock: Clock
     wall: float
     load_average: list[float]  # 1-minute, before and after
+    results: list = ()  # every run's result: several with [ensemble] (its members), ``result`` the first
 
 
 def timed_training(config_path: str, overrides: list[str], budget: float | None, folder: Path | None = None) -> TimedTraining:
@@ -217,7 +219,7 @@ def timed_training(config_path: str, overrides: list[str], budget: float | None,
     runtime.prepare(config.train_config())
     problem = config.build_problem()
     network, scheme, tconf = config.build_network(problem), config.build_scheme(problem), config.train_config()
-    optimizer = config.build_optimizer()
+    optimizer = config.train.optimizer()
     start, saved = resumed(folder, config, (problem, network, scheme, optimizer)) if folder is not None else (None, None)
     load_before = os.getloadavg()[0]
     begin = time.perf_counter()
@@ -226,9 +228,13 @@ def timed_training(config_path: str, overrides: list[str], budget: float | None,
         clock,
         *([Checkpoints(config.checkpoint_every, clock_writer(folder, config, clock))] if folder is not None else []),
     ]
-    [result] = train(problem, network, [(scheme, tconf)], optimizer=optimizer, progress=False, start=start, callbacks=callbacks)
+    runs = [(scheme, dataclasses.replace(tconf, seed=s)) for s in config.seeds]  # [ensemble]: a lane per member
+    results = train(
+        problem, network, runs, vmapped=len(runs) > 1, optimizer=optimizer, progress=False, start=start, callbacks=callbacks
+    )
     wall = time.perf_counter() - clock.begin
-    return TimedTraining(problem, network, tconf, result, clock, wall, [round(load_before, 2), round(os.getloadavg()[0], 2)])
+    load = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    return TimedTraining(problem, network, tconf, results[0], clock, wall, load, results)
 
 
 CLOCK = "clock.json"

@@ -52,6 +52,7 @@ from frontier import cores, device_name, timed_training  # noqa: E402  (the same
 
 from pinnbalance import config as cfg  # noqa: E402
 from pinnbalance.component_metrics import component_errors, joint_l2re  # noqa: E402
+from pinnbalance.ensemble import ensemble_errors, ensemble_prediction, spread, stack_params  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import predict  # noqa: E402
 from pinnbalance.nn.with_unknowns import with_unknowns  # noqa: E402
@@ -127,7 +128,8 @@ def run_one(
 ) -> dict:
     """One training of ``path`` on ``seed``: final L2RE (and per component), seconds, points, device
     (``folder``: checkpointed there and resumed from it, see ``frontier.timed_training``; ``extra``:
-    further ``key=value`` overrides)."""
+    further ``key=value`` overrides). With ``[ensemble]`` the seed's K members train as one program
+    and the L2RE is their mean prediction's (``ensemble_run``)."""
     overrides = [f"train.seeds=[{seed}]", *extra]
     base = cfg.load(ROOT / path)
     if quick:  # a few steps on small fixed sets: checks the script end to end
@@ -162,10 +164,25 @@ def run_one(
     if "lm" in result.extra:  # how the LM phase ended (with held-out rows: the iteration they picked)
         keys = ("reason", "iterations", "holdout_iteration", "holdout_loss")
         run["extra"]["lm"] = {k: v for k, v in result.extra["lm"].items() if k in keys}
+    if base.ensemble is not None:  # [ensemble]: the members' mean prediction is the run's; their spread beside it
+        pred = ensemble_run(run, problem, network, t.results, (points, ref))
     if problem.name == "burgers-1d":  # PINNacle's numbers are against its file, 1.33e-2 off the exact solution
         _, file_u = burgers_file()
         run["l2re_file"] = float(joint_l2re(pred, file_u))
     return run
+
+
+def ensemble_run(run: dict, problem, network, results, evaluation) -> np.ndarray:
+    """``run``'s ``l2re`` and ``components`` replaced by the ensemble mean's (``results``: the members;
+    the other fields stay member 0's), ``run["ensemble"]`` its members' errors and spread; returns the mean."""
+    points, ref = evaluation
+    stacked = stack_params([r.params for r in results])  # the points are cast to the params' dtype
+    mean, std = ensemble_prediction(problem, network, stacked, points)
+    errors = ensemble_errors(problem, network, stacked, points, ref)
+    run["l2re"], run["components"] = errors["l2re"], errors["components"]
+    members = {"members": len(results), "seeds": [int(r.config.seed) for r in results]}
+    run["ensemble"] = members | {k: errors[k] for k in ("member_l2re", "member_components")} | spread(std, ref)
+    return mean
 
 
 def curve(history: dict, key: str | None = None, points: int = 25) -> list[list[float]]:

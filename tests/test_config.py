@@ -47,8 +47,11 @@ def test_overrides(tmp_path):
         ({"train": {"stpes": 10}}, "unknown key train.'stpes' (did you mean 'steps'?)"),
         ({"train": {"steps": -5}}, "train.steps must be a positive integer, got -5"),
         ({"train": {"steps": "many"}}, "train.steps must be an integer, got 'many'"),
-        ({"train": {"seeds": []}}, "train.seeds must list at least one seed"),
-        ({"train": {"seeds": [1, 1]}}, "train.seeds must list at least one seed, e.g. [1234], and no seed twice; got [1, 1]"),
+        ({"train": {"seeds": []}}, "train.seeds must be distinct, at least one"),
+        (
+            {"train": {"seeds": [1, 1]}},
+            "train.seeds must be distinct, at least one ([ensemble]: its members'); got [1, 1]",
+        ),
         ({"train": {"dtype": "float16"}}, "train.dtype must be one of ['float32', 'float64'], got 'float16'"),
         (
             {"train": {"checkpoint_every": 1500}},

@@ -214,7 +214,7 @@ def test_soap_by_name_is_the_soap_of_optim():
     assert config.train.optimizer_name == "soap" and dict(config.train.optimizer_options) == options
     assert optimizer_constructor("soap") is soap
     g, p = {"W": jnp.array([[1.0, -2.0], [0.5, 3.0]])}, {"W": jnp.ones((2, 2))}
-    by_name = _first_update(config.build_optimizer(), g, p, steps=3)
+    by_name = _first_update(config.train.optimizer(), g, p, steps=3)
     direct = _first_update(soap(optax.exponential_decay(1e-3, 1000, 0.9), **options), g, p, steps=3)
     np.testing.assert_allclose(by_name["W"], direct["W"], rtol=1e-6)
     again = cfg.from_dict(__import__("tomllib").loads(cfg.dumps(config)))

@@ -145,7 +145,7 @@ def test_an_older_checkpoint_goes_on_inside_the_phase_and_a_changed_value_redoes
     rewrite_manifest(checkpoint, lambda c: [c[phase].pop(key) for key in OLDER[phase]])
     config = cfg.load(path)
     problem = config.build_problem()
-    built = (problem, config.build_network(problem), config.build_scheme(problem), config.build_optimizer())
+    built = (problem, config.build_network(problem), config.build_scheme(problem), config.train.optimizer())
     capsys.readouterr()
 
     start = resumed_progress(config, folder, *built)

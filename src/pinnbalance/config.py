@@ -70,6 +70,9 @@ Every run is fully described by one TOML file::
     [output]
     dir = "runs/kg-m2"
 
+    [ensemble]                       # optional: K trainings (lanes of one program) whose seeds derive from
+    members = 6                      # train.seeds' ONE seed; their mean prediction and spread (ensemble.py)
+
     [unknowns.k]                     # an inverse problem's declared scalar unknown k (problems.unknowns.Scalar),
     init = 2.0                       # e.g. problem "poisson-inverse": its initial value,
     positive = true                  # trained as exp(raw), so it stays > 0 (init must then be > 0),
@@ -113,6 +116,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pinnbalance.ensemble import Ensemble
 from pinnbalance.io import read_toml, toml_text
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
@@ -142,8 +146,8 @@ KEYS = {  # TOML key -> the field holding it: TrainConfig's, else RunConfig's ow
     **{"optimizer.decay_rate": "decay_rate", "optimizer.decay_steps": "decay_steps", "sampling.batch_size": "batch_size"},
     **{"sampling.mode": "sampling", "sampling.resample_every": "resample_every", "output.dir": "output_dir"},
 }
-SECTIONS = ("problem", "network", "weighting", "causal", "optimizer", "sampling", "lbfgs", "lm", "train", "output", "unknowns")
 OBJECTS = {"lbfgs": LBFGS, "lm": LevenbergMarquardt, "causal": Causal}  # sections that are one object's keywords
+SECTIONS = ("problem", "network", "weighting", "optimizer", "sampling", "train", "output", "unknowns", "ensemble", *OBJECTS)
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 KINDS = {"int": (int,), "float": (int, float), "str": (str,), "Literal": (str,), "bool": (bool,), "Mapping": (dict,)}
 KINDS |= {"tuple": (list, tuple), "Sequence": (list, tuple)}  # annotation -> the TOML values that fit
@@ -151,12 +155,7 @@ WHAT = {"int": "an integer", "float": "a number", "str": "a string", "Literal": 
 
 
 def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _unknown(where: str, key: str, options) -> ConfigError:
-    return ConfigError(f"unknown key {where}{key!r}{_suggest(key, options)}; valid keys are {sorted(options)}")
+    return f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(str(word), list(options), n=1)) else ""
 
 
 def _choose(where: str, name, registry):
@@ -210,7 +209,7 @@ def _table(where: str, table: Mapping, fields: Mapping[str, tuple]) -> dict:
     """The table's values checked against ``fields`` (``{key: (annotation, default)}``)."""
     for key in _typed(where if "." in where else f"[{where}]", table, "Mapping"):
         if key not in fields:
-            raise _unknown(f"{where}.", key, fields)
+            raise ConfigError(f"unknown key {where}.{key!r}{_suggest(key, fields)}; valid keys are {sorted(fields)}")
     return {key: _typed(f"{where}.{key}", value, *fields[key]) for key, value in table.items()}
 
 
@@ -307,13 +306,14 @@ class RunConfig:
     output_dir: str = "runs/run"
     causal: Causal | None = None  # [causal]: causal weighting of a time-dependent term (weighting.causal)
     unknowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [unknowns.NAME]: unknown_tables.UnknownTable keys
+    ensemble: Ensemble | None = None  # [ensemble]: then ``seeds`` are its members' (TOML's train.seeds: its one seed)
 
     def __post_init__(self):
         """The run-level keys, then everything against the problem's declaration (no problem is
         built): the network on a stand-in box, the scheme, then the names each section gives
         (terms, coordinates, unknowns), each library check's error raised under its key path."""
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ConfigError(f"train.seeds must list at least one seed, e.g. [1234], and no seed twice; got {list(self.seeds)}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or (self.ensemble and self.seeds != self.ensemble.seeds):
+            raise ConfigError(f"train.seeds must be distinct, at least one ([ensemble]: its members'); got {list(self.seeds)}")
         chunk = self.train.log_every * self.train.chunk_logs
         if not positive_int(self.checkpoint_every) or self.checkpoint_every % chunk:
             raise ConfigError(
@@ -364,11 +364,6 @@ class RunConfig:
         sharding = None if self.devices == 1 else DataParallel(None if self.devices == "all" else self.devices)
         return None if sharding is None or sharding.count == 1 else sharding
 
-    def build_optimizer(self):
-        """``train.optimizer()``: the configured optimizer with its decay schedule, the initial rate a
-        leaf of its state (``training.config.with_rate_in_state``)."""
-        return self.train.optimizer()
-
     def to_dict(self) -> dict:
         """The resolved configuration as plain data (the shape of the TOML file; lists, dicts, scalars)."""
         n, t, d = self.network, self.train, {"problem": {"name": self.problem.name, "parameters": self.problem.parameters}}
@@ -385,6 +380,8 @@ class RunConfig:
         objects = {"lbfgs": t.lbfgs, "lm": t.lm, "causal": self.causal, "unknowns": self.unknowns}  # OBJECTS' sections
         for section, obj in ((s, dataclasses.asdict(o) if dataclasses.is_dataclass(o) else o) for s, o in objects.items() if o):
             d[section] = {k: v for k, v in obj.items() if v is not None}
+        if self.ensemble is not None:  # the TOML's own form: the one seed the members' derive from
+            d["train"]["seeds"], d["ensemble"] = [self.ensemble.seed], {"members": self.ensemble.members}
         return json.loads(json.dumps(d))  # plain data: JSON's types (tuples as lists), as summary.json holds it
 
 
@@ -407,17 +404,9 @@ def _network(table) -> NetworkConfig:
     _choose("network.activation", values.get("activation", "tanh"), ACTIVATIONS)
     _choose("network.normalization", values.get("normalization", "exact"), NORMALIZATION)
     if _choose("network.init", values.get("init", "random"), ("random", "least-squares")) != "random" and kind != "piratenet":
-        raise ConfigError(
-            f'network.init = {values["init"]!r} applies to type = "piratenet" only; this network has type = {kind!r}'
-        )
+        raise ConfigError(f'network.init = {values["init"]!r} applies to type = "piratenet" only, not {kind!r}')
     options = {key: values.pop(key, default) for key, (_, default) in own.items()}  # what remains: the common keys
     return NetworkConfig(**values, options={k: v for k, v in options.items() if v is not None})
-
-
-def _weighting(table) -> WeightingConfig:
-    scheme = _choose("weighting.scheme", table.get("scheme", "lr-annealing"), SCHEMES)
-    options = _table("weighting", table, {"scheme": ("str", None), **_fields(SCHEMES[scheme])})
-    return WeightingConfig(options.pop("scheme", scheme), options)
 
 
 def _train(data, phases: Mapping) -> tuple[TrainConfig, dict]:
@@ -444,13 +433,20 @@ def from_dict(data: Mapping[str, Any]) -> RunConfig:
     off. Nothing is built and no JAX backend starts (term names come from the declarations)."""
     for section in data:
         if section not in SECTIONS:
-            raise _unknown("section ", section, SECTIONS)
+            raise ConfigError(f"unknown key section {section!r}{_suggest(section, SECTIONS)}; valid keys are {sorted(SECTIONS)}")
         _typed(f"[{section}]", data[section], "Mapping")
     objects = {s: _object(s, cls, data[s]) for s, cls in OBJECTS.items() if s in data}
     unknowns = {n: _table(f"unknowns.{n}", t, _fields(UnknownTable)) for n, t in data.get("unknowns", {}).items()}
     causal, (train, run) = objects.pop("causal", None), _train(data, objects)
     problem, network = _object("problem", ProblemConfig, data.get("problem", {})), _network(data.get("network", {}))
-    return RunConfig(problem, network, _weighting(data.get("weighting", {})), train, **run, causal=causal, unknowns=unknowns)
+    if "ensemble" in data:  # [ensemble]: the members' seeds stand for train.seeds' one (trained as several seeds are)
+        table = _table("ensemble", data["ensemble"], {"members": ("int", None)})  # its keys and types
+        run["ensemble"] = _built("ensemble", lambda: Ensemble.of_run(run.get("seeds", RunConfig.seeds), **table), ["members"])
+        run["seeds"] = run["ensemble"].seeds
+    scheme = _choose("weighting.scheme", (weighting := data.get("weighting", {})).get("scheme", "lr-annealing"), SCHEMES)
+    options = _table("weighting", weighting, {"scheme": ("str", None), **_fields(SCHEMES[scheme])})
+    weighting = WeightingConfig(options.pop("scheme", scheme), options)  # [weighting]: the scheme and its fields
+    return RunConfig(problem, network, weighting, train, **run, causal=causal, unknowns=unknowns)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from pinnbalance import config as cfg
 from pinnbalance import runtime
+from pinnbalance.ensemble_outputs import ensemble_line
 from pinnbalance.report.tensorboard import TensorBoardRows, run_writers
 from pinnbalance.run_folder import (
     CHECKPOINT,
@@ -70,7 +71,7 @@ def run(
     """
     run_dir = Path(out or config.output_dir)
     problem = config.build_problem()
-    network, scheme, optimizer = config.build_network(problem), config.build_scheme(problem), config.build_optimizer()
+    network, scheme, optimizer = config.build_network(problem), config.build_scheme(problem), config.train.optimizer()
     seeds, tconf = list(config.seeds), config.train_config()
     sharding = _sharding(config, problem, seeds)
     runtime.require_x64(tconf)
@@ -182,7 +183,7 @@ def run_shared(
             network,
             runs,
             vmapped=True,
-            optimizer=base.build_optimizer(),
+            optimizer=base.train.optimizer(),
             progress=progress,
             start=start,
             callbacks=[StopOnSignal(), Checkpoints(base.checkpoint_every, write)],
@@ -198,7 +199,7 @@ def run_shared(
 def _fresh_progress(configs, problem, network) -> Progress:
     """Step 0 of every run of ``configs`` stacked, each with its own optimizer's state (its rate)."""
     states = [
-        initial_states(problem, network, _runs(c.build_scheme(problem), c.train_config(), c.seeds), c.build_optimizer())
+        initial_states(problem, network, _runs(c.build_scheme(problem), c.train_config(), c.seeds), c.train.optimizer())
         for c in configs
     ]
     return Progress(jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *states))
@@ -212,7 +213,7 @@ def _stacked_progress(configs, folders, problem, network) -> Progress:
     parts = []
     for folder, config in zip(folders, configs):
         check_resumable(config, folder)
-        template = _template(config, problem, network, config.build_scheme(problem), config.build_optimizer())
+        template = _template(config, problem, network, config.build_scheme(problem), config.train.optimizer())
         runs = len(config.seeds) if len(config.seeds) > 1 else None
         p = load_progress(folder, template, config, _phase_template(template, problem, network, runs))
         if _resumes_alone(p, config, folder):
@@ -301,6 +302,8 @@ def main_run(
         print(f"pinnbalance: error: {err}", file=sys.stderr)
         return 130 if isinstance(err, RunInterrupted) else 2
     print(json.dumps({k: summary[k] for k in ("min_l2", "final_l2", "final_weights") if k in summary}, indent=1))
+    if "ensemble" in summary:  # [ensemble]: the mean prediction's error and the members' spread
+        print(ensemble_line(summary["ensemble"]))
     print(f"results in {resume or out or config.output_dir}/")
     for d in summary.get("diverged", []):
         print(f"pinnbalance: seed {d['seed']} diverged: {d['term']} became non-finite at step {d['step']}", file=sys.stderr)

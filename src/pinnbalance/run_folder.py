@@ -8,6 +8,7 @@ Run folder::
     RUN/summary.json      final metrics (per-seed lists when several seeds)
     RUN/history.csv, params.npz, network.json, predictions.npz   (RUN/seed_<S>/ for several)
     RUN/causal.png        with [causal]: slice weights and eps over the steps
+    RUN/ensemble.npz, ensemble.png   with [ensemble]: the members' mean and std (``ensemble_outputs``)
     RUN/tensorboard/      event files, with ``--tensorboard`` (``pinnbalance.report.tensorboard``)
 
 Every file is written atomically (``pinnbalance.io``), so a stopped process leaves either the
@@ -34,6 +35,7 @@ import numpy as np
 
 from pinnbalance import config as cfg
 from pinnbalance import derivatives
+from pinnbalance.ensemble_outputs import write_ensemble
 from pinnbalance.io import atomic_write_text, load_params, write_json
 from pinnbalance.metrics import evaluation_set
 from pinnbalance.nn import MLP
@@ -259,6 +261,8 @@ def write_outputs(run_dir: Path, problem, network, results, seeds, config, devic
     summary["numerics"] = {"dtype": tconf.dtype, "matmul_precision": tconf.matmul_precision, "backend": jax.default_backend()}
     summary["numerics"]["devices"] = devices  # > 1: sums split across devices (rounding may differ)
     summary["numerics"]["choices"] = results[0].extra.get("choices", {})  # what the backend decided
+    if config.ensemble is not None:  # [ensemble]: the members' mean prediction, its errors and their spread
+        summary["ensemble"] = write_ensemble(run_dir, problem, network, results, seeds, tconf.eval_grid)
     diverged = [{"seed": seed, **r.divergence} for seed, r in zip(seeds, results) if r.divergence]
     if diverged:
         summary["diverged"] = diverged

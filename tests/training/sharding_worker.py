@@ -164,7 +164,7 @@ def sharded_run(out: Path, facts):
     problem = config.build_problem()
     network = config.build_network(problem)
     scheme = config.build_scheme(problem)
-    template = initial_states(problem, network, [(scheme, config.train_config())], config.build_optimizer(), stacked=False)
+    template = initial_states(problem, network, [(scheme, config.train_config())], config.train.optimizer(), stacked=False)
     plain, _, _ = load_checkpoint(out / "run" / "checkpoint.npz", template)
     dp = DataParallel(4)
     placed, _, _ = load_checkpoint(out / "run" / "checkpoint.npz", dp.place(template))

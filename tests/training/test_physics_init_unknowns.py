@@ -51,7 +51,7 @@ def test_a_configuration_combines_least_squares_with_unknowns():
     problem = config.build_problem()
     train = config.train_config()
     assert train.least_squares == LeastSquaresInit(None, 8)
-    state = initial_state(problem, config.build_network(problem), Constant(), config.build_optimizer(), train, train.seed)
+    state = initial_state(problem, config.build_network(problem), Constant(), config.train.optimizer(), train, train.seed)
     np.testing.assert_array_equal(state.params["unknowns"]["k"], np.log(3.0))
     x, y = train.least_squares.data(problem, jax.random.fold_in(jax.random.split(train.key(train.seed))[0], STREAM), jnp.float64)
     assert x.shape == (8 * 4 + 8, 2)  # bcs' four sides and the data rows' points

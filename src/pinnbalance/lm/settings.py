@@ -26,6 +26,7 @@ POLICIES = weight_policy.POLICIES  # re-exported: the policy names
 RULES = ("nielsen", "fixed")
 SOLVERS = ("dense", "kernel", "auto")
 DTYPES = (None, "float32", "float64")
+FOLDS = ("shared", "per-run")  # holdout_folds: one split for every run, or run i's own on holdout_seed + i
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
       random choice on ``holdout_seed`` [0]), train on the rest and end with the parameters at
       the record where the held-out rows' loss was lowest (``lm.holdout``); ``patience``
       [None]: stop a run after this many records without a new lowest (None: run on);
+    - ``holdout_folds`` ["shared"]: with several runs (seeds) in one program, ``"shared"`` holds
+      out the same rows in every run, ``"per-run"`` the rows of run i's own random choice on
+      ``holdout_seed + i`` (run 0's are the shared ones), so an ensemble's members are stopped by
+      different observations;
     - ``holdout_fresh`` [False]: instead (for residual terms, whose points are redrawn), end
       with the parameters at the record where the weighted loss on a fixed FRESH draw of
       collocation points (the training draw's sizes, an independent key, never trained on)
@@ -99,6 +104,7 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
     holdout_seed: int = 0
     patience: int | None = None
     holdout_fresh: bool = False
+    holdout_folds: str = "shared"
 
     def __post_init__(self):
         for name in ("max_iters", "max_trials", "log_every", "checkpoint_every"):
@@ -157,6 +163,11 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
             raise ValueError(f"LevenbergMarquardt.holdout_fraction must be a number in (0, 1), got {self.holdout_fraction!r}")
         if not isinstance(self.holdout_seed, int) or isinstance(self.holdout_seed, bool) or self.holdout_seed < 0:
             raise ValueError(f"LevenbergMarquardt.holdout_seed must be an integer >= 0, got {self.holdout_seed!r}")
+        if self.holdout_folds not in FOLDS:
+            raise ValueError(
+                f"LevenbergMarquardt.holdout_folds must be one of {list(FOLDS)} (one held-out choice for every run, or "
+                f"run i's own on holdout_seed + i), got {self.holdout_folds!r}"
+            )
         if not isinstance(self.holdout_fresh, bool):
             raise ValueError(f"LevenbergMarquardt.holdout_fresh must be true or false, got {self.holdout_fresh!r}")
         if self.holdout_fresh and self.holdout_term is not None:
@@ -170,6 +181,10 @@ class LevenbergMarquardt(weight_policy.PolicyWeights):
                 raise ValueError(
                     "LevenbergMarquardt.patience counts records of a held-out loss: set holdout_term too (or holdout_fresh)"
                 )
+
+    def fold_seed(self, run: int) -> int:
+        """The seed of run ``run``'s held-out choice: ``holdout_seed``, plus ``run`` under ``holdout_folds = "per-run"``."""
+        return self.holdout_seed + (run if self.holdout_folds == "per-run" else 0)
 
     def check_terms(self, names) -> None:
         """The weights' and ``holdout_term``'s names must be terms the problem has (``names``)."""

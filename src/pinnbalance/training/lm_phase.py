@@ -123,7 +123,10 @@ def _fresh(entry, first, settings: LevenbergMarquardt, lbfgs) -> LMCheckpoint:
 def _starting_runs(problem, start: LMCheckpoint, entries, weights, *, settings, dtype, programs, runs):
     """Each run's point set and LM state to go on from: the checkpoint's, or new ones."""
     if start.lm is None:
-        points = [_training_points(cast_floats(lm_points(problem, e, settings, dtype), dtype), settings) for e in entries]
+        points = [
+            _training_points(cast_floats(lm_points(problem, e, settings, dtype), dtype), settings, run=i)
+            for i, e in enumerate(entries)
+        ]
         schedules = [entering_schedule(e.causal) for e in entries]  # causal weighting: the eps reached ({} without)
         states = [programs.init(cast_floats(e.params, dtype), p, w, c) for e, p, w, c in zip(entries, points, weights, schedules)]
         return points, states
@@ -133,11 +136,11 @@ def _starting_runs(problem, start: LMCheckpoint, entries, weights, *, settings, 
     return points, states
 
 
-def _training_points(points: dict, settings: LevenbergMarquardt) -> dict:
-    """``points`` less the held-out rows of ``settings.holdout_term`` (all of them without one)."""
+def _training_points(points: dict, settings: LevenbergMarquardt, *, run: int) -> dict:
+    """``points`` less run ``run``'s held-out rows of ``settings.holdout_term`` (all of them without one)."""
     if settings.holdout_term is None:
         return points
-    return holdout.split_points(points, settings.holdout_term, settings.holdout_fraction, settings.holdout_seed)[0]
+    return holdout.split_points(points, settings.holdout_term, settings.holdout_fraction, settings.fold_seed(run))[0]
 
 
 def _held_rows(problem, network, entries, settings: LevenbergMarquardt, dtype):
@@ -146,7 +149,9 @@ def _held_rows(problem, network, entries, settings: LevenbergMarquardt, dtype):
     if term is None:
         return None
     whole = [cast_floats(lm_points(problem, e, settings, dtype), dtype)[term] for e in entries]
-    held = [holdout.split_points({term: w}, term, settings.holdout_fraction, settings.holdout_seed)[1] for w in whole]
+    held = [
+        holdout.split_points({term: w}, term, settings.holdout_fraction, settings.fold_seed(i))[1] for i, w in enumerate(whole)
+    ]
     return holdout.held_loss(problem, network, term), held, whole
 
 
@@ -251,7 +256,7 @@ class _Loop:
             if self.settings.holdout_term is not None:  # the held-out term's rows must not change, else they would be trained on
                 term = self.settings.holdout_term
                 holdout.same_rows(self.held[2][i], fresh[term], term)
-                fresh = _training_points(fresh, self.settings)
+                fresh = _training_points(fresh, self.settings, run=i)
             loss = self.programs.loss(st.params, fresh, self.weights[i])
             reason = jnp.where(jnp.isfinite(loss), st.reason, REASONS.index("non-finite loss")).astype(st.reason.dtype)
             self.states[i] = st._replace(loss=loss, reason=reason)
