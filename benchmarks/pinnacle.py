@@ -92,6 +92,7 @@ CANDIDATES = {
         "lm-refit-small",
         "lm-holdout-small-early25",
         "lm-holdout-small-early50",
+        "lm-ensemble",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)
