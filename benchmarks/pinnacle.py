@@ -202,7 +202,8 @@ def summarize(entry: dict) -> dict:
         "median": float(np.median([r["l2re"] for r in runs])),
         "seconds": [round(r["seconds"], 1) for r in runs],
         "steps": runs[0]["steps"],
-        "points": ", ".join(f"{k} {v}" for k, v in runs[0]["points"].items()) + (f" ({runs[0]['sampling']})" if "sampling" in runs[0] else ""),
+        "points": ", ".join(f"{k} {v}" for k, v in runs[0]["points"].items())
+        + (f" ({runs[0]['sampling']})" if "sampling" in runs[0] else ""),
         "device": runs[0]["device"],
     }
     if "l2re_file" in runs[0]:
@@ -252,6 +253,25 @@ def record(problem: str, section: str, name: str, path: str, seed: int, args) ->
         entry.update(summarize(entry), config=path)
     if folder is not None:
         shutil.rmtree(folder)  # recorded above: its checkpoint is no longer needed
+
+
+def merge_runs(results: dict, other: dict) -> list[str]:
+    """Copy into ``results`` every protocol and candidate run of ``other`` (another checkout's
+    pinnacle.json) that ``results`` lacks, re-summarising the entries it adds to; the names added.
+    A run both have stays as ``results`` has it."""
+    added = []
+    for problem, block in other.items():
+        entries = [("protocol", n, e) for n, e in block.get("protocol", {}).items()]
+        entries += [("candidates", c["name"], c) for c in block.get("candidates", [])]
+        for section, name, theirs in entries:
+            ours = _entry(results, problem, section, name, theirs["config"])
+            new = {seed: run for seed, run in theirs["runs"].items() if seed not in ours["runs"]}
+            if new:
+                ours["runs"].update(new)
+                ours["seeds"] = sorted((int(s) for s in ours["runs"]), key=lambda s: (s != 1234, s))
+                ours.update(summarize(ours), config=theirs["config"])
+                added += [f"{problem} {section} {name} seed {seed}" for seed in new]
+    return added
 
 
 def _entry(results: dict, problem: str, section: str, name: str, path: str) -> dict:
@@ -362,11 +382,18 @@ def main(argv=None) -> int:
     p.add_argument("--force", action="store_true", help="train again runs already in the results")
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--table", action="store_true", help="only write the markdown table from the results")
+    p.add_argument("--merge", type=Path, help="first copy in the runs of another pinnacle.json that these results lack")
     p.add_argument("--quick", action="store_true", help="a few steps of each run: checks the script (write elsewhere, --out)")
     p.add_argument("--runs", type=Path, default=ROOT / "runs" / "pinnacle-bench", help="checkpoints of unfinished runs (resumed)")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    for problem in [] if args.table else args.problems.split(","):
+    if args.merge is not None:  # e.g. a benchmark checkout's results, written while this one's were
+        with results_file(args.out) as results:
+            print(
+                "\n".join(f"merged {name}" for name in merge_runs(results, json.loads(args.merge.read_text())))
+                or "nothing to merge"
+            )
+    for problem in [] if args.table or args.merge else args.problems.split(","):
         if problem not in MODULES:
             raise SystemExit(f"unknown problem {problem!r}; choose from {list(MODULES)}")
         if args.best:
@@ -391,6 +418,7 @@ def main(argv=None) -> int:
     if args.out.exists():
         atomic_write_text(args.out.with_suffix(".md"), table(json.loads(args.out.read_text())))
     return 0
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

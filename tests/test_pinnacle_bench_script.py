@@ -83,3 +83,19 @@ def test_a_new_best_config_starts_its_seeds_over():
     results["wave-1d"]["best"] = {"config": "configs/pinnacle/wave-1d-lm400.toml", "runs": {"1": {}}}
     _script().reuse_screening(results, "wave-1d", "configs/pinnacle/wave-1d-lm.toml", force=False)
     assert list(results["wave-1d"]["best"]["runs"]) == ["1234"]
+
+
+def test_merge_copies_the_runs_the_results_lack_and_keeps_their_own():
+    script = _script()
+    ours = _results("completed")
+    theirs = _results("stopped")
+    theirs["wave-1d"]["candidates"][0]["runs"]["1"] = dict(theirs["wave-1d"]["candidates"][0]["runs"]["1234"], l2re=4e-3)
+    run = {"l2re": 0.3, "seconds": 9.0, "steps": 20000, "status": "completed", "points": {"res": 2048}, "device": "cpu"}
+    theirs["wave-1d"]["protocol"] = {"constant": {"config": "configs/pinnacle/wave-1d-constant.toml", "runs": {"1234": run}}}
+    added = script.merge_runs(ours, theirs)
+    assert sorted(added) == ["wave-1d candidates lm seed 1", "wave-1d protocol constant seed 1234"]
+    lm = ours["wave-1d"]["candidates"][0]
+    assert lm["runs"]["1234"]["status"] == "completed"  # ours kept
+    assert lm["seeds"] == [1234, 1] and lm["median"] == np.median([2e-3, 4e-3])
+    assert ours["wave-1d"]["protocol"]["constant"]["median"] == 0.3
+    assert script.merge_runs(ours, theirs) == []
