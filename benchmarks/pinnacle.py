@@ -299,12 +299,15 @@ def best_config(block: dict) -> str | None:
 
 
 def reuse_screening(results: dict, problem: str, path: str, force: bool) -> None:
-    """Start ``--best`` from the screened seed-1234 run of ``path`` when it completed: the same
-    configuration and seed train the same way on the same machine, so --best adds seeds 1 and 2 only."""
-    screened = [e for e in results.get(problem, {}).get("candidates", []) if e["config"] == path and "1234" in e["runs"]]
+    """Start ``--best`` from the screened runs of ``path`` (seed 1234, and 1 and 2 where a candidate was run on
+    them too) that completed: the same configuration and seed train the same way on the same machine, so
+    --best trains only the seeds that were not screened."""
+    screened = [e for e in results.get(problem, {}).get("candidates", []) if e["config"] == path]
     best = _entry(results, problem, "best", "best", path)
-    if screened and screened[0]["runs"]["1234"]["status"] == "completed" and "1234" not in best["runs"] and not force:
-        best["runs"]["1234"] = dict(screened[0]["runs"]["1234"], note="the screening run (same config and seed)")
+    for seed in (str(s) for s in BEST_SEEDS):
+        run = screened[0]["runs"].get(seed) if screened else None
+        if run is not None and run["status"] == "completed" and seed not in best["runs"] and not force:
+            best["runs"][seed] = dict(run, note="the screening run (same config and seed)")
 
 
 def table(results: dict) -> str:

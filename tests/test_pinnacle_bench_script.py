@@ -50,6 +50,12 @@ def test_best_reuses_a_completed_screening_run_only():
     other = _results("completed")
     script.reuse_screening(other, "wave-1d", "configs/pinnacle/wave-1d-lm400.toml", force=False)
     assert other["wave-1d"]["best"]["runs"] == {}
+    seeds = _results("completed")  # a candidate screened on seed 2 too: --best then trains seed 1 only
+    lm = seeds["wave-1d"]["candidates"][0]
+    lm["runs"]["2"] = dict(lm["runs"]["1234"], l2re=3e-3)
+    lm["runs"]["7"] = dict(lm["runs"]["1234"], l2re=9e-3)  # not one of --best's seeds
+    script.reuse_screening(seeds, "wave-1d", "configs/pinnacle/wave-1d-lm.toml", force=False)
+    assert {k: v["l2re"] for k, v in seeds["wave-1d"]["best"]["runs"].items()} == {"1234": 2e-3, "2": 3e-3}
 
 
 def test_table_lists_every_screened_candidate():
