@@ -308,6 +308,9 @@ def reuse_screening(results: dict, problem: str, path: str, force: bool) -> None
         run = screened[0]["runs"].get(seed) if screened else None
         if run is not None and run["status"] == "completed" and seed not in best["runs"] and not force:
             best["runs"][seed] = dict(run, note="the screening run (same config and seed)")
+    if best["runs"]:  # summarised now: when every seed was screened, no training follows to do it
+        best["seeds"] = sorted((int(s) for s in best["runs"]), key=lambda s: (s != 1234, s))
+        best.update(summarize(best), config=path)
 
 
 def table(results: dict) -> str:

@@ -56,6 +56,7 @@ def test_best_reuses_a_completed_screening_run_only():
     lm["runs"]["7"] = dict(lm["runs"]["1234"], l2re=9e-3)  # not one of --best's seeds
     script.reuse_screening(seeds, "wave-1d", "configs/pinnacle/wave-1d-lm.toml", force=False)
     assert {k: v["l2re"] for k, v in seeds["wave-1d"]["best"]["runs"].items()} == {"1234": 2e-3, "2": 3e-3}
+    assert seeds["wave-1d"]["best"]["seeds"] == [1234, 2] and seeds["wave-1d"]["best"]["median"] == 2.5e-3
 
 
 def test_table_lists_every_screened_candidate():
