@@ -284,7 +284,13 @@ def _entry(results: dict, problem: str, section: str, name: str, path: str) -> d
             found = block["candidates"][-1:]
         return found[0]
     if section == "best":
-        if block.get("best", {}).get("config") != path:  # a new best: its seeds start over
+        if block.get("best", {}).get("config") != path:  # a new best: its seeds start over, the old one's runs stay
+            if block.get("best", {}).get("runs"):  # as its candidate's (nothing measured is dropped)
+                old = block["best"]
+                kept = _entry(results, problem, "candidates", Path(old["config"]).stem.removeprefix(f"{problem}-"), old["config"])
+                kept["runs"] = {**old["runs"], **kept["runs"]}
+                kept["seeds"] = sorted((int(s) for s in kept["runs"]), key=lambda s: (s != 1234, s))
+                kept.update(summarize(kept))
             block["best"] = {"config": path, "runs": {}}
         return block["best"]
     return block.setdefault("protocol", {}).setdefault(name, {"config": path, "runs": {}})

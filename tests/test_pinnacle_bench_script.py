@@ -85,11 +85,14 @@ def test_a_run_merges_into_the_results_file_as_it_is_when_the_run_ends(tmp_path,
     assert [c["name"] for c in json.loads(out.read_text())["wave-1d"]["candidates"]] == ["lm", "lm400"]
 
 
-def test_a_new_best_config_starts_its_seeds_over():
+def test_a_new_best_config_starts_its_seeds_over_and_keeps_the_old_runs_as_its_candidates():
     results = _results("completed")
-    results["wave-1d"]["best"] = {"config": "configs/pinnacle/wave-1d-lm400.toml", "runs": {"1": {}}}
+    old = dict(results["wave-1d"]["candidates"][0]["runs"]["1234"], l2re=7e-3)
+    results["wave-1d"]["best"] = {"config": "configs/pinnacle/wave-1d-lm400.toml", "runs": {"1": old}}
     _script().reuse_screening(results, "wave-1d", "configs/pinnacle/wave-1d-lm.toml", force=False)
     assert list(results["wave-1d"]["best"]["runs"]) == ["1234"]
+    kept = [c for c in results["wave-1d"]["candidates"] if c["config"] == "configs/pinnacle/wave-1d-lm400.toml"]
+    assert kept[0]["name"] == "lm400" and kept[0]["runs"]["1"]["l2re"] == 7e-3 and kept[0]["median"] == 7e-3
 
 
 def test_merge_copies_the_runs_the_results_lack_and_keeps_their_own():
