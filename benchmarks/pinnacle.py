@@ -229,6 +229,12 @@ def results_file(path: Path) -> Iterator[dict]:
         os.close(folder)  # releases the lock
 
 
+def resummarize(entry: dict, config: str) -> None:
+    """After ``entry["runs"]`` changed: its seeds (1234 first) and ``summarize``'s fields, and its config."""
+    entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))
+    entry.update(summarize(entry), config=config)
+
+
 def record(problem: str, section: str, name: str, path: str, seed: int, args) -> None:
     """Train ``(problem, name, seed)`` unless the results file has it, then merge it into the file."""
     with results_file(args.out) as results:
@@ -249,8 +255,7 @@ def record(problem: str, section: str, name: str, path: str, seed: int, args) ->
     with results_file(args.out) as results:
         entry = _entry(results, problem, section, name, path)
         entry["runs"][str(seed)] = run
-        entry["seeds"] = sorted((int(s) for s in entry["runs"]), key=lambda s: (s != 1234, s))
-        entry.update(summarize(entry), config=path)
+        resummarize(entry, path)
     if folder is not None:
         shutil.rmtree(folder)  # recorded above: its checkpoint is no longer needed
 
@@ -268,8 +273,7 @@ def merge_runs(results: dict, other: dict) -> list[str]:
             new = {seed: run for seed, run in theirs["runs"].items() if seed not in ours["runs"]}
             if new:
                 ours["runs"].update(new)
-                ours["seeds"] = sorted((int(s) for s in ours["runs"]), key=lambda s: (s != 1234, s))
-                ours.update(summarize(ours), config=theirs["config"])
+                resummarize(ours, theirs["config"])
                 added += [f"{problem} {section} {name} seed {seed}" for seed in new]
     return added
 
@@ -289,8 +293,7 @@ def _entry(results: dict, problem: str, section: str, name: str, path: str) -> d
                 old = block["best"]
                 kept = _entry(results, problem, "candidates", Path(old["config"]).stem.removeprefix(f"{problem}-"), old["config"])
                 kept["runs"] = {**old["runs"], **kept["runs"]}
-                kept["seeds"] = sorted((int(s) for s in kept["runs"]), key=lambda s: (s != 1234, s))
-                kept.update(summarize(kept))
+                resummarize(kept, old["config"])
             block["best"] = {"config": path, "runs": {}}
         return block["best"]
     return block.setdefault("protocol", {}).setdefault(name, {"config": path, "runs": {}})
@@ -315,8 +318,7 @@ def reuse_screening(results: dict, problem: str, path: str, force: bool) -> None
         if run is not None and run["status"] == "completed" and seed not in best["runs"] and not force:
             best["runs"][seed] = dict(run, note="the screening run (same config and seed)")
     if best["runs"]:  # summarised now: when every seed was screened, no training follows to do it
-        best["seeds"] = sorted((int(s) for s in best["runs"]), key=lambda s: (s != 1234, s))
-        best.update(summarize(best), config=path)
+        resummarize(best, path)
 
 
 def table(results: dict) -> str:
