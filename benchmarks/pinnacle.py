@@ -93,6 +93,7 @@ CANDIDATES = {
         "lm-holdout-small-early25",
         "lm-holdout-small-early50",
         "lm-ensemble",
+        "lm-ensemble12",
     ),
 }
 BEST_SEEDS = (1234, 1, 2)
