@@ -102,14 +102,18 @@ def stack_params(params: list):
     return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *params)
 
 
+def member_values(one, stacked_params) -> np.ndarray:
+    """``one(params)`` (a jitted function of one member's parameters) of each member, stacked on a
+    leading axis, float64: the members of ``stacked_params`` one at a time, one compiled program."""
+    members = jax.tree_util.tree_leaves(stacked_params)[0].shape[0]
+    return np.stack([np.asarray(one(jax.tree_util.tree_map(lambda x: x[k], stacked_params)), np.float64) for k in range(members)])
+
+
 def member_predictions(problem, network, stacked_params, points) -> np.ndarray:
     """``(K, n)`` or ``(K, n, c)``: each member's compared quantity at ``points`` (float64)."""
     full = with_unknowns(problem, network)  # a quantity may read the unknowns (heat-inverse's a)
-    dtype = jax.tree_util.tree_leaves(stacked_params)[0].dtype
-    points = np.asarray(points, dtype)
-    one = jax.jit(lambda p: predict(full, p, points, problem))
-    members = jax.tree_util.tree_leaves(stacked_params)[0].shape[0]
-    return np.stack([np.asarray(one(jax.tree_util.tree_map(lambda x: x[k], stacked_params)), np.float64) for k in range(members)])
+    points = np.asarray(points, jax.tree_util.tree_leaves(stacked_params)[0].dtype)
+    return member_values(jax.jit(lambda p: predict(full, p, points, problem)), stacked_params)
 
 
 def ensemble_prediction(problem, network, stacked_params, points) -> tuple[np.ndarray, np.ndarray]:
@@ -150,15 +154,21 @@ def _errors(pred: np.ndarray, reference: np.ndarray, names: tuple) -> tuple[floa
 
 
 def ensemble_errors(problem, network, stacked_params, points, reference) -> dict:
-    """The mean prediction's errors against ``reference`` at ``points`` and each member's.
+    """The mean prediction's errors against ``reference`` at ``points`` and each member's
+    (``prediction_errors`` of ``member_predictions``)."""
+    predictions = member_predictions(problem, network, stacked_params, points)
+    return prediction_errors(predictions, reference, tuple(getattr(problem, "components", ()) or ()))
+
+
+def prediction_errors(predictions: np.ndarray, reference, names: tuple) -> dict:
+    """The errors of the members' mean and of each member (``predictions``: ``member_predictions``).
 
     ``{"l2re": ..., "components": {name: l2}, "member_l2re": [...], "member_components": {name: [...]}}``:
     the joint L2RE over every component (as ``component_metrics.joint_l2re``; for one component
-    it is the relative L2 error) and each named component's own (``problem.components``; ``{}``
-    without names), in float64.
+    it is the relative L2 error) and each named component's own (``names``, the problem's
+    components; ``{}`` without names), in float64.
     """
-    predictions = member_predictions(problem, network, stacked_params, points)
-    reference, names = np.asarray(reference, np.float64), tuple(getattr(problem, "components", ()) or ())
+    reference = np.asarray(reference, np.float64)
     l2re, components = _errors(predictions.mean(axis=0), reference, names)
     members = [_errors(p, reference, names) for p in predictions]
     return {

@@ -28,7 +28,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from pinnbalance.ensemble import ensemble_errors, ensemble_prediction, spread, stack_params
+from pinnbalance.ensemble import member_predictions, member_values, prediction_errors, spread, stack_params
 from pinnbalance.io import write_npz
 from pinnbalance.metrics import evaluation_grid
 from pinnbalance.nn.with_unknowns import solution_network, solution_params, with_unknowns
@@ -46,10 +46,11 @@ def write_ensemble(run_dir: str | Path, problem, network, results, seeds, grid_n
     stacked = stack_params([results[i].params for i in kept])
     dtype = jax.tree_util.tree_leaves(stacked)[0].dtype
     points, reference = (np.asarray(a) for a in evaluation_grid(problem, grid_n, dtype))
-    mean, std = ensemble_prediction(problem, network, stacked, points)
+    predictions = member_predictions(problem, network, stacked, points)  # once, for the npz and the errors
+    mean, std = predictions.mean(axis=0), predictions.std(axis=0)
     write_npz(Path(run_dir) / NPZ, {"points": points, "mean": mean, "std": std, "reference": reference})
     entry = {"members": len(kept), "seeds": [seeds[i] for i in kept]}
-    entry |= ensemble_errors(problem, network, stacked, points, reference) | spread(std, reference)
+    entry |= prediction_errors(predictions, reference, tuple(getattr(problem, "components", ()) or ())) | spread(std, reference)
     if len(kept) < len(results):
         entry["left_out"] = [s for i, s in enumerate(seeds) if i not in kept]
     panels = ensemble_fields(problem, network, stacked, grid_n)
@@ -98,10 +99,7 @@ def _grid(problem, axes: tuple[int, int], n: int, dtype) -> tuple[np.ndarray, np
 
 def _members(fn, stacked, points) -> np.ndarray:
     """``(K, n, c)``: ``fn(params)`` (a pointwise function) of each member at ``points``, float64."""
-    k = jax.tree_util.tree_leaves(stacked)[0].shape[0]
-    one = jax.jit(lambda p: jax.vmap(fn(p))(points))
-    out = [np.asarray(one(jax.tree_util.tree_map(lambda x: x[i], stacked)), np.float64) for i in range(k)]
-    return np.stack([o.reshape(len(points), -1) for o in out])
+    return member_values(jax.jit(lambda p: jax.vmap(fn(p))(points).reshape(len(points), -1)), stacked)
 
 
 def _panels(names: tuple[str, ...], values: np.ndarray, grid: tuple, labels: tuple[str, str], where: str = "") -> list[dict]:

@@ -100,11 +100,7 @@ def resumed(state: LBFGSCheckpoint, records: dict, saved_manifest: dict, now: di
     printing one line that names the changed keys (``where``: the run folder, for that line)."""
     if not (changed := changes(saved_manifest["config"], now)):
         return Progress(state, records, int(saved_manifest["step"]))
-    first_step = int(np.ravel(np.asarray(state.entry.step))[0])
-    step = int(saved_manifest["step"])
-    print(resume_settings.notice("L-BFGS", changed, step=step, first_step=first_step, where=where), flush=True)
-    keep = np.ravel(np.asarray(records["step"]).reshape(-1, np.shape(records["step"])[-1])[0]) <= first_step
-    return Progress(state.entry, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
+    return resume_settings.redo_from_first(state.entry, records, saved_manifest, changed, phase="L-BFGS", where=where)
 
 
 def reopened(carry, settings: LBFGS):

@@ -118,11 +118,9 @@ def resumed(state: LMCheckpoint, records: dict, saved_manifest: dict, now: dict,
     one line that names the changed keys (``where``: the run folder, for that line)."""
     if not (changed := changes(saved_manifest["config"], now)):
         return Progress(state, records, int(saved_manifest["step"]))
-    first_step = int(np.ravel(np.asarray(state.first.step))[0])
-    step = int(saved_manifest["step"])
-    print(resume_settings.notice("Levenberg-Marquardt", changed, step=step, first_step=first_step, where=where), flush=True)
-    keep = np.ravel(np.asarray(records["step"]).reshape(-1, np.shape(records["step"])[-1])[0]) <= first_step
-    return Progress(state.first, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
+    return resume_settings.redo_from_first(
+        state.first, records, saved_manifest, changed, phase="Levenberg-Marquardt", where=where
+    )
 
 
 def nothing_left(progress: Progress, train, written: bool) -> str | None:

@@ -30,6 +30,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
+
+from pinnbalance.training.loop import Progress
+
 _ABSENT = object()  # a key in neither the table nor the defaults
 
 
@@ -94,3 +98,13 @@ def notice(phase: str, changed: list[str], *, step: int, first_step: int, where=
         f"{head}: redoing the {phase} phase from the first phase's end (step {first_step}), "
         f"not going on from its checkpoint at step {step}: changed {'; '.join(changed)}"
     )
+
+
+def redo_from_first(first, records: dict, saved_manifest: dict, changed: list[str], *, phase: str, where=None) -> Progress:
+    """The ``Progress`` of a resume that redoes ``phase`` because of ``changed`` (``changes``' entries):
+    the first phase's end ``first`` (a ``TrainState``) and the history up to it, after printing
+    ``notice``'s line. The L-BFGS and LM checkpoints' ``resumed`` share it."""
+    first_step = int(np.ravel(np.asarray(first.step))[0])
+    print(notice(phase, changed, step=int(saved_manifest["step"]), first_step=first_step, where=where), flush=True)
+    keep = np.ravel(np.asarray(records["step"]).reshape(-1, np.shape(records["step"])[-1])[0]) <= first_step
+    return Progress(first, {k: np.asarray(v)[..., keep] for k, v in records.items()}, first_step)
