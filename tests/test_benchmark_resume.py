@@ -56,6 +56,16 @@ def test_an_adam_run_cut_at_a_checkpoint_resumes_to_the_straight_run(tmp_path):
     assert resumed.clock.marks[-1][1] > first.clock.marks[-1][1] and resumed.wall > first.wall
 
 
+def test_a_run_resumes_with_another_checkpoint_frequency(tmp_path):
+    """``train.checkpoint_every`` says when progress is saved, not what is trained: a long run may
+    resume saving more often (a session that ends loses less), and ends where a straight run does."""
+    folder = tmp_path / "run"
+    frontier.timed_training(ADAM, [*ADAM_SMALL, "train.steps=40"], None, folder)
+    resumed = frontier.timed_training(ADAM, [*ADAM_SMALL, "train.steps=80", "train.checkpoint_every=40"], None, folder)
+    straight = frontier.timed_training(ADAM, [*ADAM_SMALL, "train.steps=80"], None)
+    _same_run(resumed, straight)
+
+
 def test_an_lm_run_cut_at_a_checkpoint_resumes_to_the_straight_run(tmp_path):
     folder = tmp_path / "run"
     frontier.timed_training(LM, [*LM_SMALL, "lm.max_iters=8"], None, folder)

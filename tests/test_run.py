@@ -90,7 +90,7 @@ def test_resume_refuses_another_configuration(tmp_path, capsys):
     assert main(["run", str(path), "--no-progress"]) == 0
     code = main(["run", str(path), "--set", "train.steps=80", "--set", "weighting.beta=0.5", "--resume", str(tmp_path / "run")])
     assert code == 2
-    assert "only train.steps, [lbfgs] and [lm] may change" in capsys.readouterr().err
+    assert "only train.steps, train.devices, train.checkpoint_every, [lbfgs] and [lm] may change" in capsys.readouterr().err
 
 
 def test_resume_redoes_the_lbfgs_phase_with_new_settings(tmp_path, capsys):

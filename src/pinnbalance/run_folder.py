@@ -158,7 +158,8 @@ def config_differences(a: dict, b: dict, prefix: str = "") -> list[str]:
 
 def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
     """The configuration must be the run's own (``train.steps`` may grow; ``train.devices``,
-    where it runs, may change: a checkpoint restores on any device count; ``[lbfgs]`` may
+    where it runs, may change: a checkpoint restores on any device count; so may
+    ``train.checkpoint_every``, when progress is saved, not what is trained; ``[lbfgs]`` may
     change, and so may ``[lm]``: they run after the first phase, which the checkpoint holds).
     Returns whether one of them changed (then a finished run may redo that phase)."""
     saved_path = run_dir / CONFIG
@@ -172,13 +173,14 @@ def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
     for d in (saved, now):
         d["train"].pop("steps")
         d["train"].pop("devices", None)
+        d["train"].pop("checkpoint_every", None)
         d["output"].pop("dir")
         d.pop("lbfgs", None)
         d.pop("lm", None)
     diffs = config_differences(now, saved)
     if diffs:
         raise RunError(
-            f"cannot resume {run_dir} with a different configuration; only train.steps, [lbfgs] and [lm] may change. "
+            f"cannot resume {run_dir} with a different configuration; only train.steps, train.devices, train.checkpoint_every, [lbfgs] and [lm] may change. "
             "Differences: " + "; ".join(diffs)
         )
     return lbfgs_changed
