@@ -15,6 +15,14 @@
 # wall time to benchmarks/results/frontier.json (or $FRONTIER_JSON) as wave's "gpu-2026" row:
 #   bash benchmarks/gpu.sh --wave-2026
 #   bash benchmarks/gpu.sh --wave-2026 --quick --out /tmp/q.json   # anywhere: 201 steps at batch 64
+# With --pinnacle it runs PINNacle protocol entries (issue 17, part 5a) that the results file lacks,
+# one after another, in float32 without TF32 (train.matmul_precision='highest', as on the CPU),
+# while $PINNACLE_SECONDS (default 480) last; a run cut by that deadline keeps its checkpoint under
+# runs/pinnacle-bench and resumes at the next call on the same machine. Entries: $PINNACLE_RUNS,
+# PROBLEM:METHOD words (default: the ones the CPU queues reach last first). Results go to
+# $PINNACLE_JSON (default benchmarks/results/pinnacle.json); copy it in here with pinnacle.py --merge:
+#   cp benchmarks/results/pinnacle.json $OUT/ && PINNACLE_JSON=$OUT/pinnacle.json bash benchmarks/gpu.sh --pinnacle
+#   PINNACLE_JSON=/tmp/p.json PINNACLE_RUNS=wave-1d:constant bash benchmarks/gpu.sh --pinnacle --quick   # anywhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
@@ -26,6 +34,22 @@ if [[ "${1:-}" == "--wave-2026" ]]; then
     shift
     python3 benchmarks/frontier.py --problems wave --methods gpu-2026 --budget "${WAVE_BUDGET:-240}" --force \
         --out "${FRONTIER_JSON:-benchmarks/results/frontier.json}" "$@"
+    exit
+fi
+if [[ "${1:-}" == "--pinnacle" ]]; then
+    shift
+    default="ns-2d-lid:lr-annealing-pinnacle ns-2d-lid:ntk ns-2d-lid:constant poisson-2d-holes:lr-annealing-pinnacle"
+    default+=" wave-1d:lr-annealing-pinnacle heat-inverse:lr-annealing-pinnacle burgers-1d:lr-annealing-pinnacle"
+    default+=" poisson-2d-holes:ntk wave-1d:ntk heat-inverse:ntk burgers-1d:ntk"
+    default+=" poisson-2d-holes:constant wave-1d:constant heat-inverse:constant burgers-1d:constant"
+    end=$((SECONDS + ${PINNACLE_SECONDS:-480}))
+    for entry in ${PINNACLE_RUNS:-$default}; do
+        left=$((end - SECONDS))
+        if ((left < 60)); then echo "pinnacle: deadline reached before $entry"; break; fi
+        timeout "$left" python3 benchmarks/pinnacle.py --problems "${entry%%:*}" --methods "${entry##*:}" --seeds 1234 \
+            --budget 86400 --set "train.matmul_precision='highest'" --out "${PINNACLE_JSON:-benchmarks/results/pinnacle.json}" \
+            "$@" || echo "pinnacle: $entry stopped (status $?): its checkpoint resumes at the next call"
+    done
     exit
 fi
 out="${SPEED_JSON:-benchmarks/results/speed.json}"

@@ -19,6 +19,7 @@ problem's evaluation points; for burgers-1d it is against the exact (Cole-Hopf) 
     python benchmarks/pinnacle.py --best                           # best screened config on 1234, 1, 2
     python benchmarks/pinnacle.py --quick --out /tmp/p.json        # a few steps of each: checks the script
     python benchmarks/pinnacle.py --table                          # only pinnacle.md from pinnacle.json
+    python benchmarks/pinnacle.py --set "train.matmul_precision='highest'"   # on a GPU: float32 without TF32
 
 Results merge into pinnacle.json run by run (a finished (problem, method, seed) is skipped
 unless --force), and a run in progress checkpoints under ``--runs`` (every ``train.checkpoint_every``
@@ -117,10 +118,10 @@ def published(problem: str) -> dict:
     return out
 
 
-def refit_iteration(path: str, seed: int, budget: float | None) -> tuple[int, float]:
+def refit_iteration(path: str, seed: int, budget: float | None, extra: tuple = ()) -> tuple[int, float]:
     """Stage 1 of a ``REFIT`` candidate: ``(k*, seconds)``, the LM iteration the held-out rows of
     ``path`` picked on ``seed`` (its ``holdout_iteration``) and the wall seconds it took."""
-    t = timed_training(path, [f"train.seeds=[{seed}]"], budget)
+    t = timed_training(path, [f"train.seeds=[{seed}]", *extra], budget)
     picked = t.result.extra["lm"]["holdout_iteration"]
     return int(picked[0] if isinstance(picked, list) else picked), t.wall
 
@@ -154,12 +155,15 @@ def run_one(
         "sampling": tconf.sampling,  # "random": fresh points every step; "fixed": one set for the run
         "problem_parameters": dict(base.problem.parameters),  # e.g. poisson-2d-holes' boundary_split
         "device": device_name(),
+        "matmul_precision": tconf.matmul_precision,  # "default" on a GPU lets XLA use TF32 for float32
         "cores": cores(),
         "load_average": t.load_average,  # 1-minute, before and after
         "weights": result.weights,
         "extra": {k: v for k, v in result.extra.items() if k in ("lbfgs", "choices")},
         "curve": curve(result.history),
     }
+    if extra:  # e.g. --set train.matmul_precision="highest" on a GPU
+        run["overrides"] = list(extra)
     if len(problem.components) > 1:  # which output an error comes from, along the run
         keys = [k for k in result.history if k.startswith(("l2/", "unknown_l2/"))]  # an LM phase records the unknowns' only
         run["component_curves"] = {k: curve(result.history, k) for k in keys}
@@ -247,12 +251,12 @@ def record(problem: str, section: str, name: str, path: str, seed: int, args) ->
     folder = None if args.quick else args.runs / f"{problem}-{name}-seed{seed}"
     stage1 = REFIT.get(problem, {}).get(Path(path).stem.removeprefix(f"{problem}-"))
     if stage1 is not None:  # early stopping on held-out rows, then the refit on all of them (REFIT)
-        k, first_seconds = refit_iteration(config_path(problem, stage1), seed, args.budget)
-        run = run_one(path, seed, args.budget, args.quick, folder, extra=(f"lm.max_iters={k}",))
+        k, first_seconds = refit_iteration(config_path(problem, stage1), seed, args.budget, tuple(args.set))
+        run = run_one(path, seed, args.budget, args.quick, folder, extra=(*args.set, f"lm.max_iters={k}"))
         run["seconds"] += first_seconds
         run["refit"] = {"from": config_path(problem, stage1), "iterations": k, "stage1_seconds": first_seconds}
     else:
-        run = run_one(path, seed, args.budget, args.quick, folder)
+        run = run_one(path, seed, args.budget, args.quick, folder, extra=tuple(args.set))
     print(f"   l2re {run['l2re']:.3e}, {run['seconds']:.0f} s, {run['status']}", flush=True)
     with results_file(args.out) as results:
         entry = _entry(results, problem, section, name, path)
@@ -401,6 +405,13 @@ def main(argv=None) -> int:
     p.add_argument("--merge", type=Path, help="first copy in the runs of another pinnacle.json that these results lack")
     p.add_argument("--quick", action="store_true", help="a few steps of each run: checks the script (write elsewhere, --out)")
     p.add_argument("--runs", type=Path, default=ROOT / "runs" / "pinnacle-bench", help="checkpoints of unfinished runs (resumed)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a value of every config run (recorded in the run), e.g. train.matmul_precision='highest' on a GPU",
+    )
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.merge is not None:  # e.g. a benchmark checkout's results, written while this one's were

@@ -36,6 +36,23 @@ def test_gpu_script_runs_and_writes_every_part(tmp_path):
     assert "WHILE,CONDITIONAL" in graphs["machine"]["xla_flags"] and "WHILE" not in gpu["machine"]["xla_flags"]
 
 
+def test_gpu_script_runs_pinnacle_protocol_entries(tmp_path):
+    """--pinnacle: the entries named, in float32 without TF32 (recorded), into the file given."""
+    out = tmp_path / "pinnacle.json"
+    env = {
+        **os.environ,
+        "PINNACLE_JSON": str(out),
+        "PINNACLE_RUNS": "wave-1d:constant",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", "benchmarks/gpu.sh", "--pinnacle", "--quick"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = json.loads(out.read_text())["wave-1d"]["protocol"]["constant"]["runs"]["1234"]
+    assert run["matmul_precision"] == "highest" and run["status"] == "completed"
+
+
 def test_the_time_to_accuracy_script_writes_the_frontier_shape(tmp_path):
     """benchmarks/frontier.py in its quick mode (a few LM iterations from scratch): the JSON has
     the shape the time-to-accuracy table is read from, its curve's times increase, and the

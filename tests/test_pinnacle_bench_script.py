@@ -76,13 +76,29 @@ def test_a_run_merges_into_the_results_file_as_it_is_when_the_run_ends(tmp_path,
         return {**_results("completed")["wave-1d"]["candidates"][0]["runs"]["1234"], "l2re": 5e-2}
 
     monkeypatch.setattr(script, "run_one", train)
-    args = SimpleNamespace(out=out, force=False, quick=True, budget=None, runs=tmp_path)
+    args = SimpleNamespace(out=out, force=False, quick=True, budget=None, runs=tmp_path, set=[])
     script.record("wave-1d", "protocol", "ntk", "configs/pinnacle/wave-1d-ntk.toml", 1234, args)
     results = json.loads(out.read_text())
     assert [c["name"] for c in results["wave-1d"]["candidates"]] == ["lm", "lm400"]
     assert results["wave-1d"]["protocol"]["ntk"]["median"] == 5e-2
     script.record("wave-1d", "protocol", "ntk", "configs/pinnacle/wave-1d-ntk.toml", 1234, args)  # recorded: skipped
     assert [c["name"] for c in json.loads(out.read_text())["wave-1d"]["candidates"]] == ["lm", "lm400"]
+
+
+def test_set_overrides_reach_every_run(tmp_path, monkeypatch):
+    """``--set`` (e.g. float32 without TF32 on a GPU) is passed to each training as an override."""
+    script = _script()
+    seen = []
+
+    def train(path, seed, budget, quick, folder, extra=()):
+        seen.append(extra)
+        return _results("completed")["wave-1d"]["candidates"][0]["runs"]["1234"]
+
+    monkeypatch.setattr(script, "run_one", train)
+    precision = "train.matmul_precision='highest'"
+    args = SimpleNamespace(out=tmp_path / "p.json", force=False, quick=True, budget=None, runs=tmp_path, set=[precision])
+    script.record("wave-1d", "protocol", "ntk", "configs/pinnacle/wave-1d-ntk.toml", 1234, args)
+    assert seen == [(precision,)]
 
 
 def test_a_new_best_config_starts_its_seeds_over_and_keeps_the_old_runs_as_its_candidates():
