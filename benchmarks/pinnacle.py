@@ -53,7 +53,7 @@ from frontier import cores, device_name, timed_training  # noqa: E402  (the same
 
 from pinnbalance import config as cfg  # noqa: E402
 from pinnbalance.component_metrics import component_errors, joint_l2re  # noqa: E402
-from pinnbalance.ensemble import member_predictions, prediction_errors, spread, stack_params  # noqa: E402
+from pinnbalance.ensemble import ensemble_evaluation, stack_params  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import predict  # noqa: E402
 from pinnbalance.nn.with_unknowns import with_unknowns  # noqa: E402
@@ -183,12 +183,9 @@ def ensemble_run(run: dict, problem, network, results, evaluation) -> np.ndarray
     the other fields stay member 0's), ``run["ensemble"]`` its members' errors and spread; returns the mean."""
     points, ref = evaluation
     stacked = stack_params([r.params for r in results])  # the points are cast to the params' dtype
-    predictions = member_predictions(problem, network, stacked, points)  # once, for the mean, spread and errors
-    mean, std = predictions.mean(axis=0), predictions.std(axis=0)
-    errors = prediction_errors(predictions, ref, tuple(problem.components or ()))
-    run["l2re"], run["components"] = errors["l2re"], errors["components"]
-    members = {"members": len(results), "seeds": [int(r.config.seed) for r in results]}
-    run["ensemble"] = members | {k: errors[k] for k in ("member_l2re", "member_components")} | spread(std, ref)
+    mean, _, errors = ensemble_evaluation(problem, network, stacked, points, ref)
+    run["l2re"], run["components"] = errors.pop("l2re"), errors.pop("components")
+    run["ensemble"] = {"members": len(results), "seeds": [int(r.config.seed) for r in results]} | errors
     return mean
 
 

@@ -153,11 +153,25 @@ def _errors(pred: np.ndarray, reference: np.ndarray, names: tuple) -> tuple[floa
     return joint, {name: float(c) for name, c in zip(names, columns)}
 
 
+def _names(problem) -> tuple[str, ...]:
+    """The problem's named output components (``()`` without names)."""
+    return tuple(getattr(problem, "components", ()) or ())
+
+
 def ensemble_errors(problem, network, stacked_params, points, reference) -> dict:
     """The mean prediction's errors against ``reference`` at ``points`` and each member's
     (``prediction_errors`` of ``member_predictions``)."""
     predictions = member_predictions(problem, network, stacked_params, points)
-    return prediction_errors(predictions, reference, tuple(getattr(problem, "components", ()) or ()))
+    return prediction_errors(predictions, reference, _names(problem))
+
+
+def ensemble_evaluation(problem, network, stacked_params, points, reference) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(mean, std, errors)`` from one prediction of each member at ``points``: the members' mean
+    and standard deviation, and ``prediction_errors`` against ``reference`` with their ``spread``
+    (what a run's ensemble entry records)."""
+    predictions = member_predictions(problem, network, stacked_params, points)
+    mean, std = predictions.mean(axis=0), predictions.std(axis=0)
+    return mean, std, prediction_errors(predictions, reference, _names(problem)) | spread(std, reference)
 
 
 def prediction_errors(predictions: np.ndarray, reference, names: tuple) -> dict:

@@ -28,7 +28,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from pinnbalance.ensemble import member_predictions, member_values, prediction_errors, spread, stack_params
+from pinnbalance.ensemble import ensemble_evaluation, member_values, stack_params
 from pinnbalance.io import write_npz
 from pinnbalance.metrics import evaluation_grid
 from pinnbalance.nn.with_unknowns import solution_network, solution_params, with_unknowns
@@ -46,11 +46,9 @@ def write_ensemble(run_dir: str | Path, problem, network, results, seeds, grid_n
     stacked = stack_params([results[i].params for i in kept])
     dtype = jax.tree_util.tree_leaves(stacked)[0].dtype
     points, reference = (np.asarray(a) for a in evaluation_grid(problem, grid_n, dtype))
-    predictions = member_predictions(problem, network, stacked, points)  # once, for the npz and the errors
-    mean, std = predictions.mean(axis=0), predictions.std(axis=0)
+    mean, std, errors = ensemble_evaluation(problem, network, stacked, points, reference)
     write_npz(Path(run_dir) / NPZ, {"points": points, "mean": mean, "std": std, "reference": reference})
-    entry = {"members": len(kept), "seeds": [seeds[i] for i in kept]}
-    entry |= prediction_errors(predictions, reference, tuple(getattr(problem, "components", ()) or ())) | spread(std, reference)
+    entry = {"members": len(kept), "seeds": [seeds[i] for i in kept]} | errors
     if len(kept) < len(results):
         entry["left_out"] = [s for i, s in enumerate(seeds) if i not in kept]
     panels = ensemble_fields(problem, network, stacked, grid_n)

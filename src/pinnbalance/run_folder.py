@@ -156,6 +156,9 @@ def config_differences(a: dict, b: dict, prefix: str = "") -> list[str]:
     return out
 
 
+RESUME_MAY_CHANGE = ("steps", "devices", "checkpoint_every")  # [train] keys a resume may change (check_resumable)
+
+
 def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
     """The configuration must be the run's own (``train.steps`` may grow; ``train.devices``,
     where it runs, may change: a checkpoint restores on any device count; so may
@@ -171,16 +174,17 @@ def check_resumable(config: cfg.RunConfig, run_dir: Path) -> bool:
     now = config.to_dict()
     lbfgs_changed = any(saved.get(p) != now.get(p) for p in ("lbfgs", "lm"))
     for d in (saved, now):
-        d["train"].pop("steps")
-        d["train"].pop("devices", None)
-        d["train"].pop("checkpoint_every", None)
+        for key in RESUME_MAY_CHANGE:
+            d["train"].pop(key, None)
         d["output"].pop("dir")
         d.pop("lbfgs", None)
         d.pop("lm", None)
     diffs = config_differences(now, saved)
     if diffs:
         raise RunError(
-            f"cannot resume {run_dir} with a different configuration; only train.steps, train.devices, train.checkpoint_every, [lbfgs] and [lm] may change. "
+            f"cannot resume {run_dir} with a different configuration; only "
+            + ", ".join(f"train.{key}" for key in RESUME_MAY_CHANGE)
+            + ", [lbfgs] and [lm] may change. "
             "Differences: " + "; ".join(diffs)
         )
     return lbfgs_changed
