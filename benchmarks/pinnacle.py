@@ -3,7 +3,7 @@
 For each problem (burgers-1d, poisson-2d-holes, ns-2d-lid, wave-1d, heat-inverse) and method (a
 committed TOML under configs/pinnacle/), one training per seed. Protocol methods follow PINNacle
 (5 x 100 tanh; heat-inverse: 5 x 50 for u and 5 x 50 for a; Adam 1e-3, 20,000 steps, its loss
-split; its fixed points but a quarter of its counts; docs/pinnacle.md):
+split; its fixed points at its counts (until 2026-12-05 a quarter: pinnacle_quarter.json); docs/pinnacle.md):
 ``constant`` (its PINN column), ``lr-annealing`` (ours as it ships), ``lr-annealing-pinnacle``
 (as PINNacle runs it), ``ntk`` (our NTK-trace weighting). Candidates are further set-ups of
 ours; ``--best`` reruns the best screened configuration (lowest seed-1234 l2re) on seeds

@@ -10,22 +10,17 @@
 # (one per core, disjoint problems) share the work: each run merges into pinnacle.json as the file is
 # when it ends. Commit benchmarks/results/pinnacle.{json,md} as runs finish. --budget 86400: a protocol run goes to its step count
 # (pinnacle.py's default 2-hour cap cut the first one at step 9,000 of 20,000 on a shared core).
-#   nohup bash benchmarks/pinnacle_queue.sh 0 ns-2d-lid,burgers-1d > pinnacle0.log 2>&1 &
-#   nohup bash benchmarks/pinnacle_queue.sh 1 wave-1d,heat-inverse,poisson-2d-holes > pinnacle1.log 2>&1 &
+#   nohup bash benchmarks/pinnacle_queue.sh 0 burgers-1d,ns-2d-lid > pinnacle0.log 2>&1 &
+#   nohup bash benchmarks/pinnacle_queue.sh 1 wave-1d,poisson-2d-holes,heat-inverse > pinnacle1.log 2>&1 &
 set -u
 cd "$(dirname "$0")/.."
 rm -f benchmarks/STOP_PINNACLE
 core="${1:-0}"
-problems="${2:-ns-2d-lid,wave-1d,heat-inverse,burgers-1d,poisson-2d-holes}"
+problems="${2:-burgers-1d,wave-1d,ns-2d-lid,poisson-2d-holes,heat-inverse}"
 for method in lr-annealing constant lr-annealing-pinnacle ntk; do
     for problem in ${problems//,/ }; do
         if [ -e benchmarks/STOP_PINNACLE ]; then echo "stopped: benchmarks/STOP_PINNACLE exists"; exit 0; fi
-        # Poisson under our annealing stalled at 0.63 (PINNacle's LRA 0.117): last, once that is understood.
-        if [ "$problem/$method" = poisson-2d-holes/lr-annealing ]; then continue; fi
         taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method --seeds 1234 --budget 86400
     done
 done
-if [[ ",$problems," == *,poisson-2d-holes,* ]]; then
-    taskset -c "$core" python benchmarks/pinnacle.py --problems poisson-2d-holes --methods lr-annealing --seeds 1234 --budget 86400
-fi
 echo "queue done"
