@@ -119,7 +119,7 @@ def test_toml_parameter_loads(tmp_path):
         assert config.problem.parameters == {"boundary_split": "pinnacle"}, path.name
         problem = config.build_problem()
         sizes = {name: term.batch_size for name, term in problem.terms.items()}
-        assert sizes == {"res": 2048, "outer": 32, "holes": 480}, path.name
+        assert sizes == {"res": 8192, "outer": 128, "holes": 1920}, path.name  # PINNacle's 8,192 and 2,048, the square 1/16
     holes = np.asarray(problem.terms["holes"].sampler(jax.random.PRNGKey(0), 480, jnp.float64))
     assert tuple(np.bincount(nearest_circle(holes[:, :2]), minlength=4)) == (32, 64, 128, 256)
 
