@@ -330,7 +330,8 @@ def table(results: dict) -> str:
         "# PINNacle problems (benchmarks/pinnacle.py)",
         "",
         "L2RE (all outputs flattened), final parameters; ours: median over seeds (count in brackets). "
-        "Published: PINNacle's mean of 3 runs. Burgers: ours against the exact solution (file-based in parentheses).",
+        "Published: PINNacle's mean of 3 runs. Burgers: ours against the exact solution (file-based in parentheses). "
+        "Protocol columns at PINNacle's point counts; the earlier runs at a quarter of them: pinnacle_quarter.json.",
         "",
         "| problem | PINN (pub.) | constant | LRA (pub.) | lr-annealing | lr-annealing-pinnacle | NTK surrogate (pub.) | ntk | best (pub.) | our best |",
         "|---|---|---|---|---|---|---|---|---|---|",
