@@ -152,9 +152,7 @@ def test_protocol_configs_follow_the_spec(method):
     run = cfg.load(Path(__file__).parents[2] / "configs" / "pinnacle" / f"heat-inverse-{method}.toml")  # checked, not built
     assert run.problem.name == "heat-inverse" and dict(run.problem.parameters) == {"a_width": 50, "a_depth": 5}
     assert tuple(run.network.hidden) == (50,) * 5 and run.network.activation == "tanh"
-    # PINNacle's x4 points (4 x 8,192 interior, 4 x 2,048 boundary): a quarter of them in the protocol files, all of them in
-    # the annealing-lbfgs candidate (run before the protocol's point change); every observation
-    share = 1 if method == "annealing-lbfgs" else 4
-    assert dict(run.batch_size) == {"res": 4 * 8192 // share, "a_bc": 4 * 2048 // share, "data": 2500}
+    # PINNacle's x4 points for HInv (4 x 8,192 interior, 4 x 2,048 boundary) in every file; every observation
+    assert dict(run.batch_size) == {"res": 4 * 8192, "a_bc": 4 * 2048, "data": 2500}
     assert run.train.steps == 20000 and run.train.learning_rate == 1e-3 and run.train.optimizer_name == "adam"
     assert run.train.sampling == "fixed" and run.train.dtype == "float32"
