@@ -151,7 +151,7 @@ def run_one(
         "compile_seconds": result.compile_seconds,
         "steps": int(result.state.step),
         "status": result.status,
-        "points": {name: t.batch_size for name, t in problem.terms.items()},
+        "points": {name: t.batch_size if t.points_of is None else f"= {t.points_of}" for name, t in problem.terms.items()},
         "sampling": tconf.sampling,  # "random": fresh points every step; "fixed": one set for the run
         "problem_parameters": dict(base.problem.parameters),  # e.g. poisson-2d-holes' boundary_split
         "device": device_name(),

@@ -88,7 +88,7 @@ class Runner:
         if sharding is not None:  # seeds split over the devices, the grid on each (as fit_seeds lays them)
             self.state = sharding.place(self.state, True)
             self.grid, self.exact = sharding.place((self.grid, self.exact))
-        masked, period = choose_schedule(scheme, config)  # the steps the chunk runs
+        masked, period = choose_schedule(scheme, config, problem=problem)  # the steps the chunk runs
         plain, update = make_steps(problem, network, scheme, optimizer, config.jnp_dtype, masked=masked)
         self.single = initial_state(problem, network, scheme, optimizer, config, config.seed)
         self.step_fns = (plain, update)

@@ -1,6 +1,9 @@
 """Per-term mean-squared losses and their weighted sum.
 
 L_i = mean_j sum_c r_{i,c}(p_j)^2,        L = sum_i w_i L_i
+
+Terms that are equations of one system at shared points (``problems.systems``) are
+evaluated together, once.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.problems.base import Problem, term_residuals
+from pinnbalance.problems.systems import evaluation_groups, system_residuals
 
 
 def point_losses(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
@@ -26,13 +30,33 @@ def term_loss(problem: Problem, network, params, points: jax.Array, name: str, p
     its loss instead of the mean."""
     per_point = point_losses(problem, network, params, points, name)
     per_point = per_point if point_weights is None else point_weights * per_point
+    return reduce_term(problem, name, per_point, points)
+
+
+def reduce_term(problem: Problem, name: str, per_point: jax.Array, points: jax.Array) -> jax.Array:
+    """A term's loss from its per-point values: their mean, or the term's own ``reduce``."""
     reduce = problem.terms[name].reduce
     return jnp.mean(per_point) if reduce is None else reduce(per_point, points)
 
 
+def group_losses(
+    problem: Problem, network, params, batch: Mapping[str, jax.Array], names: tuple[str, ...]
+) -> dict[str, jax.Array]:
+    """The unweighted losses of one evaluation group (``problems.systems.evaluation_groups``),
+    its system evaluated once: ``{name: scalar}``."""
+    if len(names) == 1:
+        return {names[0]: term_loss(problem, network, params, batch[names[0]], names[0])}
+    points = batch[names[0]]
+    rows = system_residuals({n: problem.terms[n] for n in names}, network.field(params), points)
+    return {n: reduce_term(problem, n, jnp.sum(r**2, axis=-1), points) for n, r in rows.items()}
+
+
 def term_losses(problem: Problem, network, params, batch: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-    """Each term's unweighted loss on ``batch``: ``{name: scalar}``."""
-    return {name: term_loss(problem, network, params, batch[name], name) for name in problem.terms}
+    """Each term's unweighted loss on ``batch``: ``{name: scalar}``, in term order."""
+    losses = {}
+    for names in evaluation_groups(problem.terms):
+        losses.update(group_losses(problem, network, params, batch, names))
+    return {name: losses[name] for name in problem.terms}
 
 
 def weighted_sum(losses: Mapping[str, jax.Array], weights: Mapping[str, jax.Array]) -> jax.Array:

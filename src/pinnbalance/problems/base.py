@@ -41,6 +41,9 @@ class Term:
       the float ``dtype``, shape ``(n, d)`` (or ``(n, k, d)`` stacked). All three arguments
       are passed positionally, every step; a sampler that cannot take them is refused here.
     - ``batch_size``: points a step (per piece for a stacked term).
+    - ``points_of``: the name of another term whose points this one uses (drawn once, shared;
+      its batch size is that term's), e.g. the equations of one system; with residuals that
+      are ``problems.systems.Equation``s of one system, the system is evaluated once for all.
 
     Example:
         >>> import jax.numpy as jnp
@@ -56,6 +59,7 @@ class Term:
     batch_size: int = 128
     description: str = ""
     reduce: Callable[[jax.Array, jax.Array], jax.Array] | None = None  # (per-point losses, points) -> loss; None: mean
+    points_of: str | None = None  # another term's name: use its points (problems.systems)
 
     def __post_init__(self):
         what = f"term {self.description!r}" if self.description else "a Term"
@@ -126,6 +130,7 @@ class Problem:
         if not self.terms:
             raise ValueError(f"problem {self.name!r} has no loss terms")
         check_names(self.reference, self.terms, what="reference term")
+        check_shared_points(self)
         check_unknowns(self)
         if self.reference_data is not None:
             points, values = self.reference_data
@@ -147,6 +152,9 @@ class Problem:
     def with_batch_sizes(self, sizes: int | Mapping[str, int]) -> Problem:
         """A copy whose terms draw ``sizes`` points a step (one int for all, or per name)."""
         sizes = check_batch_sizes(sizes, self.term_names)
+        for name, term in self.terms.items():  # a term on another's points takes its size unless named
+            if term.points_of is not None and name not in sizes and term.points_of in sizes:
+                sizes[name] = sizes[term.points_of]
         terms = {name: dataclasses.replace(t, batch_size=int(sizes.get(name, t.batch_size))) for name, t in self.terms.items()}
         return dataclasses.replace(self, terms=terms)
 
@@ -203,9 +211,32 @@ def check_batch_sizes(sizes: int | Mapping[str, int], terms: tuple[str, ...]) ->
 
 
 def sample_batch(problem: Problem, key: jax.Array, dtype=jnp.float32) -> dict[str, jax.Array]:
-    """Fresh points for every term, each term from its own sub-key."""
+    """Fresh points for every term, each term from its own sub-key; a term with ``points_of``
+    gets that term's points (its sub-key goes unused, so the others' draws do not change)."""
     keys = jax.random.split(key, len(problem.terms))
-    return {name: term.sampler(k, term.batch_size, dtype) for (name, term), k in zip(problem.terms.items(), keys)}
+    own = {name: t.sampler(k, t.batch_size, dtype) for (name, t), k in zip(problem.terms.items(), keys) if t.points_of is None}
+    return {name: own[t.points_of or name] for name, t in problem.terms.items()}
+
+
+def check_shared_points(problem: Problem) -> None:
+    """Raise a ``ValueError`` if a term's ``points_of`` names no term, a term that itself
+    borrows its points, or a term with another batch size (each message says the fix)."""
+    for name, term in problem.terms.items():
+        owner = term.points_of
+        if owner is None:
+            continue
+        where = f"problem {problem.name!r}, term {name!r}: points_of={owner!r}"
+        if owner not in problem.terms or owner == name:
+            raise ValueError(f"{where} must name another of its terms {[n for n in problem.terms if n != name]}")
+        if problem.terms[owner].points_of is not None:
+            raise ValueError(
+                f"{where} borrows from a term that borrows itself; name the term that draws: {problem.terms[owner].points_of!r}"
+            )
+        if term.batch_size != problem.terms[owner].batch_size:
+            raise ValueError(
+                f"{where} uses {owner!r}'s points, so it has its batch size ({problem.terms[owner].batch_size}), not "
+                f"{term.batch_size}: give both the same batch size, or leave {name!r} out of the batch sizes"
+            )
 
 
 def term_residuals(term: Term, u: Field, points: jax.Array) -> jax.Array:

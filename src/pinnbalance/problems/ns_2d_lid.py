@@ -14,7 +14,8 @@ published GradientPathologies set-up) the velocity is a network output, so conti
 Terms, one per equation and condition as PINNacle (DeepXDE) splits the loss:
 
 - ``mom_x``, ``mom_y``, ``continuity``: the three equations at interior points (``mom_x`` is
-  the reference term adaptive schemes balance the others against);
+  the reference term adaptive schemes balance the others against), each at its own points, or
+  all three at ``mom_x``'s and evaluated once (``shared_points``, as PINNacle);
 - ``lid_u``: ``u - 4 x (1 - x)`` and ``lid_v``: ``v`` on y = 1;
 - ``wall_u``: ``u`` and ``wall_v``: ``v`` on x = 0, x = 1 and y = 0 (uniform in length);
 - ``gauge``: ``p(0, 0)`` (a point constraint, ``problems.constraints``).
@@ -41,6 +42,7 @@ from pinnbalance.problems.constraints import point_constraint
 from pinnbalance.problems.domain import Box, uniform
 from pinnbalance.problems.observations import load_observations
 from pinnbalance.problems.refined import mixture
+from pinnbalance.problems.systems import Equation
 
 FILE = "lid_driven_a4.dat"
 X, Y = 0, 1  # coordinates
@@ -76,13 +78,6 @@ def equations(u, z) -> jnp.ndarray:
     mom_x = vel_u * dq[X, U] + vel_v * dq[Y, U] + dq[X, P] - lap[U] / RE
     mom_y = vel_u * dq[X, V] + vel_v * dq[Y, V] + dq[Y, P] - lap[V] / RE
     return jnp.stack([mom_x, mom_y, dq[X, U] + dq[Y, V]])
-
-
-def _equation(i: int):
-    def residual(u, z):
-        return equations(u, z)[i]
-
-    return residual
 
 
 def _wall(component: int, lid: bool):
@@ -121,10 +116,15 @@ def top_corners(width: float):
     return sample
 
 
-def ns_2d_lid(batch_size: int = 128, corner_fraction: float = 0.0, corner_width: float = 0.1) -> Problem:
+def ns_2d_lid(
+    batch_size: int = 128, corner_fraction: float = 0.0, corner_width: float = 0.1, shared_points: bool = False
+) -> Problem:
     """NS 2d-C with PINNacle's terms and reference (see the module docstring); ``corner_fraction``
     of each equation term's points drawn near the lid's corners (``top_corners(corner_width)``),
-    the rest uniform (``problems.refined.mixture``; 0: all uniform).
+    the rest uniform (``problems.refined.mixture``; 0: all uniform). ``shared_points``: the three
+    equations at one set of interior points (``mom_x``'s), evaluated once (``problems.systems``),
+    as PINNacle (DeepXDE) evaluates them; else each term draws its own (the default, which the
+    committed NS runs used).
 
     Example:
         >>> problem = ns_2d_lid()
@@ -136,10 +136,11 @@ def ns_2d_lid(batch_size: int = 128, corner_fraction: float = 0.0, corner_width:
     domain = Box((0.0, 0.0), (1.0, 1.0), ("x", "y"))
     lid, walls = boundary_sampler(domain, "y_max"), boundary_sampler(domain, ("x_min", "x_max", "y_min"))
     inside = mixture(uniform(domain), top_corners(corner_width), corner_fraction)  # 0: all uniform
+    shared = "mom_x" if shared_points else None
     terms = {
-        "mom_x": Term(_equation(0), inside, batch_size, "x momentum at interior points"),
-        "mom_y": Term(_equation(1), inside, batch_size, "y momentum at interior points"),
-        "continuity": Term(_equation(2), inside, batch_size, "u_x + v_y at interior points"),
+        "mom_x": Term(Equation(equations, 0), inside, batch_size, "x momentum at interior points"),
+        "mom_y": Term(Equation(equations, 1), inside, batch_size, "y momentum at interior points", points_of=shared),
+        "continuity": Term(Equation(equations, 2), inside, batch_size, "u_x + v_y at interior points", points_of=shared),
         "lid_u": Term(_wall(U, True), lid, batch_size, "u - 4 x (1 - x) on the lid y = 1"),
         "lid_v": Term(_wall(V, True), lid, batch_size, "v on the lid y = 1"),
         "wall_u": Term(_wall(U, False), walls, batch_size, "u on x = 0, x = 1, y = 0"),

@@ -201,7 +201,7 @@ def train(
     counter = [0]
     chunk = make_chunk(problem, network, scheme, optimizer, config, counter, vmapped=vmapped, sharding=sharding)
     bar, lbfgs_bar, lm_bar = _progress_bars(progress, problem.reference)
-    extra = {"choices": backend_choices(scheme, config, solution_network(network))}
+    extra = {"choices": backend_choices(scheme, config, solution_network(network), problem=problem)}
     callbacks_first = [StopOnDivergence(), *callbacks, *bar]
     timing, first = _first_or_resumed(chunk, start, config, (grid, exact), counter, callbacks_first, extra)
     if config.lbfgs is not None and start.stop is None and not in_phase(start):

@@ -10,8 +10,10 @@
 - ``point_weighted_gradients``: a point scheme's step: the point-weighted loss
   differentiated in the parameters (descent) and the point weights (ascent) together.
 
-Terms are evaluated at disjoint point sets, so the per-term forward and backward passes
-together cost the same as one pass of the weighted total.
+Terms at disjoint point sets are evaluated one by one: their forward and backward passes
+together cost the same as one pass of the weighted total. The equations of one system at
+shared points (``problems.systems``) are evaluated once, and each term's gradient is one
+row of the Jacobian of their losses (one forward pass, a batched backward pass).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.kernel import term_statistics
-from pinnbalance.losses import point_losses, term_loss, term_losses, weighted_sum
+from pinnbalance.losses import group_losses, point_losses, term_losses, weighted_sum
+from pinnbalance.problems.systems import evaluation_groups
 
 
 def per_term_grads(loss_fns, params):
@@ -60,9 +63,18 @@ def plain_gradients(problem, network):
 
 
 def term_gradients(problem, network, params, batch):
-    """``(losses, grads)`` of every term on its own points."""
-    fns = {n: (lambda p, n=n: term_loss(problem, network, p, batch[n], n)) for n in problem.term_names}
-    return per_term_grads(fns, params)
+    """``(losses, grads)`` of every term on its points, in term order; a group of equations
+    at shared points from one evaluation of their system (``jax.jacrev`` of its losses)."""
+    losses, grads = {}, {}
+    for names in evaluation_groups(problem.terms):
+        fn = lambda p, names=names: group_losses(problem, network, p, batch, names)  # noqa: E731
+        if len(names) == 1:
+            (one,) = names
+            losses[one], grads[one] = jax.value_and_grad(lambda p: fn(p)[one])(params)
+        else:
+            jac, values = jax.jacrev(lambda p: (lambda v: (v, v))(fn(p)), has_aux=True)(params)
+            losses.update(values), grads.update(jac)
+    return {n: losses[n] for n in problem.term_names}, {n: grads[n] for n in problem.term_names}
 
 
 def reweight(problem, network, scheme, needed, wstate, term_grads, losses, step, params, batch):

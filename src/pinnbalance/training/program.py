@@ -20,6 +20,7 @@ from pinnbalance.component_metrics import component_errors
 from pinnbalance.metrics import predict, relative_l2
 from pinnbalance.nn.mlp import MLP
 from pinnbalance.problems.base import Problem
+from pinnbalance.problems.systems import evaluation_groups
 from pinnbalance.training.causal_schedule import follow_schedule, schedule_check
 from pinnbalance.training.config import TrainConfig
 from pinnbalance.training.step import make_step, make_steps, run_steps
@@ -41,7 +42,7 @@ def schedule_period(scheme, log_every: int) -> int | None | str:
     return "dynamic"
 
 
-def choose_schedule(scheme, config: TrainConfig, backend: str | None = None) -> tuple[bool, int | None | str]:
+def choose_schedule(scheme, config: TrainConfig, backend: str | None = None, *, problem=None) -> tuple[bool, int | None | str]:
     """``(masked, period)``: how a chunk lays out its weight-update steps.
 
     ``period`` is ``schedule_period``'s answer. ``masked`` says to run one kind of step
@@ -53,7 +54,10 @@ def choose_schedule(scheme, config: TrainConfig, backend: str | None = None) -> 
     beats two kinds interleaved (KG batch 128: M2 1.03-1.08x M1 masked vs 1.10-1.17x static,
     ``benchmarks/speed.py``), for schemes whose update is cheap (no kernel statistics, such
     as the NTK traces, and not per-point). Elsewhere it keeps the static schedule, which
-    runs M2 within 3% of M1 on an H200. Update every step (period 1) needs no mask.
+    runs M2 within 3% of M1 on an H200. Update every step (period 1) needs no mask. Nor does a
+    ``problem`` with equations of one system at shared points (``problems.systems``): their
+    per-term gradients take a backward pass each where a plain step takes one for all (NS 2d-C
+    at PINNacle's counts, one CPU core: 0.54 s a step masked, 0.31 s static).
     """
     period = schedule_period(scheme, config.log_every)
     if period is None or period == 1 or per_point(scheme):
@@ -61,25 +65,26 @@ def choose_schedule(scheme, config: TrainConfig, backend: str | None = None) -> 
     mode = config.update_schedule
     if mode == "auto":
         backend = jax.default_backend() if backend is None else backend
-        mode = "masked" if cheap_update(scheme) and backend == "cpu" else "static"
+        grouped = problem is not None and len(evaluation_groups(problem.terms)) < len(problem.terms)
+        mode = "masked" if cheap_update(scheme) and backend == "cpu" and not grouped else "static"
     return mode == "masked", period
 
 
-def schedule_name(scheme, config: TrainConfig) -> str:
+def schedule_name(scheme, config: TrainConfig, *, problem=None) -> str:
     """The update schedule ``choose_schedule`` picks, in words (recorded in results)."""
-    masked, period = choose_schedule(scheme, config)
+    masked, period = choose_schedule(scheme, config, problem=problem)
     if period is None:
         return "none"
     return "masked" if masked else ("dynamic" if period == "dynamic" else "static")
 
 
-def backend_choices(scheme, config: TrainConfig, network) -> dict[str, str]:
+def backend_choices(scheme, config: TrainConfig, network, *, problem=None) -> dict[str, str]:
     """Every choice the trainer makes by backend, in words, for the results: the update
     schedule (``choose_schedule``), the network's second-derivative mode when it is "auto"
     (``nn.mlp``: streams on CPU, stacked elsewhere) and how an L-BFGS phase takes several
     seeds (``lbfgs.refine``: one at a time on CPU, vmapped elsewhere)."""
     backend = jax.default_backend()
-    out = {"backend": backend, "update_schedule": schedule_name(scheme, config)}
+    out = {"backend": backend, "update_schedule": schedule_name(scheme, config, problem=problem)}
     if isinstance(network, MLP) and network.taylor_mode == "auto":
         out["taylor_mode"] = "streams" if backend == "cpu" else "stacked"
     if config.lbfgs is not None:
@@ -138,7 +143,7 @@ def make_chunk(
 def _steps(problem, network, scheme, optimizer, config, split):
     """``(plain, update, observed, period)``: one run's steps; the update schedule is chosen once, here."""
     dtype, sampling = config.jnp_dtype, config.sampling_spec()
-    masked, period = choose_schedule(scheme, config)
+    masked, period = choose_schedule(scheme, config, problem=problem)
     dynamic = period == "dynamic" and not masked  # an irregular schedule: a cond in every step
     if masked or dynamic:  # one kind of step: a flat scan
         period = None
