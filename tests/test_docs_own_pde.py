@@ -140,3 +140,29 @@ def test_registered_problem_runs_from_a_toml_file(example, monkeypatch):
     assert summary["problem"] == "poisson-2d" and summary["steps"] == 20 and np.isfinite(summary["final_l2"])
     assert str(summary["final_l2"]) in printed
     assert (folder / "runs" / "poisson-2d" / "summary.json").exists()
+
+
+def test_system_snippet_shares_points_and_its_residuals_vanish_on_exact_flows():
+    """The Navier-Stokes block: the three equations share mom_x's points and form one group;
+    stagnation flow (x, -y, -(x^2 + y^2) / 2) solves the system exactly, and for (x, y, 0) the
+    residuals are x, y and 2, so the losses are mean(x^2), mean(y^2) and 4."""
+    from types import SimpleNamespace
+
+    from pinnbalance.losses import term_losses
+    from pinnbalance.problems import sample_batch
+    from pinnbalance.problems.systems import evaluation_groups
+
+    namespace: dict = {"__name__": "__main__"}
+    run_block(block_after("Systems: several outputs (`outputs`, `quantity`)"), namespace)
+    system = namespace["system"]
+    assert evaluation_groups(system.terms) == [("mom_x", "mom_y", "continuity")]
+    batch = sample_batch(system, jax.random.PRNGKey(0), jnp.float64)
+    np.testing.assert_array_equal(batch["continuity"], batch["mom_x"])
+    stagnation = SimpleNamespace(field=lambda p: lambda z: jnp.stack([z[0], -z[1], -(z[0] ** 2 + z[1] ** 2) / 2]))
+    assert max(abs(float(v)) for v in term_losses(system, stagnation, {}, batch).values()) < 1e-24
+    spreading = SimpleNamespace(field=lambda p: lambda z: jnp.stack([z[0], z[1], 0.0 * z[0]]))
+    losses = term_losses(system, spreading, {}, batch)
+    x, y = np.asarray(batch["mom_x"]).T
+    assert float(losses["mom_x"]) == pytest.approx(np.mean(x**2), rel=1e-12)
+    assert float(losses["mom_y"]) == pytest.approx(np.mean(y**2), rel=1e-12)
+    assert float(losses["continuity"]) == pytest.approx(4.0, rel=1e-12)

@@ -19,6 +19,7 @@ from pinnbalance.problems.observations import (
 from pinnbalance.problems.poisson_2d_holes import poisson_2d_holes
 from pinnbalance.problems.poisson_inverse import poisson_inverse
 from pinnbalance.problems.reference import load_reference
+from pinnbalance.problems.systems import Equation
 from pinnbalance.problems.unknowns import FieldUnknown, Scalar
 from pinnbalance.problems.wave import wave
 from pinnbalance.problems.wave_1d import wave_1d
@@ -38,6 +39,7 @@ __all__ = [
     "PROBLEMS",
     "Box",
     "Declared",
+    "Equation",
     "FieldUnknown",
     "ObservationError",
     "Observations",
