@@ -12,8 +12,26 @@
 # (pinnacle.py's default 2-hour cap cut the first one at step 9,000 of 20,000 on a shared core).
 #   nohup bash benchmarks/pinnacle_queue.sh 0 burgers-1d,ns-2d-lid > pinnacle0.log 2>&1 &
 #   nohup bash benchmarks/pinnacle_queue.sh 1 wave-1d,poisson-2d-holes,heat-inverse > pinnacle1.log 2>&1 &
+# A session's machine does not outlive it, so its runs in progress travel in git:
+#   bash benchmarks/pinnacle_queue.sh save   # copies each unfinished run's folder (checkpoint, clock) to
+#                                             # benchmarks/results/pinnacle_inflight/; commit that folder
+# and a queue started later (in a fresh checkout too) resumes them from there. A finished run's copy
+# there is ignored (pinnacle.py skips what pinnacle.json holds): delete it when you merge.
 set -u
 cd "$(dirname "$0")/.."
+inflight=benchmarks/results/pinnacle_inflight
+if [ "${1:-}" = save ]; then
+    for run in runs/pinnacle-bench/*/; do
+        [ -e "$run/checkpoint.npz" ] || continue
+        rm -rf "$inflight/$(basename "$run")" && mkdir -p "$inflight" && cp -r "$run" "$inflight/"
+        echo "saved $run (checkpoint and clock) to $inflight/"
+    done
+    exit 0
+fi
+for run in "$inflight"/*/; do  # resume what an earlier session saved, unless this checkout is further on
+    [ -d "$run" ] && [ ! -e "runs/pinnacle-bench/$(basename "$run")/checkpoint.npz" ] || continue
+    mkdir -p runs/pinnacle-bench && rm -rf "runs/pinnacle-bench/$(basename "$run")" && cp -r "$run" runs/pinnacle-bench/
+done
 rm -f benchmarks/STOP_PINNACLE
 core="${1:-0}"
 problems="${2:-burgers-1d,wave-1d,ns-2d-lid,poisson-2d-holes,heat-inverse}"
