@@ -5,11 +5,11 @@ The gradient of each kind of step (plain, adaptive, observed, point-weighted) is
 steps out in a static schedule.
 
 On steps where the scheme wants per-term gradients, each term is differentiated on its
-own. Terms are evaluated at disjoint point sets, so the per-term forward and backward
-passes together cost the same as one pass of the weighted total; the parameter gradient
-of that step is then ``sum_i w_i g_i`` with the freshly updated weights, so no second
-backward pass is made. On other steps a single backward pass of the weighted loss is
-taken.
+own. Terms at disjoint point sets cost together the same as one pass of the weighted
+total (equations of one system at shared points share one forward pass,
+``training.gradients``); the parameter gradient of that step is then ``sum_i w_i g_i``
+with the freshly updated weights, so no second backward pass is made. On other steps a
+single backward pass of the weighted loss is taken.
 """
 
 from __future__ import annotations
