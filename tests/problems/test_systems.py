@@ -127,3 +127,10 @@ def test_wrong_points_of_is_refused_by_name(points_of, match):
     terms["slope"] = dataclasses.replace(terms["slope"], points_of=points_of)
     with pytest.raises(ValueError, match=match):
         Problem(name="sine", domain=LINE, terms=terms, reference="value")
+
+
+def test_the_module_examples_run():
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module("pinnbalance.problems.systems")).failed == 0
