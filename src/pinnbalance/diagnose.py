@@ -24,13 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance.io import atomic_write_text, write_json
-from pinnbalance.losses import term_loss
 from pinnbalance.nn import mlp_for
 from pinnbalance.problems import PROBLEMS, sample_batch
 from pinnbalance.report.figures import gradient_histograms
 from pinnbalance.reproduce import prepare_out
-from pinnbalance.training import TrainConfig, fit
-from pinnbalance.training.step import per_term_grads
+from pinnbalance.training import TrainConfig, fit, gradients
 from pinnbalance.weighting import Constant
 from pinnbalance.weighting.statistics import weight_matrices
 
@@ -39,8 +37,7 @@ ADVISE_ABOVE = 10.0  # mean-gradient ratio above which a gradient-based scheme i
 
 def term_gradients(problem, network, params, batch) -> dict[str, list[np.ndarray]]:
     """Each term's unweighted-loss gradient, as a list of weight-matrix gradients (one per layer)."""
-    fns = {n: (lambda p, n=n: term_loss(problem, network, p, batch[n], n)) for n in problem.term_names}
-    _, grads = jax.jit(lambda p: per_term_grads(fns, p))(params)
+    _, grads = jax.jit(lambda p: gradients.term_gradients(problem, network, p, batch))(params)
     return {n: [np.asarray(g) for g in weight_matrices(grads[n])] for n in problem.term_names}
 
 
