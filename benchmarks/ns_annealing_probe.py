@@ -18,11 +18,12 @@ gradients works against you".
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from pinnbalance.io import read_history_csv, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "configs/pinnacle/ns-2d-lid-lr-annealing.toml"
@@ -56,14 +57,12 @@ def run(name: str, folder: Path, steps: int) -> None:
 
 def collect(folder: Path) -> dict:
     """L2RE and the lid's and gauge's weights at the steps ``AT`` and at the last record."""
-    rows = list(csv.DictReader((folder / "history.csv").open()))
-    picked = [r for r in rows if int(r["step"]) in AT] + [rows[-1]]
-    return {
-        "l2re": {r["step"]: float(r["l2"]) for r in picked},
-        "weight_lid_u": {r["step"]: float(r["weight_lid_u"]) for r in picked if "weight_lid_u" in r},
-        "weight_gauge": {r["step"]: float(r["weight_gauge"]) for r in picked if "weight_gauge" in r},
-        "seconds": json.loads((folder / "summary.json").read_text()).get("train_seconds"),
-    }
+    history = read_history_csv(folder / "history.csv")
+    steps = history["step"].astype(int)
+    picked = [i for i, s in enumerate(steps) if s in AT] + [len(steps) - 1]
+    columns = {"l2re": "l2", "weight_lid_u": "weight_lid_u", "weight_gauge": "weight_gauge"}
+    out = {key: {str(steps[i]): float(history[col][i]) for i in picked} for key, col in columns.items() if col in history}
+    return out | {"seconds": json.loads((folder / "summary.json").read_text()).get("train_seconds")}
 
 
 def main(argv=None) -> int:
@@ -89,9 +88,9 @@ def main(argv=None) -> int:
         run(name, args.runs / name, args.steps)
         results["variants"][name] = {"overrides": VARIANTS[name], **collect(args.runs / name)}
         print(name, {k: round(v, 3) for k, v in results["variants"][name]["l2re"].items()}, flush=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(args.out)
+    if args.out.exists():  # runs recorded by hand beside the probes ("long_runs") are kept
+        results = {**json.loads(args.out.read_text()), **results}
+    write_json(args.out, results)
     print(f"wrote {args.out}")
     return 0
 
