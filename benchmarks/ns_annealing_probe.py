@@ -35,6 +35,8 @@ VARIANTS = {  # name -> --set overrides of the protocol file
     "shipped": [],
     "constant": ['weighting.scheme="constant"'],
     "gauge-in-reference": ['weighting.reference=["mom_x", "gauge"]'],  # the gauge keeps weight 1
+    "equations-reference": ['weighting.reference=["mom_x", "mom_y", "continuity"]'],  # as PINNacle's LRA
+    "equations-gauge-reference": ['weighting.reference=["mom_x", "mom_y", "continuity", "gauge"]'],
     "w_max-1000": ["weighting.w_max=1000.0"],
     "w_max-10": ["weighting.w_max=10.0"],
     "w_min-1": ["weighting.w_min=1.0"],
@@ -88,8 +90,9 @@ def main(argv=None) -> int:
         run(name, args.runs / name, args.steps)
         results["variants"][name] = {"overrides": VARIANTS[name], **collect(args.runs / name)}
         print(name, {k: round(v, 3) for k, v in results["variants"][name]["l2re"].items()}, flush=True)
-    if args.out.exists():  # runs recorded by hand beside the probes ("long_runs") are kept
-        results = {**json.loads(args.out.read_text()), **results}
+    if args.out.exists():  # variants not rerun, and runs recorded by hand ("long_runs"), are kept
+        recorded = json.loads(args.out.read_text())
+        results = {**recorded, **results, "variants": {**recorded.get("variants", {}), **results["variants"]}}
     write_json(args.out, results)
     print(f"wrote {args.out}")
     return 0

@@ -38,3 +38,20 @@ def test_an_unknown_variant_is_named(capsys):
     with pytest.raises(SystemExit):
         probe.main(["--variants", "shipped,nope", "--out", "/dev/null"])
     assert "nope" in capsys.readouterr().err
+
+
+def test_a_rerun_of_some_variants_keeps_the_others_and_the_long_runs(tmp_path):
+    """Collecting two variants into a results file that holds others keeps those (and the
+    hand-recorded long runs): only the variants named are replaced."""
+    for name in ("constant", "w_max-10"):  # finished runs: summary.json present, so nothing trains
+        folder = tmp_path / "runs" / name
+        folder.mkdir(parents=True)
+        (folder / "history.csv").write_text("step,l2\n0,1.5\n2900,0.25\n")
+        (folder / "summary.json").write_text(json.dumps({"train_seconds": 3.0}))
+    out = tmp_path / "probe.json"
+    recorded = {"variants": {"shipped": {"l2re": {"2900": 1.21}}, "w_max-10": {"l2re": {"2900": 9.0}}}, "long_runs": {"x": 1}}
+    out.write_text(json.dumps(recorded))
+    assert probe.main(["--variants", "constant,w_max-10", "--runs", str(tmp_path / "runs"), "--out", str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert got["long_runs"] == {"x": 1} and got["variants"]["shipped"] == {"l2re": {"2900": 1.21}}
+    assert got["variants"]["w_max-10"]["l2re"]["2900"] == 0.25 and got["variants"]["constant"]["seconds"] == 3.0
