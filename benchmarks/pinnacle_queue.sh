@@ -17,6 +17,9 @@
 #                                             # benchmarks/results/pinnacle_inflight/; commit that folder
 # and a queue started later (in a fresh checkout too) resumes them from there. A finished run's copy
 # there is ignored (pinnacle.py skips what pinnacle.json holds): delete it when you merge.
+# PINNACLE_METHODS and PINNACLE_SEEDS (comma-separated) change the methods and seeds queued, e.g. more
+# seeds of our annealing, for a median to set beside PINNACLE's mean of three:
+#   PINNACLE_METHODS=lr-annealing PINNACLE_SEEDS=1,2 bash benchmarks/pinnacle_queue.sh 1 wave-1d,poisson-2d-holes
 set -u
 cd "$(dirname "$0")/.."
 inflight=benchmarks/results/pinnacle_inflight
@@ -35,10 +38,12 @@ done
 rm -f benchmarks/STOP_PINNACLE
 core="${1:-0}"
 problems="${2:-burgers-1d,wave-1d,ns-2d-lid,poisson-2d-holes,heat-inverse}"
-for method in lr-annealing constant lr-annealing-pinnacle ntk; do
+methods="${PINNACLE_METHODS:-lr-annealing,constant,lr-annealing-pinnacle,ntk}"
+for method in ${methods//,/ }; do
     for problem in ${problems//,/ }; do
         if [ -e benchmarks/STOP_PINNACLE ]; then echo "stopped: benchmarks/STOP_PINNACLE exists"; exit 0; fi
-        taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method --seeds 1234 --budget 86400
+        taskset -c "$core" python benchmarks/pinnacle.py --problems $problem --methods $method \
+            --seeds "${PINNACLE_SEEDS:-1234}" --budget 86400
     done
 done
 echo "queue done"
