@@ -18,7 +18,7 @@
 # and a queue started later (in a fresh checkout too) resumes them from there. A finished run's copy
 # there is ignored (pinnacle.py skips what pinnacle.json holds): delete it when you merge.
 # PINNACLE_METHODS and PINNACLE_SEEDS (comma-separated) change the methods and seeds queued, e.g. more
-# seeds of our annealing, for a median to set beside PINNACLE's mean of three:
+# seeds of our annealing, for a median to set beside PINNacle's mean of three:
 #   PINNACLE_METHODS=lr-annealing PINNACLE_SEEDS=1,2 bash benchmarks/pinnacle_queue.sh 1 wave-1d,poisson-2d-holes
 set -u
 cd "$(dirname "$0")/.."
