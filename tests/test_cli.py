@@ -63,11 +63,12 @@ def test_reproduce_writes_a_complete_run_folder(tmp_path, capsys):
     for m in ("M1", "M2"):
         entry = summary["methods"][m]
         assert set(entry["final_losses"]) == {"res", "ics", "bcs"}
-        assert set(entry["final_weights"]) == {"ics", "bcs"}
+        assert set(entry["final_weights"]) == {"res", "ics", "bcs"}
+        assert entry["final_weights"]["res"] == 1.0  # annealing's reference keeps weight 1
         assert 0 < entry["min_l2"] <= entry["final_l2"] or entry["min_l2"] == entry["final_l2"]
         for f in ("history.csv", "params.npz", "network.json", "predictions.npz"):
             assert (out / m / f).exists()
-    assert summary["methods"]["M1"]["final_weights"] == {"ics": 1.0, "bcs": 1.0}
+    assert summary["methods"]["M1"]["final_weights"] == {"res": 1.0, "ics": 1.0, "bcs": 1.0}
     assert summary["methods"]["M2"]["final_weights"]["bcs"] > 1.0
     for f in (
         "config.json",

@@ -213,3 +213,15 @@ def test_a_run_with_an_lm_section_trains_from_scratch_and_says_why_it_stopped(tm
     history = read_history_csv(tmp_path / "run" / "history.csv")
     assert list(history["step"]) == [4, 8]
     assert cfg.load(tmp_path / "run" / "config.toml") == cfg.load(path)
+
+
+def test_the_summary_gives_every_terms_weight_the_references_too(tmp_path):
+    """NTK weights the reference term as well (tr K / tr K_res): summary.json must not drop it."""
+    path = write_config(tmp_path, steps=40, extra='[weighting]\nscheme = "ntk"\n')
+    assert main(["run", str(path), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    history = read_history_csv(tmp_path / "run" / "history.csv")
+    weights, reference = summary["final_weights"], "res"  # the default problem's reference term
+    assert set(weights) == {k.removeprefix("weight_") for k in history if k.startswith("weight_")}
+    assert weights[reference] == pytest.approx(float(history[f"weight_{reference}"][-1]))
+    assert weights[reference] != pytest.approx(1.0)  # NTK moved it

@@ -62,7 +62,7 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
         "min_l2_step": int(h["step"][i]),
         "final_l2": float(h["l2"][-1]),
         "final_losses": evaluation_losses(problem, with_unknowns(problem, network), result.params, eval_points),
-        "final_weights": {k: v for k, v in result.weights.items() if k != problem.reference},
+        "final_weights": dict(result.weights),  # every term: NTK, GradNorm, SoftAdapt, ... move the reference too
         "weight_updates_held": int(result.state.weights.held),
         "train_seconds": result.train_seconds,
         "first_chunk_seconds": result.first_chunk_seconds,

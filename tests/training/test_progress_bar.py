@@ -30,3 +30,19 @@ def test_an_lm_bar_counts_iterations_from_the_phase_start(capsys):
     assert bar.bar.n == 5
     bar.on_end(progress)
     assert "5/20" in capsys.readouterr().err
+
+
+def test_the_reference_weight_is_shown_only_where_the_scheme_moves_it():
+    weights = {"res": np.array([1.0]), "bc": np.array([3.5])}
+    shown = {}
+    for ref_weight in (1.0, 1.72):  # annealing keeps the reference at 1; NTK moves it
+        bar = ProgressBar("training", "res")
+        progress = SimpleNamespace(steps_done=0, total=10, last=record())
+        progress.last["weights"] = weights | {"res": np.array([ref_weight])}
+        bar.on_start(progress)
+        bar.bar.set_postfix = lambda post, refresh, w=ref_weight: shown.__setitem__(w, post)
+        progress.steps_done = 10
+        bar.on_chunk(progress)
+        bar.on_end(progress)
+    assert "w_res" not in shown[1.0] and shown[1.0]["w_bc"] == "3.5"
+    assert shown[1.72]["w_res"] == "1.72" and shown[1.72]["w_bc"] == "3.5"

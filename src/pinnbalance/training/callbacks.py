@@ -30,7 +30,7 @@ INTERRUPTED = "interrupted"
 
 class ProgressBar(Callback):
     """A tqdm progress bar over the steps, labelled ``label``; ``reference`` (the reference
-    term, weight 1) is left out of the weights shown. A phase with nothing to do draws no bar.
+    term) is left out of the weights shown while its weight is 1 (shown where a scheme moves it, as NTK does). A phase with nothing to do draws no bar.
     ``unit="it"`` counts a second-order phase's iterations from its start (the steps of the
     phases before it are not its own)."""
 
@@ -54,7 +54,8 @@ class ProgressBar(Callback):
         last = lambda v: float(np.median(np.asarray(v)[..., -1]))  # noqa: E731
         post = {"l2": f"{last(rec['l2']):.2e}"}
         post.update({f"L_{k}": f"{last(v):.1e}" for k, v in rec["losses"].items()})
-        post.update({f"w_{k}": f"{last(v):.3g}" for k, v in rec["weights"].items() if k != self.reference})
+        weights = {k: last(v) for k, v in rec["weights"].items()}  # the reference's too where the scheme moves it
+        post.update({f"w_{k}": f"{w:.3g}" for k, w in weights.items() if k != self.reference or w != 1.0})
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(progress.steps_done - self.zero - self.bar.n)
 
