@@ -8,6 +8,10 @@ squared per-point gradient norms:
 
 computed here by ``vmap`` over points of the reverse-mode Jacobian of one point's residual
 vector: memory ``n_points x components x n_params``, never ``n_points^2``.
+
+A term's loss is a mean over its ``n_i`` points (``losses``), so the kernel that moves it is that
+of ``r_j / sqrt(n_i)``, whose trace is ``tr(K_ii) / n_i``, the mean of the diagonal
+(``ntk_mean_diagonal``): unlike the trace, it does not grow with the number of points a term draws.
 """
 
 from __future__ import annotations
@@ -39,7 +43,24 @@ def ntk_trace(problem: Problem, network, params, points: jax.Array, name: str) -
     return sum(jnp.sum(leaf**2) for leaf in jax.tree_util.tree_leaves(jac))
 
 
-STATISTICS = {"ntk_trace": ntk_trace}
+def ntk_mean_diagonal(problem: Problem, network, params, points: jax.Array, name: str) -> jax.Array:
+    """``tr(K_ii) / n_i``: the mean over term ``name``'s ``n_i`` points (stacked boundary pieces
+    counted each, as the loss's mean counts them) of the NTK's diagonal, summed over components.
+
+    Example:
+        >>> from pinnbalance import klein_gordon, mlp_for
+        >>> problem = klein_gordon(batch_size=4)
+        >>> net = mlp_for(problem.domain, (8,))
+        >>> params = net.init(jax.random.PRNGKey(0))
+        >>> x = jax.random.uniform(jax.random.PRNGKey(1), (4, 2))
+        >>> twice = jnp.concatenate([x, x])  # the same points drawn twice: the trace doubles, the mean does not
+        >>> bool(jnp.isclose(ntk_mean_diagonal(problem, net, params, twice, "ics"), ntk_mean_diagonal(problem, net, params, x, "ics")))
+        True
+    """
+    return ntk_trace(problem, network, params, points, name) / (points.size // points.shape[-1])
+
+
+STATISTICS = {"ntk_trace": ntk_trace, "ntk_mean_diagonal": ntk_mean_diagonal}
 
 
 def term_statistics(names_needed, problem: Problem, network, params, batch) -> dict[str, dict[str, jax.Array]]:

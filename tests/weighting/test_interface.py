@@ -28,7 +28,7 @@ def call(scheme, state, g, losses, step):
     (here a stand-in NTK trace per term: the squared norm of its toy gradient)."""
     if getattr(scheme, "statistics_needed", ()):
         traces = {n: sum(jnp.sum(x**2) for x in jax.tree_util.tree_leaves(g[n])) for n in g}
-        return scheme.update(state, g, losses, step, {"ntk_trace": traces})
+        return scheme.update(state, g, losses, step, {"ntk_mean_diagonal": traces})
     return scheme.update(state, g, losses, step)
 
 

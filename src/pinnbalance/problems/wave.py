@@ -36,7 +36,8 @@ Published set-up (paper and its code, github.com/PredictiveIntelligenceLab/PINNs
 weights, zero biases, inputs standardised with the mean and std of 100,000 uniform draws;
 80,001 Adam steps, learning rate ``1e-3 * 0.9 ** (step / 1000)`` (TensorFlow
 ``exponential_decay(1e-3, step, 1000, 0.9, staircase=False)``); NTK weights on all three
-terms, residual included, ``lam_i = tr(K) / tr(K_ii)``, recomputed every 100 steps from
+terms, residual included, ``lam_i = tr(K) / tr(K_ii)`` (blocks of equal size, so our mean-diagonal
+form gives the same weights), recomputed every 100 steps from
 300-point NTK blocks: ``u`` on the step's 3 x 100 boundary/initial points, ``res`` on the
 step's 300 residual points, ``ut`` on a fresh draw of 300 points at t = 0. Relative L2 error
 of u on a 200 x 200 grid: 3.86e-3 with NTK weights (the notebook prints 3.857674e-03);
