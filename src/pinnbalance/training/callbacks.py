@@ -30,7 +30,8 @@ INTERRUPTED = "interrupted"
 
 class ProgressBar(Callback):
     """A tqdm progress bar over the steps, labelled ``label``; ``reference`` (the reference
-    term) is left out of the weights shown while its weight is 1 (shown where a scheme moves it, as NTK does). A phase with nothing to do draws no bar.
+    term) is left out of the weights shown while its weight is 1 (shown where a scheme moves it,
+    as NTK does). A phase with nothing to do draws no bar.
     ``unit="it"`` counts a second-order phase's iterations from its start (the steps of the
     phases before it are not its own)."""
 
