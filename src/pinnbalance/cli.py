@@ -76,6 +76,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="replace results in an existing output folder")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--tensorboard", action="store_true", help="also write the history as TensorBoard events to RUN/tensorboard")
+    st = sub.add_parser(
+        "status", help="where a run folder stands: finished or not, step, latest error and weights, how to resume"
+    )
+    st.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folders, or folders of run folders (e.g. a sweep's)")
+    st.add_argument("--json", action="store_true", help="print the status as JSON (a list, one entry per run)")
     sw = sub.add_parser("sweep", help="train a grid of configurations, locally or on a Ray cluster (see docs/sweeps.md)")
     sw.add_argument("sweep", help="sweep file, e.g. examples/sweeps/kg-schemes.toml")
     sw.add_argument("--executor", choices=["local", "ray"], default="local", help="where jobs run (default: local, in process)")
@@ -236,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "list":
         return cmd_list()
+    if args.command == "status":  # reads files only: no compile cache, no JAX backend
+        from pinnbalance.run_status import main_status
+
+        return main_status(args.runs, args.json)
     from pinnbalance.compile_cache import enable_compile_cache
 
     enable_compile_cache()  # reruns, other seeds and sweep jobs reuse compiled programs (PINNBALANCE_COMPILE_CACHE)
