@@ -13,27 +13,7 @@ from pinnbalance.cli import main
 from pinnbalance.io import read_history_csv
 from pinnbalance.run_status import StatusError, format_status, run_folders, run_status
 from pinnbalance.training.callbacks import StopOnSignal
-
-SMALL = """
-[network]
-hidden = [16, 16]
-[sampling]
-batch_size = 32
-[train]
-steps = {steps}
-seeds = {seeds}
-log_every = 10
-chunk_logs = 2
-checkpoint_every = 20
-[output]
-dir = "{out}"
-"""
-
-
-def config_file(tmp_path, *, steps=40, seeds="[1234]", out="run"):
-    path = tmp_path / f"{out}.toml"
-    path.write_text(SMALL.format(steps=steps, seeds=seeds, out=(tmp_path / out).as_posix()))
-    return path
+from test_run import write_config  # the short run configuration of tests/test_run.py
 
 
 class StopAfterFirstChunk(StopOnSignal):
@@ -45,11 +25,11 @@ class StopAfterFirstChunk(StopOnSignal):
 
 
 def test_a_finished_run_reports_its_last_record_and_final_error(tmp_path):
-    assert main(["run", str(config_file(tmp_path)), "--no-progress"]) == 0
+    assert main(["run", str(write_config(tmp_path)), "--no-progress"]) == 0
     status = run_status(tmp_path / "run")
     history = read_history_csv(tmp_path / "run" / "history.csv")
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert status["state"] == "finished" and status["steps_done"] == status["steps"] == 40
+    assert status["state"] == "finished" and status["steps_done"] == status["steps"] == 80
     assert "resume" not in status and status["phase"] is None
     (row,) = status["seeds"]
     assert row["seed"] == 1234 and row["step"] == int(history["step"][-1])
@@ -60,11 +40,11 @@ def test_a_finished_run_reports_its_last_record_and_final_error(tmp_path):
     for term in ("res", "ics", "bcs"):
         np.testing.assert_allclose(row["weights"][term], history[f"weight_{term}"][-1], rtol=1e-6)
     assert row["final"]["final_l2"] == summary["final_l2"]
-    assert format_status(status).splitlines()[0].startswith(f"{(tmp_path / 'run').as_posix()}: finished, step 40 of 40")
+    assert format_status(status).splitlines()[0].startswith(f"{(tmp_path / 'run').as_posix()}: finished, step 80 of 80")
 
 
 def test_a_stopped_run_is_unfinished_and_its_resume_command_finishes_it(tmp_path, monkeypatch, capsys):
-    path = config_file(tmp_path, steps=60)
+    path = write_config(tmp_path, steps=60)
     monkeypatch.setattr(run_module, "StopOnSignal", StopAfterFirstChunk)
     assert main(["run", str(path), "--no-progress"]) == 130
     monkeypatch.undo()
@@ -82,8 +62,8 @@ def test_a_stopped_run_is_unfinished_and_its_resume_command_finishes_it(tmp_path
 
 
 def test_several_seeds_report_one_row_each_and_a_folder_of_runs_reports_every_run(tmp_path, capsys):
-    assert main(["run", str(config_file(tmp_path, seeds="[1, 2]", out="a")), "--no-progress"]) == 0
-    assert main(["run", str(config_file(tmp_path, out="b")), "--no-progress"]) == 0
+    assert main(["run", str(write_config(tmp_path, seeds="[1, 2]", out="a", name="a.toml")), "--no-progress"]) == 0
+    assert main(["run", str(write_config(tmp_path, out="b", name="b.toml")), "--no-progress"]) == 0
     assert run_folders(tmp_path) == [tmp_path / "a", tmp_path / "b"]
     rows = run_status(tmp_path / "a")["seeds"]
     assert [r["seed"] for r in rows] == [1, 2]
@@ -100,7 +80,7 @@ def test_several_seeds_report_one_row_each_and_a_folder_of_runs_reports_every_ru
 def test_a_run_that_ended_in_its_lm_phase_is_finished_and_says_so(tmp_path):
     """An LM phase counts iterations past train.steps: 0 Adam steps, then 4 LM iterations."""
     lm = "\n[lm]\nmax_iters = 4\nlog_every = 2\ncheckpoint_every = 2\n"
-    path = config_file(tmp_path, steps=0)
+    path = write_config(tmp_path, steps=0)
     path.write_text(path.read_text().replace("steps = 0", 'steps = 0\ndtype = "float64"') + lm)
     assert main(["run", str(path), "--no-progress"]) == 0
     status = run_status(tmp_path / "run")
