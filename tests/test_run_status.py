@@ -98,6 +98,9 @@ def test_folders_without_a_run_get_an_error_that_says_what_is_missing(tmp_path, 
     (tmp_path / "checkpoint.npz").write_bytes(b"not a zip")
     with pytest.raises(StatusError, match="truncated or corrupted"):
         run_status(tmp_path)
+    (tmp_path / "summary.json").write_text('{"steps": 8')
+    with pytest.raises(StatusError, match="summary.json is not valid JSON"):
+        run_status(tmp_path)
     assert main(["status", str(tmp_path / "missing")]) == 2
     assert "pinnbalance: error:" in capsys.readouterr().err
 

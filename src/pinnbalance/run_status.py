@@ -86,6 +86,17 @@ def seed_rows(records: dict, seeds: list[int]) -> list[dict]:
     return rows
 
 
+def _read_summary(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise StatusError(
+            f"{path} is not valid JSON ({err}): it was changed after the run wrote it (runs write every file atomically)"
+        ) from None
+
+
 def run_status(run_dir: str | Path, *, now: float | None = None) -> dict:
     """What ``run_dir`` (one run folder) says about its training, as a JSON-ready dict.
 
@@ -107,8 +118,8 @@ def run_status(run_dir: str | Path, *, now: float | None = None) -> dict:
             steps = tomllib.loads(config.read_text()).get("train", {}).get("steps")
         except tomllib.TOMLDecodeError as err:
             raise StatusError(f"{config} is not valid TOML ({err}); was it edited by hand?") from None
-    summary = json.loads((run_dir / SUMMARY).read_text()) if (run_dir / SUMMARY).exists() else None
-    checkpoint = run_dir / CHECKPOINT
+    summary = _read_summary(run_dir / SUMMARY)
+    checkpoint, manifest = run_dir / CHECKPOINT, {}
     done = summary.get("steps") if summary else None
     if checkpoint.exists():
         try:
@@ -123,13 +134,13 @@ def run_status(run_dir: str | Path, *, now: float | None = None) -> dict:
         status["phase"] = PHASE_NAMES.get(manifest.get("phase"), manifest.get("phase"))
         status["checkpoint_age_seconds"] = (time.time() if now is None else now) - checkpoint.stat().st_mtime
         status["seeds"] = seed_rows(records, seeds)
-    phase = manifest.get("phase") if checkpoint.exists() else None
+    phase = manifest.get("phase")
     if phase is None:  # the first phase: the outputs were written for the checkpoint's step, the last one
         finished = summary is not None and summary.get("steps") == done and (steps is None or done == steps)
     else:  # a second-order phase counts iterations, not steps: its outputs name it and came after the checkpoint
         finished = summary is not None and phase in summary and (run_dir / SUMMARY).stat().st_mtime >= checkpoint.stat().st_mtime
     status.update(state="finished" if finished else "unfinished", steps_done=done, steps=steps)
-    if summary is not None:
+    if finished:  # an older summary.json of a run resumed with more steps would speak of another step
         status["summary"] = {k: summary[k] for k in ("final_l2", "min_l2", "final_l2re", "diverged") if k in summary}
         several = isinstance(summary.get("final_l2"), list)
         for i, row in enumerate(status.get("seeds", [])):  # each seed's error at its final parameters
