@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
+from pinnbalance.io import read_toml
 from pinnbalance.run_folder import CHECKPOINT, CONFIG, SUMMARY
-from pinnbalance.training.checkpoint import CheckpointError, read_manifest
-from pinnbalance.unknown_records import GROUPS
+from pinnbalance.training.checkpoint import CheckpointError, read_records
+from pinnbalance.training.results import shared_errors, unflatten_records
+from pinnbalance.unknown_records import unknown_columns
 
-ERROR_PREFIXES = ("l2", "unknown_errors.")  # l2, l2re, l2/u, ...: the errors a run records
 PHASE_NAMES = {"lbfgs": "the L-BFGS phase", "lm": "the Levenberg-Marquardt phase"}
 
 
@@ -57,12 +58,6 @@ def run_folders(path: str | Path) -> list[Path]:
     return inside
 
 
-def _column(key: str) -> str:
-    """A record's name as ``history.csv`` heads its column (``unknown_errors.a`` -> ``unknown_l2/a``)."""
-    group, _, name = key.partition(".")
-    return GROUPS[group] + name if name and group in GROUPS else key
-
-
 def seed_rows(records: dict, seeds: list[int]) -> list[dict]:
     """One row per seed from a checkpoint's records (arrays ``(n,)`` for one run, ``(seeds, n)`` for
     several): the last recorded step, its errors, weights and unknowns, and the lowest ``l2`` so far."""
@@ -72,10 +67,12 @@ def seed_rows(records: dict, seeds: list[int]) -> list[dict]:
         if "step" not in pick or len(pick["step"]) == 0:
             rows.append({"seed": seed, "step": None})
             continue
-        row: dict = {"seed": seed, "step": int(pick["step"][-1])}
-        row["errors"] = {_column(k): float(v[-1]) for k, v in pick.items() if k.startswith(ERROR_PREFIXES)}
-        row["weights"] = {k.split(".", 1)[1]: float(v[-1]) for k, v in pick.items() if k.startswith("weights.")}
-        row["unknowns"] = {k.split(".", 1)[1]: float(v[-1]) for k, v in pick.items() if k.startswith("unknowns.")}
+        rec = unflatten_records(pick)  # the record groups, and the history's names for errors and unknowns
+        errors = {"l2": rec["l2"], **{k: rec[k] for k in shared_errors([rec])}}
+        errors |= {k: v for k, v in unknown_columns([rec]).items() if k.startswith("unknown_l2/")}
+        row: dict = {"seed": seed, "step": int(pick["step"][-1]), "errors": {k: float(v[-1]) for k, v in errors.items()}}
+        row["weights"] = {k: float(v[-1]) for k, v in rec["weights"].items()}
+        row["unknowns"] = {k: float(v[-1]) for k, v in rec.get("unknowns", {}).items()}
         if "l2" in pick and np.isfinite(pick["l2"]).any():
             best = int(np.nanargmin(np.where(np.isfinite(pick["l2"]), pick["l2"], np.nan)))
             row["min_l2"], row["min_l2_step"] = float(pick["l2"][best]), int(pick["step"][best])
@@ -112,20 +109,13 @@ def run_status(run_dir: str | Path, *, now: float | None = None) -> dict:
         raise StatusError(f"{run_dir} is not a run folder: it holds neither {CHECKPOINT} nor {SUMMARY}")
     status: dict = {"run_dir": run_dir.as_posix()}
     config = run_dir / CONFIG
-    steps = None
-    if config.exists():
-        try:
-            steps = tomllib.loads(config.read_text()).get("train", {}).get("steps")
-        except tomllib.TOMLDecodeError as err:
-            raise StatusError(f"{config} is not valid TOML ({err}); was it edited by hand?") from None
+    steps = read_toml(config, "the run's configuration", StatusError).get("train", {}).get("steps") if config.exists() else None
     summary = _read_summary(run_dir / SUMMARY)
     checkpoint, manifest = run_dir / CHECKPOINT, {}
     done = summary.get("steps") if summary else None
     if checkpoint.exists():
         try:
-            manifest = read_manifest(checkpoint)
-            with np.load(checkpoint, allow_pickle=False) as data:
-                records = {k[len("records/") :]: data[k] for k in data.files if k.startswith("records/")}
+            records, manifest = read_records(checkpoint)
         except CheckpointError as err:
             raise StatusError(str(err)) from None
         done = int(manifest["step"])
@@ -201,8 +191,6 @@ def format_status(status: dict) -> str:
 
 def main_status(paths: list[str], as_json: bool = False) -> int:
     """CLI entry: the status of each run folder given (or of each run inside a folder of runs)."""
-    import sys
-
     try:
         statuses = [run_status(folder) for path in paths for folder in run_folders(path)]
     except StatusError as err:

@@ -91,7 +91,7 @@ def load_checkpoint(path: str | Path, template) -> tuple[object, dict, dict]:
         with np.load(path, allow_pickle=False) as data:
             stored = [data[f"state/{i}"] for i in range(len(leaves))] if f"state/{len(leaves) - 1}" in data.files else None
             extra = f"state/{len(leaves)}" in data.files
-            records = {k[len("records/") :]: data[k] for k in data.files if k.startswith("records/")}
+            records = _records(data)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
         raise CheckpointError(f"{path} is truncated or corrupted ({type(err).__name__}: {err})") from None
     if stored is None or extra:
@@ -109,6 +109,23 @@ def load_checkpoint(path: str | Path, template) -> tuple[object, dict, dict]:
             )
         restored.append(_like(want, got))
     return jax.tree_util.tree_unflatten(treedef, restored), records, manifest
+
+
+def _records(data) -> dict:
+    """The history stored in an open checkpoint archive, ``{name: array}``."""
+    return {k[len("records/") :]: data[k] for k in data.files if k.startswith("records/")}
+
+
+def read_records(path: str | Path) -> tuple[dict, dict]:
+    """``(records, manifest)`` of a checkpoint, without its training state (no template needed:
+    what ``pinnbalance status`` reads of a run in progress)."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return _records(data), manifest
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
+        raise CheckpointError(f"{path} is truncated or corrupted ({type(err).__name__}: {err})") from None
 
 
 def _like(want, got: np.ndarray):
