@@ -174,7 +174,7 @@ def test_bad_override(tmp_path, capsys):
     [
         (["reproduce", "klein-gordon", "--methods", "M7"], "unknown method(s) ['M7']"),
         (["compare", "klein-gordon", "--schemes", "softadapt,ntk9"], "unknown scheme(s) ['ntk9']"),
-        (["compare", "heat"], "unknown problem 'heat'"),
+        (["compare", "heat"], "problem 'heat' is unknown"),
     ],
 )
 def test_bad_command_line_names(argv, message, capsys):

@@ -36,7 +36,10 @@ def test_list_names_problems_methods_schemes_networks_and_optimizers(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["reproduce", "kleingordon"], "unknown problem 'kleingordon'; valid problems: klein-gordon"),
+        (
+            ["reproduce", "kleingordon"],
+            "problem 'kleingordon' is unknown (did you mean 'klein-gordon'?); valid problems: klein-gordon",
+        ),
         (["reproduce", "klein-gordon", "--methods", "M1,M9"], "unknown method(s) ['M9']; valid methods: M1, M2, M2-unweighted"),
         (["reproduce", "klein-gordon", "--seeds", "1,1"], "seed listed twice"),
     ],

@@ -152,17 +152,28 @@ def _devices_error(n: int) -> str | None:
     return None
 
 
+def _problem_error(name: str) -> str | None:
+    """Why ``name`` names no problem (loading a ``my_pde.py:factory`` name's file on the way), or None."""
+    from pinnbalance.problems.external import ProblemNameError, find_factory
+
+    try:
+        find_factory(name)
+    except ProblemNameError as err:
+        return str(err)
+    return None
+
+
 def cmd_reproduce(args) -> int:
     if error := _devices_error(args.devices):  # first: before JAX starts
         return _fail(error)
     from pinnbalance import runtime
     from pinnbalance.methods import METHODS
-    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.problems.external import ProblemNameError, short_name
     from pinnbalance.reproduce import RunFolderError, reproduce
     from pinnbalance.training import DivergenceError, TrainConfig
 
-    if args.problem not in PROBLEMS:
-        return _fail(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    if error := _problem_error(args.problem):
+        return _fail(error)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
@@ -175,12 +186,12 @@ def cmd_reproduce(args) -> int:
     steps = args.steps or (QUICK_STEPS if args.quick else 40_001)
     config = dataclasses.replace(TrainConfig(), steps=steps, dtype="float64" if args.float64 else "float32")
     runtime.prepare(config)
-    out = args.out or f"runs/{args.problem}" + ("-quick" if args.quick else "")
+    out = args.out or f"runs/{short_name(args.problem)}" + ("-quick" if args.quick else "")
     try:
         summary = reproduce(
             args.problem, methods, seeds, config, out, args.overwrite, not args.no_progress, not args.no_figures, args.devices
         )
-    except (RunFolderError, DivergenceError) as err:
+    except (RunFolderError, DivergenceError, ProblemNameError) as err:
         return _fail(str(err))
     from pathlib import Path
 
@@ -192,15 +203,15 @@ def cmd_reproduce(args) -> int:
 
 def cmd_diagnose(args) -> int:
     from pinnbalance.diagnose import diagnose
-    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.problems.external import ProblemNameError, short_name
     from pinnbalance.reproduce import RunFolderError
 
-    if args.problem not in PROBLEMS:
-        return _fail(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
-    out = args.out or f"runs/diagnose-{args.problem}"
+    if error := _problem_error(args.problem):
+        return _fail(error)
+    out = args.out or f"runs/diagnose-{short_name(args.problem)}"
     try:
         report = diagnose(args.problem, args.steps, args.seed, out, args.overwrite)
-    except RunFolderError as err:
+    except (RunFolderError, ProblemNameError) as err:
         return _fail(str(err))
     print(report["verdict"])
     print(f"details in {out}/ (diagnose.json, diagnose.md, gradients.png)")
@@ -211,24 +222,24 @@ def cmd_compare(args) -> int:
     if error := _devices_error(args.devices):  # first: before JAX starts
         return _fail(error)
     from pinnbalance.compare import compare
-    from pinnbalance.problems import PROBLEMS
+    from pinnbalance.problems.external import ProblemNameError, short_name
     from pinnbalance.reproduce import RunFolderError
     from pinnbalance.training import DivergenceError, TrainConfig
     from pinnbalance.weighting import SCHEMES
 
-    if args.problem not in PROBLEMS:
-        return _fail(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    if error := _problem_error(args.problem):
+        return _fail(error)
     schemes = [s.strip() for s in (args.schemes or ",".join(SCHEMES)).split(",") if s.strip()]
     bad = [s for s in schemes if s not in SCHEMES]
     if bad or not schemes:
         return _fail(f"unknown scheme(s) {bad or args.schemes!r}; valid schemes: {', '.join(SCHEMES)}")
     if len(set(args.seeds)) != len(args.seeds):
         return _fail(f"seed listed twice in {args.seeds}")
-    out = args.out or f"runs/compare-{args.problem}"
+    out = args.out or f"runs/compare-{short_name(args.problem)}"
     config = dataclasses.replace(TrainConfig(), steps=args.steps)
     try:
         compare(args.problem, schemes, args.seeds, config, out, args.overwrite, not args.no_progress, devices=args.devices)
-    except (RunFolderError, DivergenceError) as err:
+    except (RunFolderError, DivergenceError, ProblemNameError) as err:
         return _fail(str(err))
     from pathlib import Path
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from pinnbalance.config import scheme_for
 from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.nn import mlp_for
-from pinnbalance.problems import PROBLEMS
+from pinnbalance.problems.external import make_problem
 from pinnbalance.report.figures import scheme_figures
 from pinnbalance.report.html import html_report
 from pinnbalance.report.tables import compare_table
@@ -56,9 +56,7 @@ def compare(
     others draw fresh batches as ``config`` says. ``devices > 1`` splits the seeds over that
     many devices (as ``reproduce`` does; ``ms_per_step`` is then the step of each device's share).
     """
-    if problem_name not in PROBLEMS:
-        raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
-    problem = PROBLEMS[problem_name]()
+    problem = make_problem(problem_name)
     sharding, padding = seed_split(seeds, devices)
     built = {name: scheme_for(name, problem) for name in schemes}
     out = prepare_out(Path(out), overwrite)

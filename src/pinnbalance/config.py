@@ -120,7 +120,7 @@ from pinnbalance.ensemble import Ensemble
 from pinnbalance.io import read_toml, toml_text
 from pinnbalance.lm.settings import LevenbergMarquardt
 from pinnbalance.nn import ACTIVATIONS, fourier_for, mlp_for, modified_mlp_for, piratenet_for
-from pinnbalance.problems import DECLARED, PROBLEMS, Box, Declared, check_batch_sizes, check_names
+from pinnbalance.problems import Box, check_batch_sizes, check_names, declaration, find_factory, make_problem
 from pinnbalance.training.config import TrainConfig, optimizer_constructor, positive_int
 from pinnbalance.training.lbfgs import LBFGS
 from pinnbalance.training.physics_init import LeastSquaresInit
@@ -244,13 +244,14 @@ def _object(where: str, cls, table: Mapping):
 @dataclass(frozen=True)
 class ProblemConfig:
     """``[problem]``: a registered problem's name and the values of its factory's parameters,
-    e.g. ``name = "klein-gordon"`` with ``parameters = { alpha = -1.0, k = 3 }``."""
+    e.g. ``name = "klein-gordon"`` with ``parameters = { alpha = -1.0, k = 3 }``; or a function of
+    the user's own, ``name = "my_pde.py:poisson_2d"`` (``problems.external``: loaded, then registered)."""
 
     name: str = "klein-gordon"
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):  # the parameters: the factory's, not exact= and such (no TOML values)
-        fields = _fields(PROBLEMS[_choose("problem.name", self.name, PROBLEMS)], skip=("batch_size",), keyword_only=False)
+    def __post_init__(self):  # the parameters: the factory's positional-or-keyword ones (exact= and such: no TOML values)
+        fields = _fields(_built("problem", lambda: find_factory(self.name, where="name"), ["name"]), ("batch_size",), False)
         object.__setattr__(self, "parameters", _table("problem.parameters", self.parameters, fields))
 
 
@@ -321,7 +322,7 @@ class RunConfig:
             )
         if self.devices != "all" and not positive_int(self.devices):
             raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {self.devices!r}')
-        n, declared = self.network, DECLARED.get(self.problem.name) or Declared.of(PROBLEMS[self.problem.name]())  # or built
+        n, declared = self.network, _built("problem", lambda: declaration(self.problem.name, self.problem.parameters))
         box = Box((0.0,) * len(declared.coordinates), (1.0,) * len(declared.coordinates), declared.coordinates)  # a stand-in
         paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in _own_keys(n.type).items()}
         _built("network", lambda: n.build(box, declared.outputs), paths)
@@ -342,7 +343,7 @@ class RunConfig:
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
-        problem = _built("problem", lambda: with_tables(PROBLEMS[self.problem.name](**self.problem.parameters), self.unknowns))
+        problem = _built("problem", lambda: with_tables(make_problem(self.problem.name, self.problem.parameters), self.unknowns))
         problem = problem if self.causal is None else causal_problem(problem, self.causal)  # [causal]: the term's causal loss
         return problem.with_batch_sizes(self.batch_size)
 

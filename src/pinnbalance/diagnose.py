@@ -25,7 +25,8 @@ import numpy as np
 
 from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.nn import mlp_for
-from pinnbalance.problems import PROBLEMS, sample_batch
+from pinnbalance.problems import sample_batch
+from pinnbalance.problems.external import make_problem
 from pinnbalance.report.figures import gradient_histograms
 from pinnbalance.reproduce import prepare_out
 from pinnbalance.training import TrainConfig, fit, gradients
@@ -81,9 +82,7 @@ def diagnose(
     problem_name: str = "klein-gordon", steps: int = 1000, seed: int = 1234, out="runs/diagnose", overwrite=False
 ) -> dict:
     """Measure at initialisation and after ``steps`` standard-PINN steps; write JSON, Markdown, figure."""
-    if problem_name not in PROBLEMS:
-        raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
-    problem = PROBLEMS[problem_name]()
+    problem = make_problem(problem_name)
     out = prepare_out(Path(out), overwrite)
     network = mlp_for(problem.domain)
     config = dataclasses.replace(TrainConfig(), steps=steps, seed=seed)

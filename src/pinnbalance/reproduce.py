@@ -29,8 +29,8 @@ from pinnbalance.component_metrics import final_component_metrics
 from pinnbalance.io import atomic_write_text, save_params, write_history_csv, write_json, write_npz
 from pinnbalance.methods import get_method
 from pinnbalance.metrics import evaluation_grid, evaluation_losses, evaluation_set, predict
-from pinnbalance.problems import PROBLEMS
 from pinnbalance.problems.base import Problem
+from pinnbalance.problems.external import find_factory, make_problem
 from pinnbalance.training import FitResult, TrainConfig, fit, fit_seeds
 from pinnbalance.training.sharding import seed_split
 from pinnbalance.unknown_outputs import solution_view, with_unknowns
@@ -146,15 +146,14 @@ def reproduce(
     With ``devices > 1`` and several seeds, the seeds are split over that many devices
     (``training.sharding.seed_split``: an uneven count is padded with extra seeds whose runs
     are dropped; on a CPU, simulate the devices first: ``simulate_cpu_devices``)."""
-    if problem_name not in PROBLEMS:
-        raise KeyError(f"unknown problem {problem_name!r}; valid problems are {list(PROBLEMS)}")
+    find_factory(problem_name)  # a registered name or the user's own (problems.external): checked first
     for m in methods:
         get_method(m)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("give at least one seed")
     sharding, padding = seed_split(seeds, devices)  # checked before any output
-    problem = PROBLEMS[problem_name]()
+    problem = make_problem(problem_name)
     out = prepare_out(Path(out), overwrite)
     write_json(out / "config.json", resolved_config(problem, methods, seeds, config))
     eval_points = evaluation_set(problem, config.eval_points, config.jnp_dtype)

@@ -58,7 +58,9 @@ def test_weights_are_the_summed_means_over_the_terms_mean_with_ema():
     new = NTK().update(state, {}, {}, 0, {"ntk_mean_diagonal": traces})
     for n, t in traces.items():
         np.testing.assert_allclose(new.weights[n], total / float(t), rtol=1e-12)
-    smoothed = NTK(beta=0.9).update(NTK(beta=0.9).init(("res", "ics", "bcs"), jnp.float64), {}, {}, 0, {"ntk_mean_diagonal": traces})
+    smoothed = NTK(beta=0.9).update(
+        NTK(beta=0.9).init(("res", "ics", "bcs"), jnp.float64), {}, {}, 0, {"ntk_mean_diagonal": traces}
+    )
     np.testing.assert_allclose(smoothed.weights["bcs"], 0.9 + 0.1 * total / 2.0, rtol=1e-12)
     # the term with the smallest trace (slowest to train) gets the largest weight
     assert float(new.weights["bcs"]) > float(new.weights["ics"]) > float(new.weights["res"])

@@ -5,6 +5,7 @@ from pinnbalance.problems.burgers_1d import burgers_1d
 from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.declared import DECLARED, Declared
 from pinnbalance.problems.domain import Box, stacked, uniform
+from pinnbalance.problems.external import ProblemNameError, declaration, find_factory, make_problem
 from pinnbalance.problems.heat_inverse import heat_inverse
 from pinnbalance.problems.helmholtz import helmholtz
 from pinnbalance.problems.klein_gordon import klein_gordon
@@ -44,18 +45,22 @@ __all__ = [
     "ObservationError",
     "Observations",
     "Problem",
+    "ProblemNameError",
     "Scalar",
     "Term",
     "burgers_1d",
     "check_batch_sizes",
     "check_names",
     "data_term",
+    "declaration",
+    "find_factory",
     "heat_inverse",
     "helmholtz",
     "klein_gordon",
     "lid_driven_cavity",
     "load_observations",
     "load_reference",
+    "make_problem",
     "ns_2d_lid",
     "observations_from_arrays",
     "poisson_2d_holes",

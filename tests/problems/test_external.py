@@ -1,0 +1,194 @@
+"""A problem of the user's own file, named ``my_pde.py:factory``, trains from the command line
+(``pinnbalance run`` with resume, ``compare``) with nothing registered, and each way that name
+can be wrong gets a one-line error naming the part that failed."""
+
+import doctest
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from pinnbalance import config as cfg
+from pinnbalance.cli import main
+from pinnbalance.io import read_history_csv
+from pinnbalance.problems import PROBLEMS, external
+from pinnbalance.problems.external import ProblemNameError, find_factory, is_external, make_problem, short_name
+
+# -u'' = k^2 pi^2 sin(k pi x) on [0, 1], u(0) = u(1) = 0: u = sin(k pi x)
+USER_PDE = '''
+import jax
+import jax.numpy as jnp
+
+from helpers import forcing  # a neighbour of this file: its folder is on sys.path
+from pinnbalance import Problem, Term
+from pinnbalance.derivatives import axis_derivatives
+from pinnbalance.problems import Box, stacked, uniform
+
+
+def poisson_1d(k: int = 1):
+    """-u'' = (k pi)^2 sin(k pi x) on [0, 1], u = 0 at both ends."""
+    domain = Box((0.0,), (1.0,), ("x",))
+
+    def exact(z):
+        return jnp.sin(k * jnp.pi * z[0])
+
+    def res(u, z):
+        return -axis_derivatives(u, z)[2][0] - forcing(k, z[0])
+
+    def ends(u, zs):
+        return jax.vmap(u)(zs)
+
+    sides = stacked([uniform(domain, {"x": 0.0}), uniform(domain, {"x": 1.0})])
+    terms = {"res": Term(res, uniform(domain)), "bcs": Term(ends, sides)}
+    return Problem("poisson-1d", domain, terms, exact=exact, parameters={"k": k})
+
+
+def not_a_problem():
+    return 42
+
+
+NOT_A_FUNCTION = 3
+'''
+HELPERS = """
+import jax.numpy as jnp
+
+
+def forcing(k, x):
+    return (k * jnp.pi) ** 2 * jnp.sin(k * jnp.pi * x)
+"""
+CONFIG = """
+[problem]
+name = "{name}"
+parameters = {{ k = 2 }}
+
+[network]
+hidden = [16, 16]
+
+[weighting]
+scheme = "constant"
+
+[sampling]
+batch_size = {{ res = 64, bcs = 8 }}
+mode = "fixed"
+
+[lm]
+max_iters = {iters}
+log_every = 5
+dtype = "float64"
+
+[train]
+steps = 0
+dtype = "float64"
+
+[output]
+dir = "{out}"
+"""
+
+
+@pytest.fixture
+def user_folder(tmp_path, monkeypatch):
+    """A folder holding ``pde.py`` (and the ``helpers.py`` it imports), made the current directory."""
+    (tmp_path / "pde.py").write_text(USER_PDE)
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the folders loading puts there go with the test
+    yield tmp_path
+    for name in [n for n in PROBLEMS if is_external(n)]:  # so do its registrations and modules
+        del PROBLEMS[name]
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+
+
+def test_a_file_factory_trains_from_a_toml_and_resumes(user_folder):
+    """``name = "pde.py:poisson_1d"`` with ``k = 2``: Levenberg-Marquardt reaches the closed form
+    sin(2 pi x); the run folder's config keeps the name, and a run cut at iteration 10 resumes
+    from it to the uninterrupted run's history."""
+    (user_folder / "run.toml").write_text(CONFIG.format(name="pde.py:poisson_1d", iters=40, out="straight"))
+    assert main(["run", "run.toml", "--no-progress"]) == 0
+    summary = json.loads((user_folder / "straight" / "summary.json").read_text())
+    assert summary["problem"] == "poisson-1d" and summary["final_l2"] < 1e-3
+    assert cfg.load(user_folder / "straight" / "config.toml").problem.name == "pde.py:poisson_1d"
+    # the factory's parameter reached the problem: its exact solution is sin(2 pi x)
+    problem = make_problem("pde.py:poisson_1d", {"k": 2})
+    assert problem.parameters == {"k": 2} and math.isclose(float(problem.exact(np.array([0.25]))), 1.0)
+
+    (user_folder / "cut.toml").write_text(CONFIG.format(name="pde.py:poisson_1d", iters=10, out="cut"))
+    assert main(["run", "cut.toml", "--no-progress"]) == 0
+    resumed = ["run", "run.toml", "--resume", "cut", "--no-progress"]
+    assert main(resumed) == 0
+    a, b = read_history_csv(user_folder / "straight" / "history.csv"), read_history_csv(user_folder / "cut" / "history.csv")
+    np.testing.assert_allclose(b["l2"], a["l2"], rtol=1e-8)
+
+
+def test_compare_takes_a_file_factory_and_names_its_folder_after_the_function(user_folder, capsys):
+    argv = ["compare", "pde.py:poisson_1d", "--schemes", "constant", "--seeds", "1", "--steps", "20", "--no-progress"]
+    assert main(argv) == 0
+    table = json.loads((user_folder / "runs" / "compare-poisson_1d" / "compare.json").read_text())
+    assert table["problem"] == "poisson-1d" and "constant" in table["schemes"]
+
+
+def test_a_dotted_module_in_the_current_directory(user_folder):
+    package = user_folder / "mypdes"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "onedim.py").write_text(USER_PDE)
+    factory = find_factory("mypdes.onedim:poisson_1d")
+    assert factory is PROBLEMS["mypdes.onedim:poisson_1d"] and factory(k=1).name == "poisson-1d"
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("missing.py:f", "no file missing.py (relative paths are from the current directory"),
+        ("pde.py:poisson1d", "pde.py has no 'poisson1d' (did you mean 'poisson_1d'?); its functions: poisson_1d, not_a_problem"),
+        ("pde.py:NOT_A_FUNCTION", "pde.py's 'NOT_A_FUNCTION' is not callable (int): name a function returning a Problem"),
+        ("broken.py:f", "loading broken.py failed: broken.py, line 3: NameError: name 'undefined_name' is not defined"),
+        ("syntax.py:f", "loading syntax.py failed: SyntaxError"),
+        ("no_such_package.pdes:f", "no module 'no_such_package' in the current directory"),
+        ("my pde:f", "'my pde' is neither a .py file nor a dotted module name"),
+        ("poisson_1d", "valid problems: klein-gordon, helmholtz"),
+        ("poisson_1d", "or a function of your own, e.g. 'my_pde.py:poisson_2d' (docs/own-pde.md)"),
+    ],
+)
+def test_each_wrong_name_says_what_failed(user_folder, name, message):
+    (user_folder / "broken.py").write_text("import math\n\nx = undefined_name + 1\n")
+    (user_folder / "syntax.py").write_text("def f(:\n    pass\n")
+    with pytest.raises(ProblemNameError) as err:
+        find_factory(name)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert isinstance(err.value, KeyError) and isinstance(err.value, ValueError)  # as an unknown name always was
+    assert name not in PROBLEMS
+
+
+def test_a_factory_that_returns_no_problem_is_named(user_folder, capsys):
+    with pytest.raises(ProblemNameError, match=r"the factory returned 42 \(int\), not a pinnbalance Problem"):
+        make_problem("pde.py:not_a_problem")
+    bad = CONFIG.format(name="pde.py:not_a_problem", iters=5, out="bad").replace("parameters = { k = 2 }", "")
+    (user_folder / "bad.toml").write_text(bad)
+    assert main(["run", "bad.toml", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "the factory returned 42 (int)" in err and len(err.strip().splitlines()) == 1
+    assert main(["diagnose", "pde.py:not_a_problem"]) == 2 and "returned 42 (int)" in capsys.readouterr().err
+    assert not (user_folder / "bad").exists() and not (user_folder / "runs").exists()  # nothing half-written
+
+
+def test_toml_and_command_line_errors_name_the_key(user_folder, capsys):
+    with pytest.raises(cfg.ConfigError, match=r"problem.name 'pde.py:poisson_2d': pde.py has no 'poisson_2d'"):
+        cfg.from_dict({"problem": {"name": "pde.py:poisson_2d"}})
+    with pytest.raises(cfg.ConfigError, match=r"unknown key problem.parameters.'kk' \(did you mean 'k'\?\)"):
+        cfg.from_dict({"problem": {"name": "pde.py:poisson_1d", "parameters": {"kk": 2}}})
+    assert main(["reproduce", "pde.py:poisson", "--steps", "5"]) == 2
+    assert "has no 'poisson'" in capsys.readouterr().err
+
+
+def test_names_and_folders():
+    assert is_external("pde.py:f") and is_external("C:\\work\\pde.py:f") and is_external("pkg.mod:f")
+    assert not is_external("klein-gordon") and not is_external(":f") and not is_external("pde.py:")
+    assert short_name("runs/pde.py:poisson_1d") == "poisson_1d" and short_name("wave-1d") == "wave-1d"
+
+
+def test_the_module_doctest():
+    assert doctest.testmod(external, optionflags=doctest.ELLIPSIS).failed == 0
