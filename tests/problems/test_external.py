@@ -49,6 +49,9 @@ def not_a_problem():
     return 42
 
 
+PROBLEM = poisson_1d(k=3)  # a problem given as an object, not a factory
+
+
 NOT_A_FUNCTION = 3
 '''
 HELPERS = """
@@ -128,6 +131,13 @@ def test_compare_takes_a_file_factory_and_names_its_folder_after_the_function(us
     assert main(argv) == 0
     table = json.loads((user_folder / "runs" / "compare-poisson_1d" / "compare.json").read_text())
     assert table["problem"] == "poisson-1d" and "constant" in table["schemes"]
+
+
+def test_a_module_level_problem_object_is_its_own_factory(user_folder):
+    problem = make_problem("pde.py:PROBLEM")
+    assert problem.parameters == {"k": 3} and math.isclose(float(problem.exact(np.array([1 / 6]))), 1.0, abs_tol=1e-12)
+    with pytest.raises(cfg.ConfigError, match=r"unknown key problem.parameters.'k'; valid keys are \[\]"):
+        cfg.from_dict({"problem": {"name": "pde.py:PROBLEM", "parameters": {"k": 2}}})
 
 
 def test_a_dotted_module_in_the_current_directory(user_folder):

@@ -12,7 +12,8 @@ name of the form ``SOURCE:FACTORY`` is one, nothing to register:
   directory is searched too, as ``python -m`` does).
 
 ``FACTORY`` is a function returning a ``Problem``, every argument with a default; a TOML's
-``[problem] parameters`` are its arguments. The first use loads the source once per process
+``[problem] parameters`` are its arguments. It may also be a ``Problem`` itself (a module-level
+``problem = Problem(...)``), which then takes no parameters. The first use loads the source once per process
 and enters the factory into ``PROBLEMS`` under the whole name, so that everything downstream
 treats it as a registered problem; a run folder's ``config.toml`` keeps the name as written.
 
@@ -29,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -98,6 +100,8 @@ def find_factory(name, registry: dict | None = None, *, where: str = "problem") 
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         listed = f"its functions: {', '.join(own)}" if own else "it defines no functions"
         raise ProblemNameError(f"{label}: {source} has no {attr!r}{hint}; {listed}")
+    if isinstance(factory, Problem):  # a module-level problem = Problem(...): its factory returns it
+        factory = functools.partial(_the, factory)
     if not callable(factory):
         raise ProblemNameError(
             f"{label}: {source}'s {attr!r} is not callable ({type(factory).__name__}): name a function returning a Problem"
@@ -124,6 +128,11 @@ def declaration(name: str, parameters=None):
     declaration, else the problem built once (``make_problem``) to read its names, which starts
     a JAX backend (``problems.declared`` says why declared ones are not built)."""
     return DECLARED.get(name) or Declared.of(make_problem(name, parameters))
+
+
+def _the(problem: Problem) -> Problem:
+    """The factory of a problem given as an object (partially applied to it): the object itself."""
+    return problem
 
 
 def _load(source: str, label: str) -> ModuleType:
