@@ -17,6 +17,7 @@ def test_list_names_problems_methods_schemes_networks_and_optimizers(capsys):
     out = capsys.readouterr().out
     for name in (
         "klein-gordon",
+        "FILE.py:FUNC",
         "M1",
         "M2",
         "M2-unweighted",
@@ -31,6 +32,15 @@ def test_list_names_problems_methods_schemes_networks_and_optimizers(capsys):
         "least-squares",
     ):
         assert name in out
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """``pinnbalance list | head -1``: the pipe's reading end closes before the listing is
+    written; the command ends without Python's BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "pinnbalance.cli", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # as head does once it has its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1 and err == "", err
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 
 QUICK_STEPS = 2001
@@ -39,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pinnbalance", description="Physics-informed neural networks with balanced loss weights.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("reproduce", help="reproduce a published experiment (standard PINN vs gradient-adaptive weights)")
-    r.add_argument("problem", help="problem name, e.g. klein-gordon (see `pinnbalance list`)")
+    r.add_argument("problem", help="problem name, e.g. klein-gordon (see `pinnbalance list`), or my_pde.py:factory")
     r.add_argument("--steps", type=_positive, default=None, help="training steps (default: 40001, as published)")
     seeds = r.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=None, help="one seed (default 1234)")
@@ -54,13 +55,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     sub.add_parser("list", help="list problems, methods and weighting schemes")
     d = sub.add_parser("diagnose", help="measure the gradient imbalance between loss terms, with a verdict")
-    d.add_argument("problem", help="problem name, e.g. klein-gordon")
+    d.add_argument("problem", help="problem name, e.g. klein-gordon, or my_pde.py:factory")
     d.add_argument("--steps", type=_positive, default=1000, help="standard-PINN steps before the second measurement")
     d.add_argument("--seed", type=int, default=1234)
     d.add_argument("--out", default=None, help="output folder (default runs/diagnose-<problem>)")
     d.add_argument("--overwrite", action="store_true")
     c = sub.add_parser("compare", help="compare weighting schemes on a problem over seeds (table, figures, report.html)")
-    c.add_argument("problem", help="problem name, e.g. klein-gordon")
+    c.add_argument("problem", help="problem name, e.g. klein-gordon, or my_pde.py:factory")
     c.add_argument("--schemes", default=None, help="comma-separated schemes (default: all, see `pinnbalance list`)")
     c.add_argument("--seeds", type=_int_list, default=[1234, 1, 2, 3, 4], help="comma-separated seeds (default 1234,1,2,3,4)")
     c.add_argument("--steps", type=_positive, default=40_001, help="training steps (default 40001)")
@@ -112,7 +113,8 @@ def cmd_list() -> int:
     from pinnbalance.weighting import SCHEMES
     from pinnbalance.weighting.causal import Causal
 
-    _print_section("problems:", ((name, factory().description) for name, factory in PROBLEMS.items()))
+    own = ("FILE.py:FUNC", "your own: a function in a file that returns a Problem (docs/own-pde.md)")
+    _print_section("problems:", [*((name, factory().description) for name, factory in PROBLEMS.items()), own])
     _print_section("methods:", ((name, m.description) for name, m in METHODS.items()))
     _print_section("schemes:", ((name, _first_line(cls)) for name, cls in SCHEMES.items()))
     _print_section("networks ([network] type):", ((name, _first_line(cls)) for name, cls in ARCHITECTURES.items()))
@@ -249,6 +251,16 @@ def cmd_compare(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line's entry point: the command's exit status. A reader that stops early
+    (``pinnbalance list | head``) ends the output quietly, as other command-line tools do."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit would fail again
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     if args.command == "list":
         return cmd_list()
