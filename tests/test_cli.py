@@ -37,7 +37,9 @@ def test_list_names_problems_methods_schemes_networks_and_optimizers(capsys):
 def test_a_reader_that_stops_early_gets_no_traceback():
     """``pinnbalance list | head -1``: the pipe's reading end closes before the listing is
     written; the command ends without Python's BrokenPipeError traceback."""
-    proc = subprocess.Popen([sys.executable, "-m", "pinnbalance.cli", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as a user's shell runs it
+    command = [sys.executable, "-m", "pinnbalance.cli", "list"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     proc.stdout.close()  # as head does once it has its line
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1 and err == "", err

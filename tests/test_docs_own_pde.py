@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import re
+import sys
 from pathlib import Path
 
 import jax
@@ -152,13 +153,15 @@ def test_a_file_of_ones_own_trains_from_the_command_line(tmp_path, monkeypatch):
 
     heading = "Training it from the command line: `my_pde.py:factory`"
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the file's folder, put there by loading it, goes with the test
     (tmp_path / "my_pde.py").write_text(block_after(heading).lstrip("\n"))
     (tmp_path / "poisson.toml").write_text(block_after(heading, "toml").lstrip("\n"))
     try:
         assert main(["run", "poisson.toml", "--set", "lm.max_iters=100", "--no-progress"]) == 0
         assert PROBLEMS["my_pde.py:poisson_2d"](k=3).parameters == {"k": 3}
     finally:
-        PROBLEMS.pop("my_pde.py:poisson_2d", None)
+        factory = PROBLEMS.pop("my_pde.py:poisson_2d", None)
+        sys.modules.pop(getattr(factory, "__module__", ""), None)
     summary = json.loads((tmp_path / "runs" / "my-poisson" / "summary.json").read_text())
     assert summary["problem"] == "poisson-2d" and "k = 2" in (tmp_path / "runs" / "my-poisson" / "config.toml").read_text()
     assert summary["final_l2"] < 1e-2

@@ -254,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     """The command line's entry point: the command's exit status. A reader that stops early
     (``pinnbalance list | head``) ends the output quietly, as other command-line tools do."""
     try:
-        return _main(argv)
+        status = _main(argv)
+        sys.stdout.flush()  # here, not at exit: a small output waits in the buffer until then
+        return status
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit would fail again
         return 1

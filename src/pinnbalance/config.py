@@ -251,7 +251,7 @@ class ProblemConfig:
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):  # the parameters: the factory's positional-or-keyword ones (exact= and such: no TOML values)
-        fields = _fields(_built("problem", lambda: find_factory(self.name, where="name"), ["name"]), ("batch_size",), False)
+        fields = _fields(_built("problem", lambda: find_factory(self.name), {"problem": "problem.name"}), ("batch_size",), False)
         object.__setattr__(self, "parameters", _table("problem.parameters", self.parameters, fields))
 
 
@@ -322,7 +322,7 @@ class RunConfig:
             )
         if self.devices != "all" and not positive_int(self.devices):
             raise ConfigError(f'train.devices must be a positive integer or "all" (every visible device), got {self.devices!r}')
-        n, declared = self.network, _built("problem", lambda: declaration(self.problem.name, self.problem.parameters))
+        n, declared = self.network, _built("problem", lambda: declaration(**vars(self.problem)), {"problem": "problem.name"})
         box = Box((0.0,) * len(declared.coordinates), (1.0,) * len(declared.coordinates), declared.coordinates)  # a stand-in
         paths = {"hidden": "network.hidden", "rwf": "network.rwf"} | {k: f"network.{t}" for t, k in _own_keys(n.type).items()}
         _built("network", lambda: n.build(box, declared.outputs), paths)
@@ -343,7 +343,7 @@ class RunConfig:
     # ---- building the objects --------------------------------------------------------
     def build_problem(self):
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
-        problem = _built("problem", lambda: with_tables(make_problem(self.problem.name, self.problem.parameters), self.unknowns))
+        problem = _built("problem", lambda: with_tables(make_problem(**vars(self.problem)), self.unknowns))
         problem = problem if self.causal is None else causal_problem(problem, self.causal)  # [causal]: the term's causal loss
         return problem.with_batch_sizes(self.batch_size)
 

@@ -294,7 +294,7 @@ def main_run(
 ) -> int:
     """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
     try:
-        config = cfg.load(config_path, overrides)  # starts no JAX backend, so:
+        config = cfg.load(config_path, overrides)  # starts no JAX backend (a my_pde.py:factory problem's build does), so:
         simulate_cpu_devices(config.devices)  # train.devices = N on a CPU: N simulated devices, no XLA_FLAGS needed
         runtime.prepare(config.train_config())
         summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)

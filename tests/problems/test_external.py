@@ -140,6 +140,16 @@ def test_a_module_level_problem_object_is_its_own_factory(user_folder):
         cfg.from_dict({"problem": {"name": "pde.py:PROBLEM", "parameters": {"k": 2}}})
 
 
+def test_a_file_named_like_a_module_does_not_stand_in_for_it(user_folder):
+    """``json.py:poisson_1d``: the user's file loads under a name of its own; ``json`` stays the
+    standard library's, and a second name for the same file reuses the loaded module."""
+    (user_folder / "json.py").write_text(USER_PDE)
+    factory = find_factory("json.py:poisson_1d")
+    assert sys.modules["json"] is json and json.dumps([1]) == "[1]"
+    assert factory.__module__ != "json" and sys.modules[factory.__module__].__file__ == str(user_folder / "json.py")
+    assert find_factory("./json.py:poisson_1d") is factory
+
+
 def test_a_dotted_module_in_the_current_directory(user_folder):
     package = user_folder / "mypdes"
     package.mkdir()
@@ -153,7 +163,13 @@ def test_a_dotted_module_in_the_current_directory(user_folder):
     "name, message",
     [
         ("missing.py:f", "no file missing.py (relative paths are from the current directory"),
-        ("pde.py:poisson1d", "pde.py has no 'poisson1d' (did you mean 'poisson_1d'?); its functions: poisson_1d, not_a_problem"),
+        (
+            "pde.py:poisson1d",
+            "pde.py has no 'poisson1d' (did you mean 'poisson_1d'?); its functions and problems: poisson_1d, not_a_problem, PROBLEM",
+        ),
+        ("pde.py:PROBLM", "(did you mean 'PROBLEM'?)"),
+        ("script.py:f", "loading script.py ran its code and it exited (script.py, line 4: SystemExit: 2); put what should"),
+        ("mypdes.broken:f", "importing mypdes.broken failed: broken.py, line 1: ModuleNotFoundError: No module named 'pd_'"),
         ("pde.py:NOT_A_FUNCTION", "pde.py's 'NOT_A_FUNCTION' is not callable (int): name a function returning a Problem"),
         ("broken.py:f", "loading broken.py failed: broken.py, line 3: NameError: name 'undefined_name' is not defined"),
         ("syntax.py:f", "loading syntax.py failed: SyntaxError"),
@@ -166,6 +182,12 @@ def test_a_dotted_module_in_the_current_directory(user_folder):
 def test_each_wrong_name_says_what_failed(user_folder, name, message):
     (user_folder / "broken.py").write_text("import math\n\nx = undefined_name + 1\n")
     (user_folder / "syntax.py").write_text("def f(:\n    pass\n")
+    (user_folder / "script.py").write_text(
+        "import argparse\n\nparser = argparse.ArgumentParser()\nparser.parse_args(['--nope'])\n"
+    )
+    (user_folder / "mypdes").mkdir()
+    (user_folder / "mypdes" / "__init__.py").write_text("")
+    (user_folder / "mypdes" / "broken.py").write_text("import pd_\n")
     with pytest.raises(ProblemNameError) as err:
         find_factory(name)
     assert message in str(err.value) and "\n" not in str(err.value)
@@ -180,7 +202,8 @@ def test_a_factory_that_returns_no_problem_is_named(user_folder, capsys):
     (user_folder / "bad.toml").write_text(bad)
     assert main(["run", "bad.toml", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "the factory returned 42 (int)" in err and len(err.strip().splitlines()) == 1
+    assert "bad.toml: problem.name 'pde.py:not_a_problem': the factory returned 42 (int)" in err
+    assert len(err.strip().splitlines()) == 1
     assert main(["diagnose", "pde.py:not_a_problem"]) == 2 and "returned 42 (int)" in capsys.readouterr().err
     assert not (user_folder / "bad").exists() and not (user_folder / "runs").exists()  # nothing half-written
 
@@ -197,6 +220,7 @@ def test_toml_and_command_line_errors_name_the_key(user_folder, capsys):
 def test_names_and_folders():
     assert is_external("pde.py:f") and is_external("C:\\work\\pde.py:f") and is_external("pkg.mod:f")
     assert not is_external("klein-gordon") and not is_external(":f") and not is_external("pde.py:")
+    assert not is_external("C:\\work\\pde.py") and not is_external("pde.py:f-1")  # no Python name after the colon
     assert short_name("runs/pde.py:poisson_1d") == "poisson_1d" and short_name("wave-1d") == "wave-1d"
 
 

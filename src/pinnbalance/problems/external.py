@@ -59,9 +59,9 @@ class ProblemNameError(KeyError, ValueError):
 
 
 def is_external(name: str) -> bool:
-    """Whether ``name`` has the ``SOURCE:FACTORY`` form (both parts non-empty)."""
+    """Whether ``name`` has the ``SOURCE:FACTORY`` form (a source, then a Python name)."""
     source, sep, attr = name.rpartition(SEPARATOR)
-    return bool(sep and source and attr)
+    return bool(sep and source and attr.isidentifier())
 
 
 def short_name(name: str) -> str:
@@ -69,36 +69,36 @@ def short_name(name: str) -> str:
     return name.rpartition(SEPARATOR)[2] if is_external(name) else name
 
 
-def find_factory(name, registry: dict | None = None, *, where: str = "problem") -> Callable:
+def find_factory(name, registry: dict | None = None) -> Callable:
     """The factory called ``name`` in ``registry`` (default ``PROBLEMS``), loading a
     ``SOURCE:FACTORY`` name's source first and registering its factory under ``name``.
 
     Raises ``ProblemNameError`` naming what failed: an unknown plain name (with the valid ones),
     a missing file or module, an exception while loading it (file and line), a missing or
-    uncallable function (with the module's functions). ``where`` starts each message (the
-    configuration layer passes ``name`` and reports it under its key, ``problem.name``)."""
+    uncallable function (with the module's functions). Each message starts ``problem 'NAME'``
+    (the configuration layer reports it under its key, ``problem.name 'NAME'``)."""
     if registry is None:
         from pinnbalance.problems import PROBLEMS as registry
     if not isinstance(name, str):
-        raise ProblemNameError(f"{where} must be a string (a problem's name), got {name!r}")
+        raise ProblemNameError(f"problem must be named by a string, got {name!r}")
     if name in registry:
         return registry[name]
     if not is_external(name):
         close = difflib.get_close_matches(name, list(registry), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ProblemNameError(
-            f"{where} {name!r} is unknown{hint}; valid problems: {', '.join(registry)}; "
+            f"problem {name!r} is unknown{hint}; valid problems: {', '.join(registry)}; "
             f"or a function of your own, e.g. {EXAMPLE} (docs/own-pde.md)"
         )
     source, _, attr = name.rpartition(SEPARATOR)
-    label = f"{where} {name!r}"
+    label = f"problem {name!r}"
     module = _load(source, label)
     factory = getattr(module, attr, None)
     if factory is None:
-        own = [n for n, f in vars(module).items() if inspect.isfunction(f) and f.__module__ == module.__name__]
+        own = [n for n, f in vars(module).items() if _defined_in(module, f)]
         close = difflib.get_close_matches(attr, own, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        listed = f"its functions: {', '.join(own)}" if own else "it defines no functions"
+        listed = f"its functions and problems: {', '.join(own)}" if own else "it defines no functions and no problems"
         raise ProblemNameError(f"{label}: {source} has no {attr!r}{hint}; {listed}")
     if isinstance(factory, Problem):  # a module-level problem = Problem(...): its factory returns it
         factory = functools.partial(_the, factory)
@@ -110,14 +110,14 @@ def find_factory(name, registry: dict | None = None, *, where: str = "problem") 
     return factory
 
 
-def make_problem(name: str, parameters=None, *, where: str = "problem"):
+def make_problem(name: str, parameters=None):
     """The problem the factory ``name`` builds with ``parameters`` (``find_factory``), checked to
     be a ``Problem``: a factory of the user's that returns something else gets a ProblemNameError
     here, not an AttributeError deep inside training."""
-    problem = find_factory(name, where=where)(**dict(parameters or {}))
+    problem = find_factory(name)(**dict(parameters or {}))
     if not isinstance(problem, Problem):
         raise ProblemNameError(
-            f"{where} {name!r}: the factory returned {reprlib.repr(problem)} ({type(problem).__name__}), not a pinnbalance Problem; "
+            f"problem {name!r}: the factory returned {reprlib.repr(problem)} ({type(problem).__name__}), not a pinnbalance Problem; "
             "it must end with return Problem(...) (docs/own-pde.md)"
         )
     return problem
@@ -128,6 +128,11 @@ def declaration(name: str, parameters=None):
     declaration, else the problem built once (``make_problem``) to read its names, which starts
     a JAX backend (``problems.declared`` says why declared ones are not built)."""
     return DECLARED.get(name) or Declared.of(make_problem(name, parameters))
+
+
+def _defined_in(module: ModuleType, value) -> bool:
+    """Whether ``value`` is a function defined in ``module`` or a ``Problem`` (what a name may pick)."""
+    return isinstance(value, Problem) or (inspect.isfunction(value) and value.__module__ == module.__name__)
 
 
 def _the(problem: Problem) -> Problem:
@@ -142,40 +147,52 @@ def _load(source: str, label: str) -> ModuleType:
     if not all(part.isidentifier() for part in source.split(".")):
         raise ProblemNameError(f"{label}: {source!r} is neither a .py file nor a dotted module name such as my_package.pdes")
     if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # as python -m: the current directory's modules
+        sys.path.append(os.getcwd())  # the current directory's modules (after the installed ones: they keep their names)
     try:
         return importlib.import_module(source)
     except ModuleNotFoundError as err:
-        if err.name and source.startswith(err.name):
+        if err.name == source or source.startswith(f"{err.name}."):  # the module itself, not an import inside it
             raise ProblemNameError(
                 f"{label}: no module {err.name!r} in the current directory ({os.getcwd()}) or on sys.path; "
                 "give a file instead (my_pde.py:factory) or install the package"
             ) from None
         raise ProblemNameError(f"{label}: importing {source} failed: {_where(err, None)}") from None
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         raise ProblemNameError(f"{label}: importing {source} failed: {_where(err, None)}") from None
 
 
 def _load_file(path: Path, label: str) -> ModuleType:
-    """The module of the file ``path``, loaded once per process (as its stem, when that is free)."""
+    """The module of the file ``path``, loaded once per process under a name of its own (never
+    its stem: a ``json.py`` or ``test.py`` must not stand in for the module of that name)."""
     full = path.resolve()
     if not full.is_file():
-        where = "" if path.is_absolute() else f" (relative paths are from the current directory, {os.getcwd()})"
+        where = (
+            ""
+            if path.is_absolute()
+            else (
+                f" (relative paths are from the current directory, {os.getcwd()}; a run folder's config.toml keeps the"
+                " path as given: resume from the directory the run started in)"
+            )
+        )
         raise ProblemNameError(f"{label}: no file {path}{where}")
     for module in list(sys.modules.values()):
         if getattr(module, "__file__", None) and Path(module.__file__).resolve() == full:
             return module  # loaded already (by this, or imported by the user's own code)
-    stem = full.stem
-    module_name = stem if stem.isidentifier() and stem not in sys.modules else f"_pinnbalance_problem_{len(sys.modules)}"
+    module_name = f"_pinnbalance_problem_{''.join(c if c.isalnum() else '_' for c in full.stem)}_{len(sys.modules)}"
     spec = importlib.util.spec_from_file_location(module_name, full)
     module = importlib.util.module_from_spec(spec)
     if str(full.parent) not in sys.path:
-        sys.path.insert(0, str(full.parent))  # as python my_pde.py: its neighbours import
+        sys.path.append(str(full.parent))  # its neighbours import (after the installed modules: they keep their names)
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException as err:
         del sys.modules[module_name]
+        if isinstance(err, SystemExit):  # e.g. a script's argparse at module level, reading pinnbalance's arguments
+            raise ProblemNameError(
+                f"{label}: loading {path} ran its code and it exited ({_where(err, full)}); "
+                'put what should run only as a script under if __name__ == "__main__":'
+            ) from None
         if not isinstance(err, Exception):
             raise
         raise ProblemNameError(f"{label}: loading {path} failed: {_where(err, full)}") from None
@@ -187,7 +204,7 @@ def _where(err: Exception, file: Path | None) -> str:
     text = f"{type(err).__name__}: {err}"
     if isinstance(err, SyntaxError):
         return text  # its message names the file and the line
-    frames = traceback.extract_tb(err.__traceback__)
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith("<")]  # not importlib's own
     if file is not None:
         frames = [f for f in frames if Path(f.filename).resolve() == file] or frames
     if frames:

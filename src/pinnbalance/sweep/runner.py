@@ -228,7 +228,8 @@ def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
 
 
 def _devices_asked(jobs: list[Job]) -> list[int]:
-    """Every integer ``train.devices`` of the jobs' configurations (validating one starts no JAX backend)."""
+    """Every integer ``train.devices`` of the jobs' configurations (validating one starts no JAX
+    backend, unless its problem is a ``my_pde.py:factory`` one, built to learn its names)."""
     return [d for d in (job.config(job.name).devices for job in jobs) if isinstance(d, int)]
 
 
