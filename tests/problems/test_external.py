@@ -124,6 +124,8 @@ def test_a_file_factory_trains_from_a_toml_and_resumes(user_folder):
     assert main(resumed) == 0
     a, b = read_history_csv(user_folder / "straight" / "history.csv"), read_history_csv(user_folder / "cut" / "history.csv")
     np.testing.assert_allclose(b["l2"], a["l2"], rtol=1e-8)
+    lm = json.loads((user_folder / "cut" / "summary.json").read_text())["lm"]
+    assert lm["iterations"] == 40 and len(lm["record_seconds"]) == 6  # this session's records: iterations 15 to 40
 
 
 def test_compare_takes_a_file_factory_and_names_its_folder_after_the_function(user_folder, capsys):
