@@ -14,7 +14,7 @@ from pinnbalance import config as cfg
 from pinnbalance.cli import main
 from pinnbalance.io import read_history_csv
 from pinnbalance.problems import PROBLEMS, external
-from pinnbalance.problems.external import ProblemNameError, find_factory, is_external, make_problem, short_name
+from pinnbalance.problems.external import ProblemNameError, declaration, find_factory, is_external, make_problem, short_name
 
 # -u'' = k^2 pi^2 sin(k pi x) on [0, 1], u(0) = u(1) = 0: u = sin(k pi x)
 USER_PDE = '''
@@ -133,6 +133,19 @@ def test_compare_takes_a_file_factory_and_names_its_folder_after_the_function(us
     assert main(argv) == 0
     table = json.loads((user_folder / "runs" / "compare-poisson_1d" / "compare.json").read_text())
     assert table["problem"] == "poisson-1d" and "constant" in table["schemes"]
+
+
+def test_a_configuration_builds_the_problem_once_per_parameters(user_folder):
+    """Validating a configuration builds an undeclared problem to read its names; again with
+    the same parameters (a sweep validates each job several times) it is not built again."""
+    (user_folder / "counted.py").write_text(
+        USER_PDE + "\nBUILT = []\n\n\ndef counted(k: int = 1):\n    BUILT.append(k)\n    return poisson_1d(k)\n"
+    )
+    data = {"problem": {"name": "counted.py:counted", "parameters": {"k": 2}}, "sampling": {"batch_size": {"res": 8, "bcs": 2}}}
+    first, again = cfg.from_dict(data), cfg.from_dict(data)
+    module = sys.modules[find_factory("counted.py:counted").__module__]
+    assert first == again and module.BUILT == [2]
+    assert declaration("counted.py:counted", {"k": 3}).term_names == ("res", "bcs") and module.BUILT == [2, 3]
 
 
 def test_a_module_level_problem_object_is_its_own_factory(user_folder):

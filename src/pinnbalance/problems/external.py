@@ -125,9 +125,18 @@ def make_problem(name: str, parameters=None):
 
 def declaration(name: str, parameters=None):
     """What a configuration checks its names against (a ``Declared``): the registered problem's
-    declaration, else the problem built once (``make_problem``) to read its names, which starts
-    a JAX backend (``problems.declared`` says why declared ones are not built)."""
-    return DECLARED.get(name) or Declared.of(make_problem(name, parameters))
+    declaration, else the problem built (``make_problem``) to read its names, which starts a JAX
+    backend (``problems.declared`` says why declared ones are not built). Built once per factory
+    and parameters: a sweep validates each job's configuration several times."""
+    if name in DECLARED:
+        return DECLARED[name]
+    key = (find_factory(name), repr(sorted(dict(parameters or {}).items())))
+    if key not in _BUILT:
+        _BUILT[key] = Declared.of(make_problem(name, parameters))
+    return _BUILT[key]
+
+
+_BUILT: dict[tuple, Declared] = {}  # declaration's: (factory, its parameters) -> the built problem's names
 
 
 def _defined_in(module: ModuleType, value) -> bool:
