@@ -24,6 +24,7 @@ import numpy as np
 from pinnbalance import config as cfg
 from pinnbalance import runtime
 from pinnbalance.ensemble_outputs import ensemble_line
+from pinnbalance.io import read_toml
 from pinnbalance.report.tensorboard import TensorBoardRows, run_writers
 from pinnbalance.run_folder import (
     CHECKPOINT,
@@ -283,6 +284,12 @@ def _template(config: cfg.RunConfig, problem, network, scheme, optimizer):
     return initial_states(problem, network, _runs(scheme, config.train_config(), seeds), optimizer, stacked=len(seeds) > 1)
 
 
+def _devices_asked(config_path: str, overrides: list[str]):
+    """The configuration's ``train.devices`` as written, before it is validated (None if it has none)."""
+    train = cfg.apply_overrides(read_toml(config_path, "configuration file", cfg.ConfigError), list(overrides)).get("train")
+    return train.get("devices") if isinstance(train, dict) else None
+
+
 def main_run(
     config_path: str,
     overrides: list[str],
@@ -294,8 +301,10 @@ def main_run(
 ) -> int:
     """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
     try:
-        config = cfg.load(config_path, overrides)  # starts no JAX backend (a my_pde.py:factory problem's build does), so:
-        simulate_cpu_devices(config.devices)  # train.devices = N on a CPU: N simulated devices, no XLA_FLAGS needed
+        # train.devices = N on a CPU: N simulated devices, no XLA_FLAGS needed; set before the configuration
+        # is checked, since checking one of a my_pde.py:factory problem builds it, which starts JAX
+        simulate_cpu_devices(_devices_asked(config_path, overrides))
+        config = cfg.load(config_path, overrides)
         runtime.prepare(config.train_config())
         summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)
     except (cfg.ConfigError, RunError, CheckpointError) as err:

@@ -5,6 +5,8 @@ can be wrong gets a one-line error naming the part that failed."""
 import doctest
 import json
 import math
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -89,6 +91,28 @@ dtype = "float64"
 dir = "{out}"
 """
 
+TWO_DEVICES = """
+[problem]
+name = "pde.py:poisson_1d"
+
+[network]
+hidden = [8]
+
+[sampling]
+batch_size = { res = 32, bcs = 4 }
+
+[train]
+steps = 20
+seeds = [1, 2]
+devices = 2
+log_every = 10
+chunk_logs = 1
+checkpoint_every = 10
+
+[output]
+dir = "two"
+"""
+
 
 @pytest.fixture
 def user_folder(tmp_path, monkeypatch):
@@ -126,6 +150,19 @@ def test_a_file_factory_trains_from_a_toml_and_resumes(user_folder):
     np.testing.assert_allclose(b["l2"], a["l2"], rtol=1e-8)
     lm = json.loads((user_folder / "cut" / "summary.json").read_text())["lm"]
     assert lm["iterations"] == 40 and len(lm["record_seconds"]) == 6  # this session's records: iterations 15 to 40
+
+
+def test_a_file_factory_run_gets_the_devices_its_config_asks_for(user_folder):
+    """``pinnbalance run`` in a fresh process, train.devices = 2, seeds 1 and 2: checking the
+    configuration builds the user's problem (which starts JAX), so the devices are simulated
+    before it; the run records two devices and trains both seeds."""
+    (user_folder / "two.toml").write_text(TWO_DEVICES)
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+    command = [sys.executable, "-m", "pinnbalance.cli", "run", "two.toml", "--no-progress"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((user_folder / "two" / "summary.json").read_text())
+    assert summary["numerics"]["devices"] == 2 and summary["seeds"] == [1, 2]
 
 
 def test_compare_takes_a_file_factory_and_names_its_folder_after_the_function(user_folder, capsys):
