@@ -152,10 +152,10 @@ def test_a_file_factory_trains_from_a_toml_and_resumes(user_folder):
     assert lm["iterations"] == 40 and len(lm["record_seconds"]) == 6  # this session's records: iterations 15 to 40
 
 
-def test_a_file_factory_run_gets_the_devices_its_config_asks_for(user_folder):
-    """``pinnbalance run`` in a fresh process, train.devices = 2, seeds 1 and 2: checking the
-    configuration builds the user's problem (which starts JAX), so the devices are simulated
-    before it; the run records two devices and trains both seeds."""
+def test_a_file_factory_run_and_sweep_get_the_devices_their_config_asks_for(user_folder):
+    """``pinnbalance run``, then ``sweep`` (two schemes), in fresh processes, train.devices = 2,
+    seeds 1 and 2: checking a configuration builds the user's problem (which starts JAX), so the
+    devices are simulated before it; every run records two devices."""
     (user_folder / "two.toml").write_text(TWO_DEVICES)
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
     command = [sys.executable, "-m", "pinnbalance.cli", "run", "two.toml", "--no-progress"]
@@ -163,6 +163,13 @@ def test_a_file_factory_run_gets_the_devices_its_config_asks_for(user_folder):
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((user_folder / "two" / "summary.json").read_text())
     assert summary["numerics"]["devices"] == 2 and summary["seeds"] == [1, 2]
+    (user_folder / "sweep.toml").write_text('base = "two.toml"\n\n[grid]\n"weighting.scheme" = ["constant", "lr-annealing"]\n')
+    command = [sys.executable, "-m", "pinnbalance.cli", "sweep", "sweep.toml", "--out", "swept", "--no-progress"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for run in json.loads((user_folder / "swept" / "results.json").read_text())["runs"]:
+        assert run["status"] == "trained"
+        assert json.loads((user_folder / "swept" / run["name"] / "summary.json").read_text())["numerics"]["devices"] == 2
 
 
 def test_compare_takes_a_file_factory_and_names_its_folder_after_the_function(user_folder, capsys):

@@ -44,8 +44,8 @@ class Job:
         return len(self.seeds)
 
 
-def plan(spec: SweepSpec) -> list[Job]:
-    """Expand, group by everything but the seeds, name and validate every job."""
+def plan(spec: SweepSpec, *, check: bool = True) -> list[Job]:
+    """Expand, group by everything but the seeds, name and (``check``) validate every job."""
     groups: dict[str, tuple[dict, list[int]]] = {}
     for point in spec.points():
         values = {k: v for k, v in point.items() if k != SEEDS_KEY}
@@ -64,7 +64,8 @@ def plan(spec: SweepSpec) -> list[Job]:
             set_path(data, k, v)
         set_path(data, SEEDS_KEY, list(seeds))
         jobs.append(Job(name, values, tuple(seeds), data))
-    validate(jobs)
+    if check:
+        validate(jobs)
     return jobs
 
 

@@ -228,9 +228,10 @@ def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
 
 
 def _devices_asked(jobs: list[Job]) -> list[int]:
-    """Every integer ``train.devices`` of the jobs' configurations (validating one starts no JAX
-    backend, unless its problem is a ``my_pde.py:factory`` one, built to learn its names)."""
-    return [d for d in (job.config(job.name).devices for job in jobs) if isinstance(d, int)]
+    """Every integer ``train.devices`` of the jobs' configurations as written, before they are
+    checked (checking one of a ``my_pde.py:factory`` problem builds it, which starts JAX)."""
+    asked = [train.get("devices") for train in (job.data.get("train") for job in jobs) if isinstance(train, dict)]
+    return [d for d in asked if isinstance(d, int) and not isinstance(d, bool)]
 
 
 def main_sweep(
@@ -247,7 +248,7 @@ def main_sweep(
     try:
         spec = load_sweep(path, overrides)
         if executor != "ray":  # runs train in this process: its CPU gets the devices they ask for
-            simulate_cpu_devices(max(_devices_asked(plan(spec)), default=1))
+            simulate_cpu_devices(max(_devices_asked(plan(spec, check=False)), default=1))
         out = out or default_out(spec)
         if dry:
             print(dry_run(spec, out, share))
