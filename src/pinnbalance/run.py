@@ -49,7 +49,7 @@ from pinnbalance.training.fit import initial_states, train
 from pinnbalance.training.loop import Progress
 from pinnbalance.training.results import DivergenceError, Interrupted
 from pinnbalance.training.runs import LEARNING_RATE, program_differences
-from pinnbalance.training.sharding import simulate_cpu_devices
+from pinnbalance.training.sharding import devices_written, simulate_cpu_devices
 from pinnbalance.weighting import SCHEMES
 from pinnbalance.weighting.hyper import hyperparameters
 
@@ -284,12 +284,6 @@ def _template(config: cfg.RunConfig, problem, network, scheme, optimizer):
     return initial_states(problem, network, _runs(scheme, config.train_config(), seeds), optimizer, stacked=len(seeds) > 1)
 
 
-def _devices_asked(config_path: str, overrides: list[str]):
-    """The configuration's ``train.devices`` as written, before it is validated (None if it has none)."""
-    train = cfg.apply_overrides(read_toml(config_path, "configuration file", cfg.ConfigError), list(overrides)).get("train")
-    return train.get("devices") if isinstance(train, dict) else None
-
-
 def main_run(
     config_path: str,
     overrides: list[str],
@@ -301,9 +295,9 @@ def main_run(
 ) -> int:
     """CLI entry: returns an exit status; errors are one paragraph on stderr, never a traceback."""
     try:
-        # train.devices = N on a CPU: N simulated devices, no XLA_FLAGS needed; set before the configuration
-        # is checked, since checking one of a my_pde.py:factory problem builds it, which starts JAX
-        simulate_cpu_devices(_devices_asked(config_path, overrides))
+        # train.devices = N on a CPU: N simulated devices, no XLA_FLAGS needed; set before the configuration is checked
+        written = cfg.apply_overrides(read_toml(config_path, "configuration file", cfg.ConfigError), list(overrides))
+        simulate_cpu_devices(devices_written(written))
         config = cfg.load(config_path, overrides)
         runtime.prepare(config.train_config())
         summary = run(config, resume or out, overwrite, resume is not None, progress, tensorboard)

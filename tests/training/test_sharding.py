@@ -164,3 +164,11 @@ def test_simulating_devices_after_jax_started_changes_nothing():
     before = len(jax.devices("cpu"))
     assert simulate_cpu_devices(before + 1) is False
     assert len(jax.devices("cpu")) == before
+
+
+def test_devices_written_reads_the_integer_a_configuration_asks_for():
+    from pinnbalance.training.sharding import devices_written
+
+    assert devices_written({"train": {"devices": 2}}) == 2
+    for data in ({}, {"train": {}}, {"train": {"devices": "all"}}, {"train": {"devices": True}}, {"train": 3}, None):
+        assert devices_written(data) is None, data

@@ -6,10 +6,10 @@ from the command line (``pinnbalance run``, ``sweep``, ``compare``, ``diagnose``
 name of the form ``SOURCE:FACTORY`` is one, nothing to register:
 
 - ``"my_pde.py:poisson_2d"``: the function ``poisson_2d`` of the file ``my_pde.py`` (a path,
-  relative to the current directory, as ``--out`` is); the file's folder goes on
-  ``sys.path``, as for ``python my_pde.py``, so it may import its neighbours;
+  relative to the current directory, as ``--out`` is), loaded under a private module name;
+  the file's folder is appended to ``sys.path``, so it may import its neighbours;
 - ``"my_package.pdes:poisson_2d"``: the same from an importable module (the current
-  directory is searched too, as ``python -m`` does).
+  directory is searched too, after the installed packages).
 
 ``FACTORY`` is a function returning a ``Problem``, every argument with a default; a TOML's
 ``[problem] parameters`` are its arguments. It may also be a ``Problem`` itself (a module-level
@@ -159,14 +159,13 @@ def _load(source: str, label: str) -> ModuleType:
         sys.path.append(os.getcwd())  # the current directory's modules (after the installed ones: they keep their names)
     try:
         return importlib.import_module(source)
-    except ModuleNotFoundError as err:
-        if err.name == source or source.startswith(f"{err.name}."):  # the module itself, not an import inside it
+    except (Exception, SystemExit) as err:
+        missing = getattr(err, "name", None) if isinstance(err, ModuleNotFoundError) else None
+        if missing and (missing == source or source.startswith(f"{missing}.")):  # the module itself, not an import in it
             raise ProblemNameError(
-                f"{label}: no module {err.name!r} in the current directory ({os.getcwd()}) or on sys.path; "
+                f"{label}: no module {missing!r} in the current directory ({os.getcwd()}) or on sys.path; "
                 "give a file instead (my_pde.py:factory) or install the package"
             ) from None
-        raise ProblemNameError(f"{label}: importing {source} failed: {_where(err, None)}") from None
-    except (Exception, SystemExit) as err:
         raise ProblemNameError(f"{label}: importing {source} failed: {_where(err, None)}") from None
 
 

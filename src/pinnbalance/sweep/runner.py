@@ -35,7 +35,7 @@ from pinnbalance.sweep.jobs import Job, plan
 from pinnbalance.sweep.report import write_report
 from pinnbalance.sweep.spec import SweepError, SweepSpec, load_sweep
 from pinnbalance.training.results import DivergenceError
-from pinnbalance.training.sharding import simulate_cpu_devices
+from pinnbalance.training.sharding import devices_written, simulate_cpu_devices
 
 STATUS = {"new": "trained", "restart": "trained", "resume": "resumed", "done": "skipped"}
 
@@ -227,13 +227,6 @@ def dry_run(spec: SweepSpec, out: str | Path, share: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _devices_asked(jobs: list[Job]) -> list[int]:
-    """Every integer ``train.devices`` of the jobs' configurations as written, before they are
-    checked (checking one of a ``my_pde.py:factory`` problem builds it, which starts JAX)."""
-    asked = [train.get("devices") for train in (job.data.get("train") for job in jobs) if isinstance(train, dict)]
-    return [d for d in asked if isinstance(d, int) and not isinstance(d, bool)]
-
-
 def main_sweep(
     path: str,
     executor: str = "local",
@@ -248,7 +241,7 @@ def main_sweep(
     try:
         spec = load_sweep(path, overrides)
         if executor != "ray":  # runs train in this process: its CPU gets the devices they ask for
-            simulate_cpu_devices(max(_devices_asked(plan(spec, check=False)), default=1))
+            simulate_cpu_devices(max((devices_written(job.data) or 1 for job in plan(spec, check=False)), default=1))
         out = out or default_out(spec)
         if dry:
             print(dry_run(spec, out, share))

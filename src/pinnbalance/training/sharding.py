@@ -155,6 +155,15 @@ def simulate_cpu_devices(n: int) -> bool:
     return True
 
 
+def devices_written(data) -> int | None:
+    """``train.devices`` as a configuration's data (parsed TOML) holds it, before the configuration
+    is checked: an integer, else None. Entry points simulate that many CPU devices first, since
+    checking a configuration may start JAX (a ``my_pde.py:factory`` problem is built to read its names)."""
+    train = data.get("train") if isinstance(data, dict) else None
+    devices = train.get("devices") if isinstance(train, dict) else None
+    return devices if isinstance(devices, int) and not isinstance(devices, bool) else None
+
+
 def seed_split(seeds: Sequence[int], devices: int) -> tuple[DataParallel | None, list[int]]:
     """``(sharding, padding)`` to train ``seeds`` split over ``devices`` devices.
 
