@@ -31,7 +31,7 @@ from frontier import timed_training  # noqa: E402
 from pinnbalance.component_metrics import component_errors  # noqa: E402
 from pinnbalance.io import write_json  # noqa: E402
 from pinnbalance.metrics import predict  # noqa: E402
-from pinnbalance.nn.with_unknowns import with_unknowns  # noqa: E402
+from pinnbalance.nn.hard import for_problem  # noqa: E402
 
 RESULTS = HERE / "results" / "heat_inverse_ensembles.json"
 
@@ -53,7 +53,7 @@ def screen(config: str, base: int, members: int, folds: bool, overrides: list[st
         seed = base * 1000 + i
         t = timed_training(path, [f"train.seeds=[{seed}]", *overrides, *([f"lm.holdout_seed={i}"] if folds else [])], None)
         points, ref = t.problem.reference_data
-        full = with_unknowns(t.problem, t.network)
+        full = for_problem(t.problem, t.network)
         preds.append(np.asarray(predict(full, t.result.params, np.asarray(points, t.tconf.jnp_dtype), t.problem), np.float64))
         ref = np.asarray(ref, np.float64)
         out["members"].append({"seed": seed, **errors(preds[-1], ref, t.problem.components), "seconds": t.wall})

@@ -56,7 +56,7 @@ from pinnbalance.component_metrics import component_errors, joint_l2re  # noqa: 
 from pinnbalance.ensemble import ensemble_evaluation, stack_params  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import predict  # noqa: E402
-from pinnbalance.nn.with_unknowns import with_unknowns  # noqa: E402
+from pinnbalance.nn.hard import for_problem  # noqa: E402
 from pinnbalance.problems.burgers_1d import file_reference as burgers_file  # noqa: E402
 
 RESULTS = HERE / "results" / "pinnacle.json"
@@ -141,7 +141,7 @@ def run_one(
     t = timed_training(path, overrides, budget, folder)
     problem, network, tconf, result, seconds = t.problem, t.network, t.tconf, t.result, t.wall
     points, ref = problem.reference_data
-    full = with_unknowns(problem, network)  # heat-inverse compares (u, a): the params carry a's network
+    full = for_problem(problem, network)  # heat-inverse compares (u, a): the params carry a's network; a hard constraint applies
     pred = np.asarray(predict(full, result.params, np.asarray(points, tconf.jnp_dtype), problem), np.float64)
     errors = {k: float(v) for k, v in component_errors(pred, np.asarray(ref, np.float64), problem.components).items()}
     run = {

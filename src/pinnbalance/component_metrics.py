@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from pinnbalance.metrics import evaluation_grid, predict
-from pinnbalance.nn.with_unknowns import with_unknowns
+from pinnbalance.nn.hard import for_problem
 
 
 def joint_l2re(pred: jax.Array, ref: jax.Array) -> jax.Array:
@@ -73,6 +73,6 @@ def final_component_metrics(problem, network, params, grid_n: int = 100) -> dict
         return {}
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     points, ref = evaluation_grid(problem, grid_n, dtype)
-    network = with_unknowns(problem, network)  # params of a problem with unknowns carry them; its quantity may read them
+    network = for_problem(problem, network)  # params of a problem with unknowns carry them; its quantity may read them
     errors = component_errors(predict(network, params, points, problem), ref, names)
     return {f"final_{k}": float(v) for k, v in errors.items()}

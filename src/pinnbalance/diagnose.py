@@ -25,6 +25,7 @@ import numpy as np
 
 from pinnbalance.io import atomic_write_text, write_json
 from pinnbalance.nn import mlp_for
+from pinnbalance.nn.hard import for_problem
 from pinnbalance.problems import sample_batch
 from pinnbalance.problems.external import make_problem
 from pinnbalance.report.figures import gradient_histograms
@@ -84,7 +85,7 @@ def diagnose(
     """Measure at initialisation and after ``steps`` standard-PINN steps; write JSON, Markdown, figure."""
     problem = make_problem(problem_name)
     out = prepare_out(Path(out), overwrite)
-    network = mlp_for(problem.domain)
+    network = for_problem(problem, mlp_for(problem.domain))  # gradients of what trains: under a hard constraint, u
     config = dataclasses.replace(TrainConfig(), steps=steps, seed=seed)
     batch = sample_batch(problem, jax.random.PRNGKey(seed + 1), jnp.float32)
     init_params = network.init(jax.random.split(config.key(seed))[0])

@@ -40,7 +40,7 @@ import jax
 import numpy as np
 
 from pinnbalance.metrics import predict
-from pinnbalance.nn.with_unknowns import with_unknowns
+from pinnbalance.nn.hard import for_problem
 
 SEED_BITS = 31  # member seeds are reduced to [0, 2^31): non-negative int32
 
@@ -111,7 +111,7 @@ def member_values(one, stacked_params) -> np.ndarray:
 
 def member_predictions(problem, network, stacked_params, points) -> np.ndarray:
     """``(K, n)`` or ``(K, n, c)``: each member's compared quantity at ``points`` (float64)."""
-    full = with_unknowns(problem, network)  # a quantity may read the unknowns (heat-inverse's a)
+    full = for_problem(problem, network)  # a quantity may read the unknowns (heat-inverse's a)
     points = np.asarray(points, jax.tree_util.tree_leaves(stacked_params)[0].dtype)
     return member_values(jax.jit(lambda p: predict(full, p, points, problem)), stacked_params)
 

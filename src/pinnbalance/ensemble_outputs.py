@@ -31,7 +31,8 @@ import numpy as np
 from pinnbalance.ensemble import ensemble_evaluation, member_values, stack_params
 from pinnbalance.io import write_npz
 from pinnbalance.metrics import evaluation_grid
-from pinnbalance.nn.with_unknowns import solution_network, solution_params, with_unknowns
+from pinnbalance.nn.hard import for_problem
+from pinnbalance.nn.with_unknowns import solution_network, solution_params
 from pinnbalance.problems.unknowns import FieldUnknown
 
 NPZ, FIGURE = "ensemble.npz", "ensemble.png"
@@ -115,7 +116,7 @@ def ensemble_fields(problem, network, stacked, n: int = 100) -> list[dict]:
     """The figure's panels: ``{"name", "axis0", "axis1", "labels", "mean", "std"}`` (``n x n`` grids)
     of the solution's outputs and of each field unknown of two coordinates; ``[]`` when neither
     the domain is 2-D nor a field unknown is a function of two coordinates."""
-    full, names = with_unknowns(problem, network), tuple(problem.domain.names)
+    full, names = for_problem(problem, network), tuple(problem.domain.names)
     fields = [(k, s) for k, s in getattr(full, "unknowns", ()) if isinstance(s, FieldUnknown) and len(_inputs(s, names)) == 2]
     dtype, panels = jax.tree_util.tree_leaves(stacked)[0].dtype, []
     plane = solution_plane(names)

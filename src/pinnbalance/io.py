@@ -25,6 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from pinnbalance.nn import ARCHITECTURES
+from pinnbalance.nn.hard import HardConstrained, constrained
+from pinnbalance.problems.hard import HardConstraint
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -143,6 +145,7 @@ def read_history_csv(path: str | Path) -> dict[str, np.ndarray]:
 
 
 NETWORK_TYPES = {cls.__name__: cls for cls in ARCHITECTURES.values()}
+HARD_NOTE = "trained as u = g(z) + d(z) N(z) under a hard constraint (g and d: code); N is this network"
 
 
 def save_params(folder: str | Path, network, params) -> None:
@@ -152,8 +155,17 @@ def save_params(folder: str | Path, network, params) -> None:
     holds each layer's arrays as ``layer{i}.{name}`` (``W``/``b``, or ``s``/``V``/``b`` with
     random weight factorisation) and, for ``FourierFeatures``, the fixed frequency draws as
     ``fourier.G{k}`` (arrays, not JSON, so they reload bit for bit).
+
+    A ``HardConstrained`` network (``nn.hard``) is saved as its inner network with the key
+    ``"hard_constraint"`` added: ``g`` and ``d`` are code, the problem's, and ``load_params``
+    needs them back (``load_run`` rebuilds the problem to get them).
     """
     folder = Path(folder)
+    if isinstance(network, HardConstrained):
+        save_params(folder, network.network, params)
+        spec = json.loads((folder / "network.json").read_text())
+        write_json(folder / "network.json", {**spec, "hard_constraint": HARD_NOTE})
+        return
     arrays = {f"layer{i}.{name}": np.asarray(v) for i, layer in enumerate(params) for name, v in layer.items()}
     spec = {"type": type(network).__name__}
     for f in dataclasses.fields(network):
@@ -166,15 +178,25 @@ def save_params(folder: str | Path, network, params) -> None:
     write_json(folder / "network.json", spec)
 
 
-def load_params(folder: str | Path) -> tuple[object, list[dict[str, jax.Array]]]:
+def load_params(folder: str | Path, hard: HardConstraint | None = None) -> tuple[object, list[dict[str, jax.Array]]]:
     """The network description and parameters saved by ``save_params`` (no pickle).
 
-    Raises ``ValueError`` if the description is unknown or the arrays do not have the
-    shapes that description initialises.
+    ``hard``: the ``HardConstraint`` the network was trained under, for a network saved with
+    one (its ``network.json`` says so): it comes back ``HardConstrained`` (other networks
+    ignore ``hard``). Raises
+    ``ValueError`` if the description is unknown, if the arrays do not have the shapes that
+    description initialises, or if a hard-constrained network is loaded without ``hard``.
     """
     folder = Path(folder)
     where = folder / "network.json"
     spec = json.loads(where.read_text())
+    marked = spec.pop("hard_constraint", None) is not None
+    if marked and hard is None:
+        raise ValueError(
+            f"{where}: this network was trained under a hard constraint u = g(z) + d(z) N(z), and g and d are code: "
+            "load a run's network with pinnbalance.load_run(run folder), which rebuilds its problem, or pass the "
+            "constraint, load_params(folder, hard=problem.hard)"
+        )
     kind = spec.pop("type", None)
     if kind not in NETWORK_TYPES:
         raise ValueError(f"{where}: unsupported network type {kind!r}; known: {sorted(NETWORK_TYPES)}")
@@ -191,7 +213,12 @@ def load_params(folder: str | Path) -> tuple[object, list[dict[str, jax.Array]]]
         network = cls(**spec)
         params = _layers(data)
     _check_shapes(folder, network, params)
-    return network, params
+    return constrained(network, hard if marked else None), params
+
+
+def saved_hard_constrained(folder: str | Path) -> bool:
+    """Whether the network saved in ``folder`` was trained under a hard constraint (``save_params``)."""
+    return "hard_constraint" in json.loads((Path(folder) / "network.json").read_text())
 
 
 def _tuples(value):

@@ -29,11 +29,12 @@ from pinnbalance.component_metrics import final_component_metrics
 from pinnbalance.io import atomic_write_text, save_params, write_history_csv, write_json, write_npz
 from pinnbalance.methods import get_method
 from pinnbalance.metrics import evaluation_grid, evaluation_losses, evaluation_set, predict
+from pinnbalance.nn.hard import for_problem
 from pinnbalance.problems.base import Problem
 from pinnbalance.problems.external import find_factory, make_problem
 from pinnbalance.training import FitResult, TrainConfig, fit, fit_seeds
 from pinnbalance.training.sharding import seed_split
-from pinnbalance.unknown_outputs import solution_view, with_unknowns
+from pinnbalance.unknown_outputs import solution_view
 
 
 class RunFolderError(FileExistsError):
@@ -61,7 +62,7 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
         "min_l2": float(h["l2"][i]),
         "min_l2_step": int(h["step"][i]),
         "final_l2": float(h["l2"][-1]),
-        "final_losses": evaluation_losses(problem, with_unknowns(problem, network), result.params, eval_points),
+        "final_losses": evaluation_losses(problem, for_problem(problem, network), result.params, eval_points),
         "final_weights": dict(result.weights),  # every term: NTK, GradNorm, SoftAdapt, ... move the reference too
         "weight_updates_held": int(result.state.weights.held),
         "train_seconds": result.train_seconds,
@@ -73,7 +74,7 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
 
 def save_method(folder: Path, problem: Problem, network, result: FitResult, grid_n: int) -> dict[str, np.ndarray]:
     """Write one trained method's history, parameters and grid predictions; return the latter."""
-    full, params = with_unknowns(problem, network), result.params  # the compared quantity may read the unknowns (heat-inverse)
+    full, params = for_problem(problem, network), result.params  # the compared quantity may read the unknowns (heat-inverse)
     network, result = solution_view(full, result)  # the solution network's own (unknown_outputs)
     write_history_csv(folder / "history.csv", result.history)
     save_params(folder, network, result.params)
@@ -155,7 +156,7 @@ def reproduce(
     sharding, padding = seed_split(seeds, devices)  # checked before any output
     problem = make_problem(problem_name)
     out = prepare_out(Path(out), overwrite)
-    write_json(out / "config.json", resolved_config(problem, methods, seeds, config))
+    write_json(out / "config.json", resolved_config(problem, methods, seeds, config) | {"problem_name": problem_name})
     eval_points = evaluation_set(problem, config.eval_points, config.jnp_dtype)
     per_seed: dict[str, list[dict]] = {m: [] for m in methods}
     histories: dict[str, list[dict]] = {m: [] for m in methods}
@@ -273,13 +274,14 @@ def write_figures(out: Path, problem: Problem, methods, histories, predictions) 
 
     names = tuple(problem.domain.names)
     first = {m: histories[m][0] for m in methods}
-    for m in methods:
-        plot.fields({m: predictions[m][0]}, names, out / f"fields_{m}.png")
-    plot.fields({m: predictions[m][0] for m in methods}, names, out / "comparison.png")
+    if all(plot.drawable(predictions[m][0]) for m in methods):  # a 2-D grid or a 1-D domain (not 3-D, not scattered)
+        for m in methods:
+            plot.fields({m: predictions[m][0]}, names, out / f"fields_{m}.png")
+        plot.fields({m: predictions[m][0] for m in methods}, names, out / "comparison.png")
     plot.losses(first, problem.term_names, out / "losses.png")
     published = {m: PUBLISHED[m]["min_l2"] for m in methods if m in PUBLISHED} if problem.name == "klein-gordon" else None
     plot.l2_error(first, out / "l2.png", published)
-    others = tuple(t for t in problem.term_names if t != problem.reference)
-    plot.weights(first, others, out / "weights.png")
+    if others := tuple(t for t in problem.term_names if t != problem.reference):  # a residual alone has no weights to plot
+        plot.weights(first, others, out / "weights.png")
     if len(histories[methods[0]]) > 1:
         plot.seed_spread(histories, out / "seed_spread.png")

@@ -36,9 +36,10 @@ import numpy as np
 from pinnbalance import config as cfg
 from pinnbalance import derivatives
 from pinnbalance.ensemble_outputs import write_ensemble
-from pinnbalance.io import atomic_write_text, load_params, write_json
+from pinnbalance.io import atomic_write_text, load_params, saved_hard_constrained, write_json
 from pinnbalance.metrics import evaluation_set
 from pinnbalance.nn import MLP
+from pinnbalance.problems.external import make_problem
 from pinnbalance.report.causal import run_figure as causal_figure_of_run
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
 from pinnbalance.training import lbfgs_checkpoint, lm_checkpoint
@@ -339,11 +340,14 @@ def load_run(run_dir: str | Path, method: str | None = None, seed: int | None = 
     if not (folder / "params.npz").exists():
         found = sorted(p.parent.relative_to(run_dir).as_posix() for p in run_dir.rglob("params.npz"))
         raise FileNotFoundError(f"no trained parameters at {folder}; this run folder has: {found or 'none'}")
-    network, params = load_params(folder)
-    coords = ()
+    problem, coords = None, ()
     if (run_dir / "config.json").exists():  # written by `reproduce`
-        coords = tuple(json.loads((run_dir / "config.json").read_text()).get("coordinates", ()))
+        written = json.loads((run_dir / "config.json").read_text())
+        coords = tuple(written.get("coordinates", ()))
+        if saved_hard_constrained(folder):  # its g and d: the problem's code, rebuilt by the name as given
+            problem = make_problem(written.get("problem_name", written["problem"]))
     elif (run_dir / CONFIG).exists():  # written by `pinnbalance run`
-        config = cfg.load(run_dir / CONFIG)
-        coords = tuple(config.build_problem().domain.names)
+        problem = cfg.load(run_dir / CONFIG).build_problem()
+        coords = tuple(problem.domain.names)
+    network, params = load_params(folder, hard=None if problem is None else problem.hard)
     return TrainedModel(network, params, coords)

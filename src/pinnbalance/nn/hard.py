@@ -19,6 +19,11 @@ initial velocity as well with ``t^2``: ``u = u0(x) + t v0(x) + t^2 N``.
 network's (same parameters, same count), ``apply`` the transform, and ``field`` a plain
 function (derivatives by generic forward mode through ``g``, ``d`` and the network).
 
+A problem may declare its constraint (``Problem(hard=HardConstraint(g, d))``,
+``problems.hard``); ``for_problem(problem, network)`` is then the network it trains: the
+transform inside, its unknowns carried (``nn.with_unknowns``). Training, predictions, run
+folders and ``load_run`` all build it so, and a plain network passed to ``fit`` is wrapped.
+
 Example:
     >>> import jax, jax.numpy as jnp
     >>> from pinnbalance.nn import MLP
@@ -31,13 +36,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 
-Transform = Callable[[jax.Array], jax.Array]  # one point z -> a scalar, or one value per output
+from pinnbalance.nn.with_unknowns import WithUnknowns, with_unknowns
+from pinnbalance.problems.hard import HardConstraint, Transform, check_transform
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,7 @@ class HardConstrained:
 
     def __post_init__(self):
         for name in ("g", "d"):
-            if not callable(getattr(self, name)):
-                raise TypeError(
-                    f"HardConstrained.{name} must be a function of one point z, e.g. {name}=lambda z: z[1]; "
-                    f"got {getattr(self, name)!r}"
-                )
+            check_transform("HardConstrained", name, getattr(self, name))
         if not (hasattr(self.network, "init") and hasattr(self.network, "apply")):
             raise TypeError(f"HardConstrained wraps a network with init(key, dtype) and apply(params, z); got {self.network!r}")
 
@@ -84,3 +85,17 @@ class HardConstrained:
     def field(self, params):
         """``u(z)`` with the parameters bound (a plain function: generic forward-mode derivatives)."""
         return lambda z: self.apply(params, z)
+
+
+def constrained(network, hard: HardConstraint | None):
+    """``network`` under ``hard``'s transform (itself when ``hard`` is None)."""
+    return network if hard is None else HardConstrained(network, hard.g, hard.d)
+
+
+def for_problem(problem, network):
+    """The network ``problem`` trains: under its hard constraint (if it declares one), carrying
+    its unknowns (if any). A network already built so (hard-constrained, or carrying unknowns)
+    keeps its own transform, so calling this twice changes nothing."""
+    if isinstance(network, WithUnknowns):
+        return network
+    return with_unknowns(problem, network if isinstance(network, HardConstrained) else constrained(network, problem.hard))

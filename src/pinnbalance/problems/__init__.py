@@ -6,6 +6,7 @@ from pinnbalance.problems.cavity import lid_driven_cavity
 from pinnbalance.problems.declared import DECLARED, Declared
 from pinnbalance.problems.domain import Box, stacked, uniform
 from pinnbalance.problems.external import ProblemNameError, declaration, find_factory, make_problem
+from pinnbalance.problems.hard import HardConstraint
 from pinnbalance.problems.heat_inverse import heat_inverse
 from pinnbalance.problems.helmholtz import helmholtz
 from pinnbalance.problems.klein_gordon import klein_gordon
@@ -42,6 +43,7 @@ __all__ = [
     "Declared",
     "Equation",
     "FieldUnknown",
+    "HardConstraint",
     "ObservationError",
     "Observations",
     "Problem",

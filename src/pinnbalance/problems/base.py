@@ -23,6 +23,7 @@ import jax.numpy as jnp
 
 from pinnbalance.derivatives import Field
 from pinnbalance.problems.domain import Box, Sampler
+from pinnbalance.problems.hard import HardConstraint
 from pinnbalance.problems.unknowns import Unknown, check_unknowns, residual_unknowns
 
 # residual(u, point) -> residual vector (or scalar) at one point; u is the network field.
@@ -110,6 +111,9 @@ class Problem:
     ``components`` names the compared quantity's columns (``("u", "v", "p")``): the history
     and the summary then also report PINNacle's joint L2RE and each column's relative L2
     (``component_metrics``).
+
+    ``hard``: a ``HardConstraint(g, d)`` whose transform ``u = g + d N`` every network trained
+    on the problem gets (``problems.hard``, ``nn.hard``); the terms it meets are left out.
     """
 
     name: str
@@ -125,6 +129,7 @@ class Problem:
     reference_data: tuple[jax.Array, jax.Array] | None = None
     unknowns: Mapping[str, Unknown] = field(default_factory=dict)  # trained parameters, by name (problems.unknowns)
     exact_unknowns: Mapping[str, object] = field(default_factory=dict)  # their true values, to report errors
+    hard: HardConstraint | None = None  # u = g + d N, met exactly (problems.hard): its penalty terms left out
 
     def __post_init__(self):
         if not self.terms:
@@ -132,6 +137,11 @@ class Problem:
         check_names(self.reference, self.terms, what="reference term")
         check_shared_points(self)
         check_unknowns(self)
+        if self.hard is not None and not isinstance(self.hard, HardConstraint):
+            raise TypeError(
+                f"problem {self.name!r}: hard must be a HardConstraint(g=..., d=...) (pinnbalance.problems.HardConstraint), "
+                f"got {type(self.hard).__name__}"
+            )
         if self.reference_data is not None:
             points, values = self.reference_data
             if points.ndim != 2 or points.shape[1] != self.domain.dim:

@@ -60,6 +60,7 @@ from pinnbalance.derivatives import axis_derivatives, taylor1
 from pinnbalance.geometry import boundary_sampler, split_normal
 from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.domain import Box, uniform
+from pinnbalance.problems.hard import HardConstraint
 from pinnbalance.problems.observations import Observations, data_term, load_observations
 from pinnbalance.problems.refined import band, mixture
 from pinnbalance.problems.unknowns import FieldUnknown
@@ -167,11 +168,15 @@ def stacked_quantity(u, z):
     return jnp.stack([jnp.where(is_a, zero, u_value), jnp.where(is_a, a_value, zero)])
 
 
+WALL = HardConstraint(g=lambda z: A_WALL, d=lambda z: (1.0 - z[X] ** 2) * (1.0 - z[Y] ** 2))  # a = 2 on the walls
+
+
 def hard_wall(network):
     """``a(x, y) = 2 + (1 - x^2)(1 - y^2) N(x, y)``: a = 2 exactly on the walls x = +-1, y = +-1, any N.
 
-    The one thing known of a, imposed by an output transform (``nn.hard``) instead of the
-    ``a_bc`` penalty, which then leaves the loss. The factor vanishes on the walls only (it is
+    The one thing known of a, imposed by an output transform (``WALL``, ``nn.hard``) instead of
+    the ``a_bc`` penalty, which then leaves the loss (reload a saved a with
+    ``io.load_params(folder, hard=WALL)``). The factor vanishes on the walls only (it is
     positive inside the square), so the network still represents any a that equals 2 there.
 
     Example:
@@ -182,9 +187,9 @@ def hard_wall(network):
         >>> float(a(jnp.array([1.0, 0.3]))), float(a(jnp.array([-0.2, -1.0])))
         (2.0, 2.0)
     """
-    from pinnbalance.nn.hard import HardConstrained  # nn imports problems: import it when a problem is built
+    from pinnbalance.nn.hard import constrained  # nn imports problems: import it when a problem is built
 
-    return HardConstrained(network, g=lambda z: A_WALL, d=lambda z: (1.0 - z[X] ** 2) * (1.0 - z[Y] ** 2))
+    return constrained(network, WALL)
 
 
 def heat_inverse(

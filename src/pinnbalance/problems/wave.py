@@ -50,6 +50,8 @@ kernel perspective", J. Comput. Phys. 449 (2022) 110768.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 
@@ -57,6 +59,7 @@ from pinnbalance.derivatives import axis_derivatives, taylor1, unit
 from pinnbalance.problems import manufactured
 from pinnbalance.problems.base import Problem, Term
 from pinnbalance.problems.domain import Box, stacked, uniform
+from pinnbalance.problems.hard import HardConstraint
 from pinnbalance.problems.manufactured import Solution
 
 T, X = 0, 1
@@ -74,7 +77,13 @@ def initial_displacement(x: jax.Array, a: float = 0.5) -> jax.Array:
 
 
 def wave(
-    c: float = 2.0, a: float = 0.5, batch_size: int = 100, residual_batch_size: int = 300, *, exact: Solution | None = None
+    c: float = 2.0,
+    a: float = 0.5,
+    batch_size: int = 100,
+    residual_batch_size: int = 300,
+    *,
+    exact: Solution | None = None,
+    hard: bool = False,
 ) -> Problem:
     """The wave problem of the NTK paper (defaults as published).
 
@@ -85,6 +94,9 @@ def wave(
     the standing waves above (``a`` is then unused and must stay at its default). The PDE
     gets the forcing ``f = u_tt - c^2 u_xx`` of that solution (``res = u_tt - c^2 u_xx - f``),
     and ``u(0, x)``, ``u_t(0, x)``, ``u(t, 0)``, ``u(t, 1)`` take its values.
+
+    ``hard``: meet the initial and wall data exactly (``hard_constraint``) instead of by the
+    ``u`` and ``ut`` penalty terms, which leave the loss: ``res`` alone remains.
 
     Example:
         >>> problem = wave()
@@ -111,7 +123,44 @@ def wave(
         "u": Term(dirichlet, pieces, batch_size, "u(0, x) - u0(x), u(t, 0) and u(t, 1) (one batch each)"),
         "ut": Term(velocity, uniform(domain, {"t": 0.0}), batch_size, "u_t at t = 0"),
     }
-    return manufactured.packaged_problem("wave", __doc__, domain, terms, exact=solution, parameters=parameters)
+    if hard:  # the data met by the network's output transform: their terms go
+        terms = {"res": terms["res"]}
+    problem = manufactured.packaged_problem("wave", __doc__, domain, terms, exact=solution, parameters=parameters)
+    return dataclasses.replace(problem, hard=hard_constraint(solution)) if hard else problem
+
+
+def hard_constraint(solution: Solution) -> HardConstraint:
+    """``u = g + t^2 x (1 - x) N`` meeting ``solution``'s initial displacement, initial velocity and
+    wall values on ``[0, 1]^2`` exactly, for any N.
+
+    With ``s`` the solution, ``v(x) = s_t(0, x)`` and ``h(x) = (1 - x, x)`` blending the walls,
+
+        g(t, x) = s(0, x) + h . (s(t, 0) - s(0, 0), s(t, 1) - s(0, 1)) + t (v(x) - h . (v(0), v(1))),
+
+    so ``g(0, x) = s(0, x)``, ``g_t(0, x) = v(x)`` (as ``s_t(0, 0) = v(0)``), ``g(t, 0) = s(t, 0)``
+    and ``g(t, 1) = s(t, 1)``; ``d = t^2 x (1 - x)`` vanishes with ``d_t`` at t = 0 and on both
+    walls. For the standing waves (zero walls and velocity) ``g`` is ``u0(x)``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> hard = hard_constraint(exact_solution)
+        >>> float(hard.g(jnp.array([0.7, 0.25])) - initial_displacement(0.25)), float(hard.d(jnp.array([0.7, 1.0])))
+        (0.0, 0.0)
+    """
+
+    def at(t, x):
+        return solution(jnp.stack([t, x]))
+
+    def velocity(x):  # s_t(0, x)
+        return jax.jvp(lambda t: at(t, x), (jnp.zeros_like(x),), (jnp.ones_like(x),))[1]
+
+    def g(z):
+        t, x = z[T], z[X]
+        zero, one = jnp.zeros_like(x), jnp.ones_like(x)
+        walls = (1 - x) * (at(t, zero) - at(zero, zero)) + x * (at(t, one) - at(zero, one))
+        return at(zero, x) + walls + t * (velocity(x) - (1 - x) * velocity(zero) - x * velocity(one))
+
+    return HardConstraint(g=g, d=lambda z: z[T] ** 2 * z[X] * (1 - z[X]))
 
 
 def _standing_wave_terms(c: float, a: float):

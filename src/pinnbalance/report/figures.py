@@ -48,13 +48,17 @@ def fields(predictions: Mapping[str, Mapping[str, np.ndarray]], names: tuple[str
     """Rows of exact / predicted / |error| panels, one row per method.
 
     ``predictions[method]`` holds ``axis0``, ``axis1`` (grid coordinates), ``u_exact`` and
-    ``u_pred`` of shape ``(n0, n1)``.
+    ``u_pred`` of shape ``(n0, n1)``; on a 1-D domain, ``points`` ``(n, 1)`` and ``u_exact``,
+    ``u_pred`` ``(n,)`` or ``(n, k)``, drawn as curves (``drawable`` says which predictions can be).
     """
     plt = pyplot()
     methods = list(predictions)
     fig, axes = plt.subplots(len(methods), 3, figsize=(14, 3.6 * len(methods)), squeeze=False)
     for row, method in zip(axes, methods):
         p = predictions[method]
+        if "axis0" not in p:
+            _curves(row, p, method, names[0])
+            continue
         extent = [p["axis0"][0], p["axis0"][-1], p["axis1"][0], p["axis1"][-1]]
         err = np.abs(p["u_pred"] - p["u_exact"])
         rel = np.linalg.norm(p["u_pred"] - p["u_exact"]) / np.linalg.norm(p["u_exact"])
@@ -63,6 +67,28 @@ def fields(predictions: Mapping[str, Mapping[str, np.ndarray]], names: tuple[str
         _field(row[2], err, extent, f"{method}: |error| (rel. L2 {rel:.2e})", names)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def drawable(prediction: Mapping[str, np.ndarray]) -> bool:
+    """Whether ``fields`` can draw ``prediction``: a 2-D grid, or points of a 1-D domain."""
+    return "axis0" in prediction or np.shape(prediction.get("points"))[1:] == (1,)
+
+
+def _curves(row, p, method: str, name: str) -> None:
+    """Exact / predicted / |error| of a 1-D domain's points, in x order."""
+    order = np.argsort(p["points"][:, 0])
+    x, exact, pred = p["points"][order, 0], p["u_exact"][order], p["u_pred"][order]
+    rel = np.linalg.norm(pred - exact) / np.linalg.norm(exact)
+    row[0].plot(x, exact)
+    row[1].plot(x, exact, "k--", lw=1, label="exact")
+    row[1].plot(x, pred, label="predicted")
+    row[1].legend()
+    row[2].semilogy(x, np.abs(pred - exact) + np.finfo(float).tiny)
+    titles = ("exact u", f"{method}: predicted u", f"{method}: |error| (rel. L2 {rel:.2e})")
+    for ax, title in zip(row, titles):
+        ax.set_title(title)
+        ax.set_xlabel(name)
+        ax.grid(alpha=0.3)
 
 
 def step_axes(ax, *, ylabel: str | None = None, title: str | None = None) -> None:

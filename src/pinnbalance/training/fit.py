@@ -17,7 +17,8 @@ import numpy as np
 
 from pinnbalance import runtime
 from pinnbalance.metrics import evaluation_grid
-from pinnbalance.nn.with_unknowns import solution_network, unknowns_optimizer, with_unknowns
+from pinnbalance.nn.hard import for_problem
+from pinnbalance.nn.with_unknowns import solution_network, unknowns_optimizer
 from pinnbalance.problems.base import Problem
 from pinnbalance.training import lbfgs_checkpoint
 from pinnbalance.training.callbacks import DIVERGED, INTERRUPTED, ProgressBar, StopOnDivergence
@@ -62,7 +63,7 @@ def initial_state(problem: Problem, network, scheme, optimizer, config: TrainCon
     """The state before step 0: one seed drives initialisation and sampling (and the fixed
     point set of fixed sampling)."""
     dtype = config.jnp_dtype
-    network = with_unknowns(problem, network)  # a problem's unknowns train with the network (nn.with_unknowns)
+    network = for_problem(problem, network)  # its hard constraint; its unknowns train with the network (nn.hard)
     optimizer = unknowns_optimizer(network, optimizer, config)
     init_key, data_key = jax.random.split(config.key(seed))
     params = network.init(init_key, dtype)
@@ -192,7 +193,7 @@ def train(
     """
     scheme, config = runs[0]
     _check_train(runs, vmapped, scheme, config)
-    network = with_unknowns(problem, network)  # unchanged without unknowns
+    network = for_problem(problem, network)  # unchanged without a hard constraint or unknowns
     start = _starting_progress(problem, network, runs, optimizer, vmapped=vmapped, start=start)
     optimizer = optimizer or config.optimizer()  # the program's: it reads each run's rate from the state
     optimizer = unknowns_optimizer(network, optimizer, config)  # each unknown at its own rate

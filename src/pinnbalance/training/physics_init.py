@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from pinnbalance.nn.hard import HardConstrained
 from pinnbalance.nn.piratenet import PirateNet, least_squares_init
 from pinnbalance.nn.with_unknowns import solution_network, solution_params, with_solution_params
 
@@ -84,6 +85,11 @@ class LeastSquaresInit:
         carries unknowns (``nn.with_unknowns``) has its solution network's output layer fitted and
         the unknowns' parameters kept as they are: the fit is of u alone, to the exact solution."""
         solution = solution_network(network)
+        if isinstance(solution, HardConstrained):
+            raise ValueError(
+                "least-squares initialisation fits a PirateNet's output layer to the exact solution; under the problem's "
+                'hard constraint the output is g + d N instead. Use init = "random" with a hard-constrained problem'
+            )
         if not isinstance(solution, PirateNet):
             raise ValueError(
                 f'least-squares initialisation applies to a PirateNet (network type "piratenet"), whose output is linear '
