@@ -143,6 +143,16 @@ def test_hard_wave_meets_initial_and_wall_data_for_any_network(case):
         assert abs(float(u(inside) - solution(inside))) > 1e-6  # the network still acts inside
 
 
+def test_a_toml_asks_for_the_hard_wave_by_its_parameter():
+    from pinnbalance import config as cfg
+
+    config = cfg.from_dict({"problem": {"name": "wave", "parameters": {"hard": True}}})
+    problem = config.build_problem()
+    assert problem.term_names == ("res",) and problem.hard is not None
+    with pytest.raises(cfg.ConfigError, match="problem.parameters.hard"):
+        cfg.from_dict({"problem": {"name": "wave", "parameters": {"hard": 1.0}}})
+
+
 def test_for_problem_wraps_once_and_keeps_a_network_of_ones_own():
     problem = wave(hard=True)
     net = for_problem(problem, MLP((2, 4, 1)))

@@ -81,9 +81,9 @@ def wave(
     a: float = 0.5,
     batch_size: int = 100,
     residual_batch_size: int = 300,
+    hard: bool = False,
     *,
     exact: Solution | None = None,
-    hard: bool = False,
 ) -> Problem:
     """The wave problem of the NTK paper (defaults as published).
 
