@@ -161,19 +161,17 @@ def save_params(folder: str | Path, network, params) -> None:
     needs them back (``load_run`` rebuilds the problem to get them).
     """
     folder = Path(folder)
-    if isinstance(network, HardConstrained):
-        save_params(folder, network.network, params)
-        spec = json.loads((folder / "network.json").read_text())
-        write_json(folder / "network.json", {**spec, "hard_constraint": HARD_NOTE})
-        return
+    inner = network.network if isinstance(network, HardConstrained) else network
     arrays = {f"layer{i}.{name}": np.asarray(v) for i, layer in enumerate(params) for name, v in layer.items()}
-    spec = {"type": type(network).__name__}
-    for f in dataclasses.fields(network):
-        value = getattr(network, f.name)
+    spec = {"type": type(inner).__name__}
+    for f in dataclasses.fields(inner):
+        value = getattr(inner, f.name)
         if f.name == "frequencies":
             arrays.update({f"fourier.G{k}": np.asarray(g, np.float64) for k, g in enumerate(value)})
         else:
             spec[f.name] = list(value) if isinstance(value, tuple) else value
+    if inner is not network:
+        spec["hard_constraint"] = HARD_NOTE
     write_npz(folder / "params.npz", arrays)
     write_json(folder / "network.json", spec)
 
@@ -183,9 +181,9 @@ def load_params(folder: str | Path, hard: HardConstraint | None = None) -> tuple
 
     ``hard``: the ``HardConstraint`` the network was trained under, for a network saved with
     one (its ``network.json`` says so): it comes back ``HardConstrained`` (other networks
-    ignore ``hard``). Raises
-    ``ValueError`` if the description is unknown, if the arrays do not have the shapes that
-    description initialises, or if a hard-constrained network is loaded without ``hard``.
+    ignore ``hard``). Raises ``ValueError`` if the description is unknown, if the arrays do
+    not have the shapes that description initialises, or if a hard-constrained network is
+    loaded without ``hard``.
     """
     folder = Path(folder)
     where = folder / "network.json"
