@@ -189,6 +189,30 @@ def test_least_squares_initialisation_is_refused_under_a_constraint():
         LeastSquaresInit(points=8).apply(problem, network, params, jax.random.PRNGKey(1), jnp.float64)
 
 
+def test_an_inverse_problem_under_a_constraint_trains_its_unknown_and_saves_the_marked_network(tmp_path):
+    """A scalar unknown beside a hard constraint: the network carries both (unknowns outside,
+    the transform inside), ``fit`` trains k, and the solution network saves marked."""
+    from pinnbalance.io import save_params
+    from pinnbalance.problems import Scalar
+    from pinnbalance.unknown_outputs import solution_view
+
+    box = Box((0.0,), (1.0,), ("x",))
+    res = lambda u, z, *, k: k * u(z) - jnp.sin(jnp.pi * z[0])  # noqa: E731
+    hard = HardConstraint(g=lambda z: 0.0, d=lambda z: z[0] * (1 - z[0]))
+    exact = lambda z: jnp.sin(jnp.pi * z[0]) / 3  # k = 3  # noqa: E731
+    terms = {"res": Term(res, uniform(box), 16)}
+    problem = Problem("p", box, terms, exact=exact, unknowns={"k": Scalar(2.0)}, hard=hard)
+    net = for_problem(problem, MLP((1, 4, 1)))
+    assert isinstance(net, WithUnknowns) and isinstance(net.network, HardConstrained)
+    result = fit(problem, MLP((1, 4, 1)), Constant(), TrainConfig(steps=3, log_every=1, dtype="float64"), progress=False)
+    u = net.field(result.params)
+    assert float(u(jnp.array([1.0]))) == 0.0 and float(u.unknowns["k"]) != 2.0
+    solution, solved = solution_view(net, result)
+    save_params(tmp_path, solution, solved.params)
+    reloaded, params = load_params(tmp_path, hard=hard)
+    assert float(reloaded.field(params)(jnp.array([0.0]))) == 0.0
+
+
 def test_bad_constraints_are_named():
     box = Box((0.0,), (1.0,), ("x",))
     terms = {"res": Term(lambda u, z: u(z), uniform(box))}
