@@ -50,6 +50,7 @@ from pinnbalance import runtime  # noqa: E402
 from pinnbalance.io import atomic_write_text, write_json  # noqa: E402
 from pinnbalance.metrics import evaluation_grid, predict, relative_l2  # noqa: E402
 from pinnbalance.nn import count_params  # noqa: E402
+from pinnbalance.nn.hard import for_problem  # noqa: E402
 from pinnbalance.run import resumed_progress  # noqa: E402
 from pinnbalance.run_folder import CHECKPOINT, Checkpoints, checkpoint_writer, new_folder  # noqa: E402
 from pinnbalance.training import Callback, train  # noqa: E402
@@ -295,6 +296,7 @@ def run_one(config_path: str, seed: int, budget: float | None, quick: bool = Fal
         overrides += ["sampling.batch_size=64"] if config_path in recipes else []  # a GPU's batch: a CPU checks it small
     t = timed_training(config_path, overrides, budget, folder)
     problem, network, tconf, result, clock, wall = t.problem, t.network, t.tconf, t.result, t.clock, t.wall
+    network = for_problem(problem, network)  # as trained: under the problem's hard constraint, with its unknowns
     grid, exact = evaluation_grid(problem, tconf.eval_grid, tconf.jnp_dtype)
     per_eval = evaluation_seconds(problem, network, result.params, grid, exact)
     l2 = result.history["l2"].astype(float)

@@ -23,7 +23,7 @@ from pinnbalance.problems.external import make_problem
 from pinnbalance.report.figures import scheme_figures
 from pinnbalance.report.html import html_report
 from pinnbalance.report.tables import compare_table
-from pinnbalance.reproduce import prepare_out
+from pinnbalance.reproduce import final_l2, prepare_out
 from pinnbalance.training import TrainConfig, fit_seeds
 from pinnbalance.training.sharding import seed_split
 from pinnbalance.weighting.interface import per_point
@@ -74,7 +74,7 @@ def compare(
         histories[name] = [r.history for r in results]
         entries[name] = {
             "min_l2": [float(r.history["l2"].min()) for r in results],
-            "final_l2": [float(r.history["l2"][-1]) for r in results],
+            "final_l2": [final_l2(scheme_problem, network, r) for r in results],
             "final_weights": {t: [r.weights[t] for r in results] for t in problem.term_names},
             "weight_updates_held": [int(r.state.weights.held) for r in results],
             "ms_per_step": steady_ms_per_step(results[0], config),

@@ -216,7 +216,7 @@ def load_params(folder: str | Path, hard: HardConstraint | None = None) -> tuple
 
 def saved_hard_constrained(folder: str | Path) -> bool:
     """Whether the network saved in ``folder`` was trained under a hard constraint (``save_params``)."""
-    return "hard_constraint" in json.loads((Path(folder) / "network.json").read_text())
+    return json.loads((Path(folder) / "network.json").read_text()).get("hard_constraint") is not None
 
 
 def _tuples(value):

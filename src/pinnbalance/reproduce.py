@@ -73,15 +73,18 @@ def method_metrics(problem: Problem, network, result: FitResult, eval_points) ->
 
 
 def final_l2(problem: Problem, network, result: FitResult) -> float:
-    """The final parameters' relative L2 error: the last record's, or, where first-order training
-    went on past it (``steps - 1`` not a multiple of ``log_every``: a record follows the first
-    step of each block), evaluated as the records are, on the evaluation grid."""
-    h = result.history
-    recorded_last = int(h["step"][-1]) == int(np.max(result.state.step)) - 1
-    if recorded_last or result.status != "completed" or {"lbfgs", "lm"} & set(result.extra):
+    """The final parameters' relative L2 error, evaluated as the records are (on the evaluation
+    grid, at the run's matmul precision). The last record holds it when first-order training
+    ended on it (``steps - 1`` a multiple of ``log_every``: a record follows the first step of
+    each block); a second-order phase may end on other parameters than its last record (the
+    iteration ``lm.holdout`` picks). A diverged run keeps its last record."""
+    h, config = result.history, result.config
+    ended_on_record = not {"lbfgs", "lm"} & set(result.extra) and int(h["step"][-1]) == int(np.max(result.state.step)) - 1
+    if ended_on_record or result.status == "diverged":
         return float(h["l2"][-1])
-    points, exact = evaluation_grid(problem, result.config.eval_grid, result.config.jnp_dtype)
-    return float(relative_l2(predict(for_problem(problem, network), result.params, points, problem), exact))
+    points, exact = evaluation_grid(problem, config.eval_grid, config.jnp_dtype)
+    with jax.default_matmul_precision(config.matmul_precision):
+        return float(relative_l2(predict(for_problem(problem, network), result.params, points, problem), exact))
 
 
 def save_method(folder: Path, problem: Problem, network, result: FitResult, grid_n: int) -> dict[str, np.ndarray]:

@@ -38,7 +38,6 @@ from pinnbalance import derivatives
 from pinnbalance.ensemble_outputs import write_ensemble
 from pinnbalance.io import atomic_write_text, load_params, saved_hard_constrained, write_json
 from pinnbalance.metrics import evaluation_set
-from pinnbalance.nn import MLP
 from pinnbalance.problems.external import make_problem
 from pinnbalance.report.causal import run_figure as causal_figure_of_run
 from pinnbalance.reproduce import method_metrics, prepare_out, save_method
@@ -299,7 +298,7 @@ class TrainedModel:
         >>> model.u([[0.5, 0.5]]), model.derivative([[0.5, 0.5]], "x", order=2)  # doctest: +SKIP
     """
 
-    network: MLP
+    network: object  # an architecture (nn.ARCHITECTURES), hard-constrained if its problem declares it (nn.hard)
     params: list
     coordinates: tuple[str, ...] = ()
 

@@ -16,7 +16,7 @@ from pinnbalance.io import load_params
 from pinnbalance.metrics import evaluation_grid, relative_l2
 from pinnbalance.nn import MLP
 from pinnbalance.nn.hard import HardConstrained, for_problem
-from pinnbalance.nn.with_unknowns import WithUnknowns
+from pinnbalance.nn.with_unknowns import WithUnknowns, with_unknowns
 from pinnbalance.problems import PROBLEMS, Box, HardConstraint, Problem, Term, uniform
 from pinnbalance.problems.external import is_external
 from pinnbalance.problems.wave import exact_solution, initial_displacement, wave
@@ -144,11 +144,15 @@ def test_hard_wave_meets_initial_and_wall_data_for_any_network(case):
 
 
 def test_a_toml_asks_for_the_hard_wave_by_its_parameter():
+    """The configuration is checked against the hard wave's own terms (``res`` alone), not the
+    declared wave's: a batch size for the ``u`` term it left out is named as the error."""
     from pinnbalance import config as cfg
 
     config = cfg.from_dict({"problem": {"name": "wave", "parameters": {"hard": True}}})
     problem = config.build_problem()
     assert problem.term_names == ("res",) and problem.hard is not None
+    with pytest.raises(cfg.ConfigError, match=r"sampling.batch_size.*\['u'\]"):
+        cfg.from_dict({"problem": {"name": "wave", "parameters": {"hard": True}}, "sampling": {"batch_size": {"u": 10}}})
     with pytest.raises(cfg.ConfigError, match="problem.parameters.hard"):
         cfg.from_dict({"problem": {"name": "wave", "parameters": {"hard": 1.0}}})
 
@@ -207,6 +211,8 @@ def test_an_inverse_problem_under_a_constraint_trains_its_unknown_and_saves_the_
     result = fit(problem, MLP((1, 4, 1)), Constant(), TrainConfig(steps=3, log_every=1, dtype="float64"), progress=False)
     u = net.field(result.params)
     assert float(u(jnp.array([1.0]))) == 0.0 and float(u.unknowns["k"]) != 2.0
+    carried = with_unknowns(problem, MLP((1, 4, 1)))  # built for the unknowns only: the transform still goes inside
+    assert for_problem(problem, carried) == net and for_problem(problem, net) == net
     solution, solved = solution_view(net, result)
     save_params(tmp_path, solution, solved.params)
     reloaded, params = load_params(tmp_path, hard=hard)

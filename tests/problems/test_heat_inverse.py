@@ -139,7 +139,7 @@ def test_metrics_through_the_wrapped_network_and_final_parameters(small):
     final = final_component_metrics(problem, net, params)  # given the bare network, as run folders call it
     assert final["final_l2re"] == pytest.approx(hand, rel=1e-12)
     np.testing.assert_array_equal(pred[:9900, 1], 0.0)
-    with pytest.raises(TypeError, match="with_unknowns"):
+    with pytest.raises(TypeError, match=r"for_problem\(problem, network\)"):
         stacked_quantity(net.field(params["network"]), jnp.asarray(points[0]))
 
 

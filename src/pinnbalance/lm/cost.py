@@ -178,6 +178,8 @@ def largest(fits, upper: int) -> int:
 
 def _largest_width(network, fits_params) -> tuple[int, int] | None:
     """The largest common hidden width of ``network`` (and its parameter count) that fits, or None."""
+    while hasattr(network, "network"):  # a wrapper (a hard constraint, the unknowns): the architecture inside
+        network = network.network
     layers = getattr(network, "layers", None)
     if layers is None or len(layers) < 3:
         return None

@@ -36,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import jax
@@ -94,8 +95,9 @@ def constrained(network, hard: HardConstraint | None):
 
 def for_problem(problem, network):
     """The network ``problem`` trains: under its hard constraint (if it declares one), carrying
-    its unknowns (if any). A network already built so (hard-constrained, or carrying unknowns)
-    keeps its own transform, so calling this twice changes nothing."""
-    if isinstance(network, WithUnknowns):
-        return network
-    return with_unknowns(problem, network if isinstance(network, HardConstrained) else constrained(network, problem.hard))
+    its unknowns (if any). A network that carries them already gets the transform inside; one
+    hard-constrained already keeps its own transform, so calling this twice changes nothing."""
+    carrier = network if isinstance(network, WithUnknowns) else None
+    inner = network if carrier is None else carrier.network
+    inner = inner if isinstance(inner, HardConstrained) else constrained(inner, problem.hard)
+    return with_unknowns(problem, inner) if carrier is None else dataclasses.replace(carrier, network=inner)

@@ -272,8 +272,8 @@ def unknown_arguments(term: Term, u: Field) -> dict:
         what = f"term {term.description!r}" if term.description else "a term"
         raise TypeError(
             f"{what}: its residual takes the unknown parameter(s) {list(names)}, but the network field carries "
-            f"{sorted(values or {})}; train through pinnbalance.training, or wrap the network with "
-            "pinnbalance.nn.with_unknowns(problem, network) and use its params"
+            f"{sorted(values or {})}; train through pinnbalance.training, or build the network as training does, "
+            "pinnbalance.nn.hard.for_problem(problem, network), and use its params"
         )
     return {n: values[n] for n in names}
 

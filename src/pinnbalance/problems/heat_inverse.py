@@ -160,7 +160,7 @@ def stacked_quantity(u, z):
     if unknowns is None or "a" not in unknowns:
         raise TypeError(
             "heat-inverse compares (u, a): predict with the network that carries the unknown a, "
-            "pinnbalance.nn.with_unknowns(problem, network), and its full params {'network': ..., 'unknowns': ...}"
+            "pinnbalance.nn.hard.for_problem(problem, network), and its full params {'network': ..., 'unknowns': ...}"
         )
     u_value, a_value = jnp.reshape(u(z), ()), jnp.reshape(unknowns["a"](z), ())
     zero = jnp.zeros_like(u_value)
