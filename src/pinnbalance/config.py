@@ -345,7 +345,7 @@ class RunConfig:
         """The problem (building it draws JAX arrays, which starts a backend: choose devices first)."""
         problem = _built("problem", lambda: with_tables(make_problem(**vars(self.problem)), self.unknowns))
         problem = problem if self.causal is None else causal_problem(problem, self.causal)  # [causal]: the term's causal loss
-        return problem.with_batch_sizes(self.batch_size)
+        return _built("sampling.batch_size", lambda: problem.with_batch_sizes(self.batch_size))  # terms a switch left out
 
     def build_network(self, problem):
         return self.network.build(problem.domain, problem.outputs, NORMALIZATION[self.network.normalization])

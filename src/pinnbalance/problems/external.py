@@ -126,11 +126,11 @@ def make_problem(name: str, parameters=None):
 def declaration(name: str, parameters=None):
     """What a configuration checks its names against (a ``Declared``): the registered problem's
     declaration, else the problem built (``make_problem``) to read its names, which starts a JAX
-    backend (``problems.declared`` says why declared ones are not built). A registered problem
-    with a switch turned on (a parameter ``True``, e.g. wave's ``hard``, which leaves out the
-    terms its constraint meets) is built too: its terms may not be the declared ones. Built once
-    per factory and parameters: a sweep validates each job's configuration several times."""
-    if name in DECLARED and not any(value is True for value in dict(parameters or {}).values()):
+    backend (``problems.declared`` says why declared ones are not built). Built once per factory
+    and parameters: a sweep validates each job's configuration several times. (A switch that
+    leaves terms out, e.g. wave's ``hard``, is not declared: names of the terms it removes are
+    refused when the problem is built, ``RunConfig.build_problem``.)"""
+    if name in DECLARED:
         return DECLARED[name]
     key = (find_factory(name), repr(sorted(dict(parameters or {}).items())))
     if key not in _BUILT:
