@@ -56,13 +56,13 @@ def prepare_out(out: Path, overwrite: bool) -> Path:
 
 def method_metrics(problem: Problem, network, result: FitResult, eval_points) -> dict:
     """min/final relative L2, final unweighted losses on the fixed evaluation set, weights, time."""
-    h = result.history
+    h, network = result.history, for_problem(problem, network)  # as trained: built once for every metric below
     i = int(np.nanargmin(h["l2"])) if np.isfinite(h["l2"]).any() else 0  # a diverged run: the best before it
     return {
         "min_l2": float(h["l2"][i]),
         "min_l2_step": int(h["step"][i]),
         "final_l2": final_l2(problem, network, result),
-        "final_losses": evaluation_losses(problem, for_problem(problem, network), result.params, eval_points),
+        "final_losses": evaluation_losses(problem, network, result.params, eval_points),
         "final_weights": dict(result.weights),  # every term: NTK, GradNorm, SoftAdapt, ... move the reference too
         "weight_updates_held": int(result.state.weights.held),
         "train_seconds": result.train_seconds,

@@ -30,8 +30,7 @@ import numpy as np
 
 from pinnbalance.io import save_params
 from pinnbalance.metrics import evaluation_grid, relative_l2
-from pinnbalance.nn.hard import for_problem
-from pinnbalance.nn.with_unknowns import WithUnknowns, solution_network, solution_params
+from pinnbalance.nn.with_unknowns import WithUnknowns, solution_network, solution_params, with_unknowns
 from pinnbalance.problems.unknowns import FieldUnknown
 
 
@@ -52,7 +51,7 @@ def solution_view(network, result):
 def unknown_summary(problem, network, params, grid_n: int = 100) -> dict:
     """``{"unknowns": {scalar: value}, "unknown_errors": {name: error}}`` of ``params`` (groups left
     out when empty); ``{}`` without unknowns. Field errors are on the ``grid_n``-point evaluation grid."""
-    network = for_problem(problem, network)
+    network = with_unknowns(problem, network)  # the unknowns alone: a hard constraint does not change them
     if not isinstance(network, WithUnknowns):
         return {}
     values, specs = network.values(params), dict(network.unknowns)
@@ -70,7 +69,7 @@ def unknown_summary(problem, network, params, grid_n: int = 100) -> dict:
 
 def write_unknowns(folder: str | Path, problem, network, result, grid_n: int = 100) -> dict:
     """Write a run's unknowns (field parameters, figure) into ``folder``; return its summary entries."""
-    network = for_problem(problem, network)
+    network = with_unknowns(problem, network)  # the unknowns alone: a hard constraint does not change them
     if not isinstance(network, WithUnknowns):
         return {}
     folder = Path(folder)
