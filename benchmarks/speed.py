@@ -42,6 +42,17 @@ from pinnbalance.training.sharding import DataParallel  # noqa: E402
 from pinnbalance.training.step import make_steps  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
+QUICK_HIDDEN = (8,)  # --quick: one narrow hidden layer, so checking the script compiles in seconds
+hidden_override: tuple[int, ...] | None = None  # main() sets QUICK_HIDDEN here under --quick
+
+
+def method_network(method, problem):
+    """The method's network for ``problem`` (5 x 50 tanh for M1 and M2), or, under ``--quick``,
+    the same kind of network with ``hidden_override``'s hidden layers."""
+    network = method.network(problem)
+    if hidden_override is not None:
+        network = dataclasses.replace(network, layers=(network.layers[0], *hidden_override, network.layers[-1]))
+    return network
 
 
 def paired_ratios(top: list[float], bottom: list[float]) -> dict:
@@ -70,7 +81,7 @@ class Runner:
     ):
         problem = klein_gordon(batch_size=batch)
         m = get_method(method)
-        network, scheme = dataclasses.replace(m.network(problem), taylor_mode=taylor_mode), m.scheme(problem)
+        network, scheme = dataclasses.replace(method_network(m, problem), taylor_mode=taylor_mode), m.scheme(problem)
         optimizer = config.optimizer()
         self.counter = [0]
         defaults = {compiler_options_module.ENV: "off"} if xla_defaults else {}
@@ -250,7 +261,7 @@ def time_lanes(steps: int, learning_rates=(3e-4, 1e-3, 3e-3, 1e-2)) -> dict:
 
     problem = klein_gordon()
     m = get_method("M2")
-    network, scheme = m.network(problem), m.scheme(problem)
+    network, scheme = method_network(m, problem), m.scheme(problem)
     config = TrainConfig(steps=steps)
     t = time.perf_counter()
     separate = [
@@ -357,7 +368,7 @@ def full_run_seconds(steps: int) -> dict:
     and any wait for the others, which compile in the background while it trains)."""
     problem = klein_gordon()
     m = get_method("M2")
-    r = fit(problem, m.network(problem), m.scheme(problem), TrainConfig(steps=steps), progress=False)
+    r = fit(problem, method_network(m, problem), m.scheme(problem), TrainConfig(steps=steps), progress=False)
     return {
         "wall_seconds_with_compile": r.train_seconds,
         "compile_seconds": r.compile_seconds,
@@ -418,7 +429,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, numbers mean little")
+    p.add_argument("--quick", action="store_true", help="tiny sizes and network: checks the script, numbers mean little")
     p.add_argument("--full-steps", type=int, default=40_001, help="steps of the full M2 training")
     p.add_argument("--seeds", type=int, default=None, help="vmapped seeds to compare with one (default 8 CPU, 64 GPU)")
     p.add_argument(
@@ -436,6 +447,9 @@ def main(argv=None) -> int:
         _seeds_child(args.seeds_child)
         return 0
     gpu = (args.section or jax.default_backend()) == "gpu"
+    if args.quick:
+        global hidden_override
+        hidden_override = QUICK_HIDDEN
     repeats = 2 if args.quick else args.repeats
     section: dict = {"machine": machine()}
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
@@ -522,7 +536,9 @@ def main(argv=None) -> int:
         section["batch_128"]["peers"] = {k: v.get("median_ms_per_step") for k, v in peers.items() if isinstance(v, dict)}
     section["memory"] = peak_memory()
     if args.quick:
-        section["note"] = "--quick: tiny sizes, for checking the script only; the numbers mean little"
+        section["note"] = (
+            f"--quick: tiny sizes (hidden layers {list(QUICK_HIDDEN)}), for checking the script only; the numbers mean little"
+        )
     save()
     print(f"wrote {args.out}")
     return 0

@@ -1,8 +1,10 @@
 """Tests run with 64-bit support on, so float64 checks are possible; code under test
 still chooses its dtype explicitly (float32 by default), which this also checks.
 
-Compiled programs the command line keeps (``pinnbalance.compile_cache``) go to a temporary
-directory of this session, not the user's cache."""
+Compiled programs are kept (``pinnbalance.compile_cache``) in one temporary directory per
+pytest run, shared by its worker processes and the command lines they start, not in the
+user's cache: many tests train the same small set-up, and a program one compiled another
+loads (about a tenth of the suite's time on a 2-core CPU)."""
 
 import os
 import tempfile
@@ -10,11 +12,18 @@ import tempfile
 import jax
 import pytest
 
-os.environ.setdefault("PINNBALANCE_COMPILE_CACHE", tempfile.mkdtemp(prefix="pinnbalance-test-xla-"))
+_run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # the same in every worker of one pytest run
+_shared = os.path.join(tempfile.gettempdir(), f"pinnbalance-test-xla-{_run}") if _run else None
+os.environ.setdefault("PINNBALANCE_COMPILE_CACHE", _shared or tempfile.mkdtemp(prefix="pinnbalance-test-xla-"))
 
 jax.config.update("jax_enable_x64", True)
 
-from pinnbalance.training.callbacks import INTERRUPTED  # noqa: E402  (after the environment above)
+from pinnbalance.compile_cache import enable_compile_cache  # noqa: E402  (after the environment above)
+
+enable_compile_cache()  # with a size limit, so workers read and write entries under a file lock
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)  # the tests' programs are small
+
+from pinnbalance.training.callbacks import INTERRUPTED  # noqa: E402
 from pinnbalance.training.lm_checkpoint import LMCheckpoint  # noqa: E402
 from pinnbalance.training.loop import Callback  # noqa: E402
 from pinnbalance.training.results import flatten_records  # noqa: E402
