@@ -43,15 +43,15 @@ from pinnbalance.training.step import make_steps  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
 QUICK_HIDDEN = (8,)  # --quick: one narrow hidden layer, so checking the script compiles in seconds
-hidden_override: tuple[int, ...] | None = None  # main() sets QUICK_HIDDEN here under --quick
+quick = False  # main() sets it under --quick
 
 
 def method_network(method, problem):
     """The method's network for ``problem`` (5 x 50 tanh for M1 and M2), or, under ``--quick``,
-    the same kind of network with ``hidden_override``'s hidden layers."""
+    the same kind of network with ``QUICK_HIDDEN``'s hidden layers."""
     network = method.network(problem)
-    if hidden_override is not None:
-        network = dataclasses.replace(network, layers=(network.layers[0], *hidden_override, network.layers[-1]))
+    if quick:
+        network = dataclasses.replace(network, layers=(network.layers[0], *QUICK_HIDDEN, network.layers[-1]))
     return network
 
 
@@ -233,6 +233,7 @@ def time_seeds_on_host_devices(n_seeds: int, devices: int, blocks: int, block_le
     flag does not slow it: 2.30 s for 3,000 steps with and without)."""
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}".strip()
     child = [sys.executable, __file__, "--seeds-child", f"{n_seeds},{devices},{blocks},{block_len},{repeats}"]
+    child += ["--quick"] if quick else []  # the child's networks are the parent's
     done = subprocess.run(child, env={**os.environ, "XLA_FLAGS": flags}, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -443,13 +444,12 @@ def main(argv=None) -> int:
     p.add_argument("--peers", type=Path, default=Path(__file__).resolve().parent / "results" / "peers.json")
     p.add_argument("--seeds-child", default=None, help=argparse.SUPPRESS)  # time_seeds_on_host_devices' child
     args = p.parse_args(argv)
+    global quick
+    quick = args.quick
     if args.seeds_child:
         _seeds_child(args.seeds_child)
         return 0
     gpu = (args.section or jax.default_backend()) == "gpu"
-    if args.quick:
-        global hidden_override
-        hidden_override = QUICK_HIDDEN
     repeats = 2 if args.quick else args.repeats
     section: dict = {"machine": machine()}
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
