@@ -4,7 +4,12 @@ still chooses its dtype explicitly (float32 by default), which this also checks.
 Compiled programs are kept (``pinnbalance.compile_cache``) in one temporary directory per
 pytest run, shared by its worker processes and the command lines they start, not in the
 user's cache: many tests train the same small set-up, and a program one compiled another
-loads (about a tenth of the suite's time on a 2-core CPU)."""
+loads (about a tenth of the suite's time on a 2-core CPU).
+
+With pytest-xdist's ``--dist loadgroup`` (pyproject's addopts), the files in
+``ONE_WORKER_FILES`` each run whole in one worker, so their module fixtures (trained
+sweeps, a 4-device subprocess, worked examples) are built once per test run; every other
+test is dealt out on its own."""
 
 import os
 import tempfile
@@ -41,6 +46,48 @@ class StopInLMPhase(Callback):
         if progress.steps_done >= self.at and progress.stop is None and isinstance(progress.state, LMCheckpoint):
             progress.stop = INTERRUPTED
             self.saved = (progress.state, flatten_records(progress.chunks), progress.steps_done)
+
+
+# Files whose module- or session-scoped fixtures train, or start a subprocess. xdist's own
+# ``xdist_group`` mark would say this in each file, but pytest-xdist 3.8 no longer applies it
+# under pytest 9's structured node ids (pytest-dev/pytest-xdist#1386): the tests of a marked
+# file were dealt to both workers and each built the fixtures.
+ONE_WORKER_FILES = frozenset(
+    {
+        "tests/test_bad_input.py",
+        "tests/test_docs_holes_neumann.py",
+        "tests/test_docs_inverse.py",
+        "tests/test_docs_own_pde.py",
+        "tests/test_frontier_interior.py",
+        "tests/test_run_2026.py",
+        "tests/test_sweep.py",
+        "tests/geometry/test_csg.py",
+        "tests/problems/test_cavity.py",
+        "tests/problems/test_heat_inverse.py",
+        "tests/training/test_lbfgs_callbacks.py",
+        "tests/training/test_sharding.py",
+    }
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadgroup``: a scheduler that sends each of ``ONE_WORKER_FILES`` whole to
+    one worker (largest first) and every other test on its own. Other ``--dist`` modes are
+    xdist's."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    missing = sorted(f for f in ONE_WORKER_FILES if not (config.rootpath / f).is_file())
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py's ONE_WORKER_FILES names missing files {missing}: update the list")
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesKeptTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path in ONE_WORKER_FILES else nodeid
+
+    return FilesKeptTogether(config, log)
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ from pinnbalance.sweep import LocalExecutor, RayExecutor, SweepError, from_dict,
 from pinnbalance.sweep.executors import import_ray
 from pinnbalance.sweep.jobs import job_names
 
-pytestmark = pytest.mark.xdist_group("sweep")  # one pytest worker: the module's trained sweeps are built once
-
 M1 = (Path(__file__).resolve().parents[1] / "configs" / "klein-gordon-m1.toml").as_posix()
 SHORT = {"train": {"steps": 200, "log_every": 20, "chunk_logs": 5, "checkpoint_every": 100}, "network": {"hidden": [20, 20]}}
 

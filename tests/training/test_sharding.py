@@ -22,10 +22,6 @@ from pinnbalance.cli import main
 from pinnbalance.io import read_history_csv
 from pinnbalance.training import DataParallel
 
-# one pytest worker runs this file, so the 4-device subprocess runs once per test run, not in
-# each worker at the same time (8 simulated devices on a 2-core CI machine)
-pytestmark = pytest.mark.xdist_group("four-device-worker")
-
 WORKER = Path(__file__).with_name("sharding_worker.py")
 TOLERANCE = 1e-12  # float64, relative to each array's largest entry
 
