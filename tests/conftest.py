@@ -6,12 +6,13 @@ pytest run, shared by its worker processes and the command lines they start, not
 user's cache: many tests train the same small set-up, and a program one compiled another
 loads (about a tenth of the suite's time on a 2-core CPU).
 
-With pytest-xdist's ``--dist loadgroup`` (pyproject's addopts), the files in
-``ONE_WORKER_FILES`` each run whole in one worker, so their module fixtures (trained
+With pytest-xdist's ``--dist loadgroup`` (pyproject's addopts), each file that defines a
+module- or session-scoped fixture runs whole in one worker, so its fixtures (trained
 sweeps, a 4-device subprocess, worked examples) are built once per test run; every other
 test is dealt out on its own."""
 
 import os
+import re
 import tempfile
 
 import jax
@@ -48,44 +49,34 @@ class StopInLMPhase(Callback):
             self.saved = (progress.state, flatten_records(progress.chunks), progress.steps_done)
 
 
-# Files whose module- or session-scoped fixtures train, or start a subprocess. xdist's own
-# ``xdist_group`` mark would say this in each file, but pytest-xdist 3.8 no longer applies it
-# under pytest 9's structured node ids (pytest-dev/pytest-xdist#1386): the tests of a marked
-# file were dealt to both workers and each built the fixtures.
-ONE_WORKER_FILES = frozenset(
-    {
-        "tests/test_bad_input.py",
-        "tests/test_docs_holes_neumann.py",
-        "tests/test_docs_inverse.py",
-        "tests/test_docs_own_pde.py",
-        "tests/test_frontier_interior.py",
-        "tests/test_run_2026.py",
-        "tests/test_sweep.py",
-        "tests/geometry/test_csg.py",
-        "tests/problems/test_cavity.py",
-        "tests/problems/test_heat_inverse.py",
-        "tests/training/test_lbfgs_callbacks.py",
-        "tests/training/test_sharding.py",
-    }
-)
+def files_with_shared_fixtures(root) -> frozenset[str]:
+    """The test files (paths as in node ids) that define a module- or session-scoped fixture:
+    the ones that train a model or start a subprocess once for several tests."""
+    shared = re.compile(r"scope=[\"'](module|session)[\"']")
+    return frozenset(
+        path.relative_to(root).as_posix() for path in (root / "tests").rglob("test_*.py") if shared.search(path.read_text())
+    )
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """Under ``--dist loadgroup``: a scheduler that sends each of ``ONE_WORKER_FILES`` whole to
-    one worker (largest first) and every other test on its own. Other ``--dist`` modes are
-    xdist's."""
+    """Under ``--dist loadgroup``: a scheduler that sends each file with shared fixtures whole to
+    one worker (largest first), so they are built once, and every other test on its own. Other
+    ``--dist`` modes are xdist's.
+
+    xdist's own ``xdist_group`` mark would say this in each file, but pytest-xdist 3.8 no longer
+    applies it under pytest 9's structured node ids (pytest-dev/pytest-xdist#1386): the tests of a
+    marked file were dealt to both workers and each built the fixtures."""
     if config.getvalue("dist") != "loadgroup":
         return None
-    missing = sorted(f for f in ONE_WORKER_FILES if not (config.rootpath / f).is_file())
-    if missing:
-        raise pytest.UsageError(f"tests/conftest.py's ONE_WORKER_FILES names missing files {missing}: update the list")
     from xdist.scheduler import LoadScopeScheduling
+
+    together = files_with_shared_fixtures(config.rootpath)
 
     class FilesKeptTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return path if path in ONE_WORKER_FILES else nodeid
+            return path if path in together else nodeid
 
     return FilesKeptTogether(config, log)
 

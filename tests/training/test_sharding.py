@@ -138,8 +138,8 @@ def test_one_device_is_the_default_and_changes_nothing():
 
 def test_run_gives_a_cpu_the_devices_its_config_asks_for(tmp_path):
     """``pinnbalance run`` with train.devices = 2 (the M2 configuration, a small network) in a
-    fresh process on a one-device CPU and no XLA_FLAGS: JAX simulates the two devices, the two seeds train one on each, and each
-    seed's history equals the one-device run's (float64)."""
+    fresh process on a one-device CPU and no XLA_FLAGS: JAX simulates the two devices, the two
+    seeds train one on each, and each seed's history equals the one-device run's (float64)."""
     config = Path(__file__).resolve().parents[2] / "configs" / "klein-gordon-m2.toml"
     common = ["--set", "train.steps=21", "--set", "train.seeds=[1,2]", "--set", "train.log_every=10"]
     common += ["--set", 'train.dtype="float64"', "--set", "sampling.batch_size=16", "--set", "network.hidden=[8,8]"]
